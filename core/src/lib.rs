@@ -3,5 +3,6 @@
 //! Bytes in, bytes out, time as an input. See the crate README and `shared` design notes.
 
 pub mod rng;
+pub mod session;
 
 pub use rng::{RandomSource, SeededRandom};

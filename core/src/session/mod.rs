@@ -1,0 +1,1 @@
+//! Session: the lifetime of a logical connection across many transports (in progress).
