@@ -1,8 +1,32 @@
 //! # steadysock — a sans-IO WebSocket core
 //!
-//! Bytes in, bytes out, time as an input. See the crate README and `shared` design notes.
+//! Bytes in, bytes out, time as an input: this crate holds the whole WebSocket protocol
+//! and the reconnect policy, and none of the I/O. Hosts (the Rust blocking driver, the
+//! Python, Node and browser bindings) own sockets and timers and drive two machines:
+//!
+//! - [`Connection`]: one RFC 6455 connection, client or server role — handshake,
+//!   framing, masking, fragmentation, UTF-8 validation, closing handshake, limits and
+//!   keepalive.
+//! - [`session::Session`]: a logical connection across many transports — reconnect
+//!   with backoff, keepalive, outbound queue, drain warnings and recovery.
+//!
+//! Time is a `u64` of milliseconds from an origin the host picks; randomness comes
+//! from an injected [`RandomSource`]. Nothing here reads a clock, opens a socket,
+//! spawns a thread or keeps global state.
 
+pub mod close;
+pub mod connection;
+pub mod frame;
+pub mod handshake;
+pub mod mask;
+pub mod message;
 pub mod rng;
 pub mod session;
+pub mod utf8;
 
+pub use connection::{
+    Accept, ClientRequest, CloseInfo, Config, Connection, Error, Event, HandshakeInfo, Keepalive, Role, State,
+};
+pub use handshake::{HandshakeError, HttpResponse, Request, WsUrl};
+pub use message::{Message, Text};
 pub use rng::{RandomSource, SeededRandom};

@@ -1,0 +1,1061 @@
+//! One RFC 6455 connection, client or server role, with no I/O.
+//!
+//! The host drives it:
+//! 1. feed what the transport delivered: [`handle_input`](Connection::handle_input),
+//!    or [`handle_eof`](Connection::handle_eof) when the peer ended the stream;
+//! 2. write out everything from [`poll_transmit`](Connection::poll_transmit);
+//! 3. handle everything from [`poll_event`](Connection::poll_event);
+//! 4. arm one timer at [`poll_timeout`](Connection::poll_timeout) and call
+//!    [`handle_timeout`](Connection::handle_timeout) when it fires;
+//! 5. close the transport once [`should_close_transport`](Connection::should_close_transport)
+//!    says so (after writing what is pending).
+//!
+//! Time is a `u64` count of milliseconds from an origin the host chooses. Payload bytes
+//! go from the input straight into the message buffer and are unmasked there: a frame
+//! costs no allocation of its own, and a message one (its own buffer).
+
+mod types;
+
+pub use types::*;
+
+use crate::close;
+use crate::frame::{self, FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::handshake::{self, HandshakeError, Header, HttpResponse, Request, ResponseHead, WsUrl};
+use crate::mask::apply_mask;
+use crate::message::{Message, Text};
+use crate::rng::RandomSource;
+use crate::utf8::Utf8Validator;
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
+
+/// Up to this much of a declared frame length is reserved ahead of its arrival; beyond
+/// it the buffer grows as bytes come, so a lying header cannot make us allocate.
+const MAX_EAGER_RESERVE: usize = 64 << 10;
+/// Longest close reason that fits a control frame with its code.
+const MAX_REASON: usize = 123;
+
+/// Where the handshake stands.
+#[derive(Debug)]
+enum Phase {
+    /// Client: request sent, reading the response head.
+    ClientHandshake {
+        key: String,
+        offered: Vec<String>,
+        resource: String,
+    },
+    /// Client: a non-101 response arrived; reading `needed` body bytes after `head_len`.
+    RejectedBody {
+        head: ResponseHead,
+        head_len: usize,
+        needed: usize,
+    },
+    /// Server: reading the request head.
+    ServerHandshake,
+    /// Server: a valid request awaits `accept` or `reject`; input is held.
+    AwaitingAccept { request: Request },
+    /// Frames flow.
+    Frames,
+}
+
+/// Where the payload of the current frame goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dest {
+    Message,
+    Control(OpCode),
+    Discard,
+}
+
+/// The frame decoder's position.
+#[derive(Debug, Clone, Copy)]
+enum Decode {
+    Header,
+    Payload {
+        remaining: u64,
+        mask: Option<[u8; 4]>,
+        mask_offset: usize,
+        fin: bool,
+        dest: Dest,
+    },
+}
+
+/// Keepalive timers of the current transport.
+#[derive(Debug, Clone, Copy)]
+struct KeepaliveTimers {
+    next_ping_at: u64,
+    pong_deadline: Option<u64>,
+}
+
+/// One WebSocket connection. See the module docs for the driving loop.
+pub struct Connection {
+    role: Role,
+    config: Config,
+    rng: Box<dyn RandomSource>,
+    state: State,
+    phase: Phase,
+    /// Handshake bytes, and input held while a server decides to accept.
+    hs_buf: Vec<u8>,
+    handshake_deadline: Option<u64>,
+    // Frame decoding.
+    decode: Decode,
+    hdr_buf: [u8; MAX_HEADER_LEN],
+    hdr_len: usize,
+    msg: BytesMut,
+    msg_kind: Option<OpCode>,
+    utf8: Utf8Validator,
+    ctrl: BytesMut,
+    /// False once nothing more from the peer will be looked at.
+    reading: bool,
+    // Output.
+    tx: BytesMut,
+    events: VecDeque<Event>,
+    // Closing.
+    close_sent: bool,
+    /// Set when we failed the connection: our code and reason are what `Closed` reports.
+    failure: Option<(u16, String)>,
+    close_deadline: Option<u64>,
+    closed_emitted: bool,
+    transport_done: bool,
+    keepalive: Option<KeepaliveTimers>,
+    ping_counter: u64,
+    subprotocol: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("buffered", &self.tx.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    fn new(role: Role, config: Config, rng: Box<dyn RandomSource>, phase: Phase, now: u64) -> Self {
+        Self {
+            role,
+            handshake_deadline: config.handshake_timeout_ms.map(|t| now.saturating_add(t)),
+            config,
+            rng,
+            state: State::Connecting,
+            phase,
+            hs_buf: Vec::new(),
+            decode: Decode::Header,
+            hdr_buf: [0; MAX_HEADER_LEN],
+            hdr_len: 0,
+            msg: BytesMut::new(),
+            msg_kind: None,
+            utf8: Utf8Validator::default(),
+            ctrl: BytesMut::new(),
+            reading: true,
+            tx: BytesMut::new(),
+            events: VecDeque::new(),
+            close_sent: false,
+            failure: None,
+            close_deadline: None,
+            closed_emitted: false,
+            transport_done: false,
+            keepalive: None,
+            ping_counter: 0,
+            subprotocol: None,
+        }
+    }
+
+    /// A client connection; the upgrade request is queued for transmission at once.
+    pub fn client(
+        req: &ClientRequest,
+        config: Config,
+        mut rng: Box<dyn RandomSource>,
+        now: u64,
+    ) -> Result<Self, Error> {
+        let url = WsUrl::parse(&req.url).map_err(Error::InvalidUrl)?;
+        for (n, v) in &req.headers {
+            handshake::check_header(n, v).map_err(Error::InvalidHeader)?;
+        }
+        for p in &req.subprotocols {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_graphic() && b != b',') {
+                return Err(Error::InvalidHeader(format!("invalid subprotocol {p:?}")));
+            }
+        }
+        let mut nonce = [0u8; 16];
+        rng.fill(&mut nonce);
+        let key = handshake::new_key(nonce);
+        let request = handshake::client_request(&url, &key, &req.subprotocols, None, &req.headers);
+        let phase = Phase::ClientHandshake {
+            key,
+            offered: req.subprotocols.clone(),
+            resource: url.resource,
+        };
+        let mut conn = Self::new(Role::Client, config, rng, phase, now);
+        conn.tx.extend_from_slice(request.as_bytes());
+        Ok(conn)
+    }
+
+    /// A server connection, waiting for the client's request.
+    pub fn server(config: Config, rng: Box<dyn RandomSource>, now: u64) -> Self {
+        Self::new(Role::Server, config, rng, Phase::ServerHandshake, now)
+    }
+
+    /// This end's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The negotiated subprotocol, once open.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.subprotocol.as_deref()
+    }
+
+    /// Bytes queued for transmission and not yet taken by `poll_transmit`.
+    pub fn buffered_amount(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Whether the host should now close the transport (after writing what
+    /// `poll_transmit` still returns). Once true, nothing more will be read.
+    pub fn should_close_transport(&self) -> bool {
+        self.transport_done
+    }
+
+    /// The next chunk of bytes to write to the transport.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if self.tx.is_empty() {
+            None
+        } else {
+            Some(self.tx.split().freeze())
+        }
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The earliest time at which `handle_timeout` has work to do.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        if self.transport_done {
+            return None;
+        }
+        let mut t = self.close_deadline;
+        if self.state == State::Connecting {
+            t = min_opt(t, self.handshake_deadline);
+        }
+        if let (State::Open, Some(ka)) = (self.state, self.keepalive) {
+            t = min_opt(t, Some(ka.next_ping_at));
+            t = min_opt(t, ka.pong_deadline);
+        }
+        t
+    }
+
+    /// Runs the timers that are due at `now`. Early or repeated calls are harmless.
+    pub fn handle_timeout(&mut self, now: u64) {
+        if self.transport_done {
+            return;
+        }
+        if self.state == State::Connecting && self.handshake_deadline.is_some_and(|d| d <= now) {
+            self.handshake_failed(HandshakeError::Timeout);
+            return;
+        }
+        if self.close_deadline.is_some_and(|d| d <= now) {
+            self.close_deadline = None;
+            if self.state != State::Closed {
+                let (code, reason) = self.failure.clone().unwrap_or((
+                    close::ABNORMAL,
+                    "the peer did not answer the close frame in time".into(),
+                ));
+                self.emit_closed(CloseInfo {
+                    code,
+                    reason,
+                    clean: false,
+                    remote: false,
+                });
+            }
+            self.drop_transport();
+            return;
+        }
+        if self.state != State::Open {
+            return;
+        }
+        let Some(ka_cfg) = self.config.keepalive else { return };
+        let Some(mut ka) = self.keepalive else { return };
+        if ka.pong_deadline.is_some_and(|d| d <= now) {
+            self.events.push_back(Event::Error(Error::KeepaliveTimeout));
+            let reason = format!("keepalive: no answer within {} ms of a ping", ka_cfg.pong_timeout_ms);
+            self.emit_closed(CloseInfo {
+                code: close::ABNORMAL,
+                reason,
+                clean: false,
+                remote: false,
+            });
+            self.drop_transport();
+            return;
+        }
+        if ka.next_ping_at <= now {
+            self.ping_counter = self.ping_counter.wrapping_add(1);
+            let payload = self.ping_counter.to_be_bytes();
+            self.write_frame(true, OpCode::Ping, &payload);
+            if ka.pong_deadline.is_none() {
+                ka.pong_deadline = Some(now.saturating_add(ka_cfg.pong_timeout_ms));
+            }
+            ka.next_ping_at = now.saturating_add(ka_cfg.interval_ms.max(1));
+            self.keepalive = Some(ka);
+        }
+    }
+
+    /// Feeds bytes that arrived from the transport.
+    pub fn handle_input(&mut self, data: &[u8], now: u64) {
+        if !self.reading || data.is_empty() {
+            return;
+        }
+        match self.phase {
+            Phase::Frames => {
+                self.note_activity(now);
+                self.read_frames(data, now);
+            }
+            Phase::AwaitingAccept { .. } => {
+                if self.hs_buf.len().saturating_add(data.len()) > self.config.max_message_size {
+                    self.reading = false;
+                    self.drop_transport();
+                    self.emit_closed(CloseInfo {
+                        code: close::ABNORMAL,
+                        reason: "too much input while the request awaited acceptance".into(),
+                        clean: false,
+                        remote: true,
+                    });
+                } else {
+                    self.hs_buf.extend_from_slice(data);
+                }
+            }
+            _ => {
+                self.hs_buf.extend_from_slice(data);
+                self.progress_handshake(now);
+            }
+        }
+    }
+
+    /// The peer ended the stream (read returned 0, or the transport failed).
+    pub fn handle_eof(&mut self, _now: u64) {
+        self.reading = false;
+        match self.state {
+            State::Closed => {}
+            State::Connecting => {
+                if let Phase::RejectedBody { .. } = self.phase {
+                    self.finish_rejection();
+                } else if let Phase::AwaitingAccept { .. } | Phase::ServerHandshake = self.phase {
+                    self.emit_closed(CloseInfo {
+                        code: close::ABNORMAL,
+                        reason: "the client went away during the handshake".into(),
+                        clean: false,
+                        remote: true,
+                    });
+                } else {
+                    self.handshake_failed(HandshakeError::ConnectionClosed);
+                }
+            }
+            State::Open | State::Closing => {
+                let (code, reason) = self
+                    .failure
+                    .clone()
+                    .unwrap_or((close::ABNORMAL, "the connection ended without a close frame".into()));
+                self.emit_closed(CloseInfo {
+                    code,
+                    reason,
+                    clean: false,
+                    remote: true,
+                });
+            }
+        }
+        self.drop_transport();
+    }
+
+    /// Server role: accepts the pending request.
+    pub fn accept(&mut self, accept: Accept, now: u64) -> Result<(), Error> {
+        let Phase::AwaitingAccept { request } = &self.phase else {
+            return Err(Error::InvalidState(self.state));
+        };
+        if let Some(p) = &accept.subprotocol {
+            if !request.subprotocols.iter().any(|o| o == p) {
+                return Err(Error::InvalidHeader(format!("subprotocol {p:?} was not offered")));
+            }
+        }
+        for (n, v) in &accept.headers {
+            handshake::check_header(n, v).map_err(Error::InvalidHeader)?;
+        }
+        let response = handshake::accept_response(&request.key, accept.subprotocol.as_deref(), None, &accept.headers);
+        let info = HandshakeInfo {
+            path: request.path.clone(),
+            subprotocol: accept.subprotocol.clone(),
+            headers: request.headers.clone(),
+        };
+        self.tx.extend_from_slice(response.as_bytes());
+        self.subprotocol = accept.subprotocol;
+        self.open(info, now);
+        let held = std::mem::take(&mut self.hs_buf);
+        if !held.is_empty() {
+            self.handle_input(&held, now);
+        }
+        Ok(())
+    }
+
+    /// Server role: refuses the pending request with an HTTP status.
+    pub fn reject(&mut self, status: u16, headers: &[Header], body: &[u8]) -> Result<(), Error> {
+        if !matches!(self.phase, Phase::AwaitingAccept { .. }) {
+            return Err(Error::InvalidState(self.state));
+        }
+        for (n, v) in headers {
+            handshake::check_header(n, v).map_err(Error::InvalidHeader)?;
+        }
+        let status = if (400..=599).contains(&status) { status } else { 403 };
+        self.tx
+            .extend_from_slice(&handshake::error_response(status, headers, body));
+        self.reading = false;
+        self.emit_closed(CloseInfo {
+            code: close::ABNORMAL,
+            reason: format!("request rejected with HTTP {status}"),
+            clean: false,
+            remote: false,
+        });
+        self.drop_transport();
+        Ok(())
+    }
+
+    /// Sends a message. Only while open.
+    pub fn send(&mut self, message: Message) -> Result<(), Error> {
+        match &message {
+            Message::Text(t) => self.send_data(OpCode::Text, t.as_bytes()),
+            Message::Binary(b) => self.send_data(OpCode::Binary, b),
+        }
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.send_data(OpCode::Text, text.as_bytes())
+    }
+
+    /// Sends a binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.send_data(OpCode::Binary, data)
+    }
+
+    /// Sends a ping with up to 125 bytes of payload.
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.send_control(OpCode::Ping, payload)
+    }
+
+    /// Sends an unsolicited pong (a one-way heartbeat).
+    pub fn pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.send_control(OpCode::Pong, payload)
+    }
+
+    /// Starts the closing handshake. Code 1005 sends a close frame without a code.
+    ///
+    /// Safe in every state: while connecting it abandons the handshake (the host is
+    /// told to drop the transport); while closing or closed it does nothing.
+    pub fn close(&mut self, code: u16, reason: &str, now: u64) -> Result<(), Error> {
+        match self.state {
+            State::Closing | State::Closed => Ok(()),
+            State::Connecting => {
+                self.reading = false;
+                self.emit_closed(CloseInfo {
+                    code: close::ABNORMAL,
+                    reason: "closed by the application before the handshake completed".into(),
+                    clean: false,
+                    remote: false,
+                });
+                self.drop_transport();
+                Ok(())
+            }
+            State::Open => {
+                if code != close::NO_STATUS && !close::is_valid_on_wire(code) {
+                    return Err(Error::InvalidCloseCode(code));
+                }
+                if reason.len() > MAX_REASON {
+                    return Err(Error::ReasonTooLong(reason.len()));
+                }
+                let code = (code != close::NO_STATUS).then_some(code);
+                self.send_close_frame(code, reason, now);
+                Ok(())
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    fn send_data(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        if self.state != State::Open {
+            return Err(Error::InvalidState(self.state));
+        }
+        match self.config.fragment_size {
+            Some(size) if size > 0 && payload.len() > size => {
+                let mut chunks = payload.chunks(size).peekable();
+                let mut op = opcode;
+                while let Some(chunk) = chunks.next() {
+                    self.write_frame(chunks.peek().is_none(), op, chunk);
+                    op = OpCode::Continuation;
+                }
+            }
+            _ => self.write_frame(true, opcode, payload),
+        }
+        Ok(())
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        if self.state != State::Open {
+            return Err(Error::InvalidState(self.state));
+        }
+        if payload.len() > 125 {
+            return Err(Error::ControlPayloadTooLong(payload.len()));
+        }
+        self.write_frame(true, opcode, payload);
+        Ok(())
+    }
+
+    fn write_frame(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) {
+        let mask = match self.role {
+            Role::Client => {
+                let mut key = [0u8; 4];
+                self.rng.fill(&mut key);
+                Some(key)
+            }
+            Role::Server => None,
+        };
+        frame::write_header(&mut self.tx, fin, false, opcode, mask, payload.len());
+        let start = self.tx.len();
+        self.tx.extend_from_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(&mut self.tx[start..], key, 0);
+        }
+    }
+
+    fn send_close_frame(&mut self, code: Option<u16>, reason: &str, now: u64) {
+        if self.close_sent {
+            return;
+        }
+        let mut payload = Vec::with_capacity(2 + reason.len());
+        if let Some(code) = code {
+            payload.extend_from_slice(&code.to_be_bytes());
+            payload.extend_from_slice(truncate_utf8(reason, MAX_REASON).as_bytes());
+        }
+        self.write_frame(true, OpCode::Close, &payload);
+        self.close_sent = true;
+        if self.state == State::Open {
+            self.state = State::Closing;
+            self.close_deadline = Some(now.saturating_add(self.config.close_timeout_ms));
+        }
+    }
+
+    // ------------------------------------------------------------------ handshake
+
+    fn progress_handshake(&mut self, now: u64) {
+        if let Phase::RejectedBody { head_len, needed, .. } = self.phase {
+            if self.hs_buf.len() >= head_len + needed {
+                self.finish_rejection();
+            }
+            return;
+        }
+        let Some(len) = handshake::head_len(&self.hs_buf) else {
+            if self.hs_buf.len() > self.config.max_handshake_size {
+                self.handshake_failed(HandshakeError::TooLarge);
+            }
+            return;
+        };
+        if len > self.config.max_handshake_size {
+            self.handshake_failed(HandshakeError::TooLarge);
+            return;
+        }
+        match std::mem::replace(&mut self.phase, Phase::Frames) {
+            Phase::ClientHandshake { key, offered, resource } => {
+                self.client_response(len, &key, &offered, resource, now)
+            }
+            Phase::ServerHandshake => self.server_request(len),
+            other => self.phase = other,
+        }
+    }
+
+    fn client_response(&mut self, len: usize, key: &str, offered: &[String], resource: String, now: u64) {
+        let head = match handshake::parse_response(&self.hs_buf[..len]) {
+            Ok(h) => h,
+            Err(e) => return self.handshake_failed(e),
+        };
+        if head.status != 101 {
+            let declared =
+                handshake::header_value(&head.headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
+            let limit = self.config.max_handshake_size;
+            let available = self.hs_buf.len() - len;
+            let needed = declared.map_or(available, |d| d.min(limit));
+            self.phase = Phase::RejectedBody {
+                head,
+                head_len: len,
+                needed,
+            };
+            if available >= needed {
+                self.finish_rejection();
+            }
+            return;
+        }
+        let agreed = match handshake::validate_response(&head, key, offered) {
+            Ok(a) => a,
+            Err(e) => return self.handshake_failed(e),
+        };
+        if agreed.extensions.is_some() {
+            return self.handshake_failed(HandshakeError::InvalidResponse(
+                "the server negotiated an extension that was not offered".into(),
+            ));
+        }
+        self.subprotocol = agreed.subprotocol.clone();
+        let rest = self.hs_buf.split_off(len);
+        self.hs_buf = Vec::new();
+        self.open(
+            HandshakeInfo {
+                path: resource,
+                subprotocol: agreed.subprotocol,
+                headers: head.headers,
+            },
+            now,
+        );
+        if !rest.is_empty() {
+            self.handle_input(&rest, now);
+        }
+    }
+
+    fn server_request(&mut self, len: usize) {
+        match handshake::parse_request(&self.hs_buf[..len]) {
+            Ok(request) => {
+                // Bytes after the head (frames sent eagerly) are held until accept.
+                self.hs_buf.drain(..len);
+                self.events.push_back(Event::Request(request.clone()));
+                self.phase = Phase::AwaitingAccept { request };
+            }
+            Err(e) => {
+                if let HandshakeError::InvalidRequest { status, reason } = &e {
+                    self.tx
+                        .extend_from_slice(&handshake::error_response(*status, &[], reason.as_bytes()));
+                }
+                self.handshake_failed(e);
+            }
+        }
+    }
+
+    fn finish_rejection(&mut self) {
+        let phase = std::mem::replace(&mut self.phase, Phase::Frames);
+        let Phase::RejectedBody { head, head_len, needed } = phase else {
+            self.phase = phase;
+            return;
+        };
+        let end = (head_len + needed).min(self.hs_buf.len());
+        let body = self.hs_buf[head_len..end].to_vec();
+        self.handshake_failed(HandshakeError::Rejected(HttpResponse {
+            status: head.status,
+            headers: head.headers,
+            body,
+        }));
+    }
+
+    fn handshake_failed(&mut self, error: HandshakeError) {
+        let reason = error.to_string();
+        self.events.push_back(Event::HandshakeFailed(error));
+        self.reading = false;
+        self.hs_buf = Vec::new();
+        self.emit_closed(CloseInfo {
+            code: close::ABNORMAL,
+            reason,
+            clean: false,
+            remote: true,
+        });
+        self.drop_transport();
+    }
+
+    fn open(&mut self, info: HandshakeInfo, now: u64) {
+        self.state = State::Open;
+        self.phase = Phase::Frames;
+        self.handshake_deadline = None;
+        self.keepalive = self.config.keepalive.map(|ka| KeepaliveTimers {
+            next_ping_at: now.saturating_add(ka.interval_ms.max(1)),
+            pong_deadline: None,
+        });
+        self.events.push_back(Event::Open(info));
+    }
+
+    // ------------------------------------------------------------------ frames
+
+    fn note_activity(&mut self, now: u64) {
+        if let (Some(cfg), Some(ka)) = (self.config.keepalive, self.keepalive.as_mut()) {
+            if cfg.any_data_counts {
+                ka.pong_deadline = None;
+                ka.next_ping_at = now.saturating_add(cfg.interval_ms.max(1));
+            }
+        }
+    }
+
+    fn read_frames(&mut self, mut input: &[u8], now: u64) {
+        while !input.is_empty() && self.reading {
+            match self.decode {
+                Decode::Header => {
+                    let parsed = if self.hdr_len == 0 {
+                        frame::parse_header(input)
+                    } else {
+                        let take = (MAX_HEADER_LEN - self.hdr_len).min(input.len());
+                        self.hdr_buf[self.hdr_len..self.hdr_len + take].copy_from_slice(&input[..take]);
+                        let held = self.hdr_len;
+                        let r = frame::parse_header(&self.hdr_buf[..held + take]);
+                        match r {
+                            Ok(None) => {
+                                self.hdr_len += take;
+                                return;
+                            }
+                            other => other.map(|r| r.map(|(h, n)| (h, n - held))),
+                        }
+                    };
+                    match parsed {
+                        Ok(Some((header, consumed))) => {
+                            self.hdr_len = 0;
+                            input = &input[consumed..];
+                            self.begin_frame(header, now);
+                        }
+                        Ok(None) => {
+                            // Fewer than MAX_HEADER_LEN bytes: keep them for the next read.
+                            self.hdr_buf[..input.len()].copy_from_slice(input);
+                            self.hdr_len = input.len();
+                            return;
+                        }
+                        Err(frame::LengthOverflow) => {
+                            self.fail(
+                                close::PROTOCOL_ERROR,
+                                "frame length with the most significant bit set",
+                                now,
+                            );
+                            // The stream cannot be followed past a header we cannot size.
+                            self.reading = false;
+                            self.emit_closed_for_failure();
+                            self.drop_transport();
+                            return;
+                        }
+                    }
+                }
+                Decode::Payload { remaining, .. } => {
+                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(input.len());
+                    let (chunk, rest) = input.split_at(n);
+                    input = rest;
+                    self.payload_chunk(chunk, now);
+                }
+            }
+        }
+    }
+
+    fn begin_frame(&mut self, h: FrameHeader, now: u64) {
+        let Some(opcode) = OpCode::from_u8(h.opcode) else {
+            return self.fail_frame(
+                h,
+                close::PROTOCOL_ERROR,
+                &format!("reserved opcode {:#x}", h.opcode),
+                now,
+            );
+        };
+        if h.rsv != 0 {
+            return self.fail_frame(
+                h,
+                close::PROTOCOL_ERROR,
+                "reserved bits set without a negotiated extension",
+                now,
+            );
+        }
+        match (self.role, h.mask.is_some()) {
+            (Role::Server, false) => {
+                return self.fail_frame(h, close::PROTOCOL_ERROR, "unmasked frame from a client", now)
+            }
+            (Role::Client, true) => {
+                return self.fail_frame(h, close::PROTOCOL_ERROR, "masked frame from a server", now)
+            }
+            _ => {}
+        }
+        let dest = if opcode.is_control() {
+            if !h.fin {
+                return self.fail_frame(h, close::PROTOCOL_ERROR, "fragmented control frame", now);
+            }
+            if h.len > 125 {
+                return self.fail_frame(h, close::PROTOCOL_ERROR, "control frame payload over 125 bytes", now);
+            }
+            self.ctrl.clear();
+            Dest::Control(opcode)
+        } else {
+            match (opcode, self.msg_kind) {
+                (OpCode::Continuation, None) => {
+                    return self.fail_frame(
+                        h,
+                        close::PROTOCOL_ERROR,
+                        "continuation frame without a message to continue",
+                        now,
+                    )
+                }
+                (OpCode::Text | OpCode::Binary, Some(_)) => {
+                    return self.fail_frame(
+                        h,
+                        close::PROTOCOL_ERROR,
+                        "new message before the previous one ended",
+                        now,
+                    )
+                }
+                _ => {}
+            }
+            if h.len > self.config.max_frame_size as u64 {
+                return self.fail_frame(h, close::MESSAGE_TOO_BIG, "frame exceeds the size limit", now);
+            }
+            if (self.msg.len() as u64).saturating_add(h.len) > self.config.max_message_size as u64 {
+                return self.fail_frame(h, close::MESSAGE_TOO_BIG, "message exceeds the size limit", now);
+            }
+            if self.failure.is_some() {
+                Dest::Discard
+            } else {
+                if opcode != OpCode::Continuation {
+                    self.msg_kind = Some(opcode);
+                }
+                self.msg.reserve((h.len as usize).min(MAX_EAGER_RESERVE));
+                Dest::Message
+            }
+        };
+        self.decode = Decode::Payload {
+            remaining: h.len,
+            mask: h.mask,
+            mask_offset: 0,
+            fin: h.fin,
+            dest,
+        };
+        if h.len == 0 {
+            self.finish_frame(now);
+        }
+    }
+
+    /// Fails the connection over a bad header, and skips that frame's payload.
+    fn fail_frame(&mut self, h: FrameHeader, code: u16, reason: &str, now: u64) {
+        self.fail(code, reason, now);
+        self.decode = Decode::Payload {
+            remaining: h.len,
+            mask: None,
+            mask_offset: 0,
+            fin: true,
+            dest: Dest::Discard,
+        };
+        if h.len == 0 {
+            self.decode = Decode::Header;
+        }
+    }
+
+    fn payload_chunk(&mut self, chunk: &[u8], now: u64) {
+        let Decode::Payload {
+            remaining,
+            mask,
+            mask_offset,
+            fin,
+            dest,
+        } = self.decode
+        else {
+            return;
+        };
+        let next_offset = match dest {
+            Dest::Message => {
+                let start = self.msg.len();
+                self.msg.extend_from_slice(chunk);
+                let off = mask.map_or(0, |k| apply_mask(&mut self.msg[start..], k, mask_offset));
+                if self.msg_kind == Some(OpCode::Text) && self.utf8.feed(&self.msg).is_err() {
+                    self.fail(close::INVALID_PAYLOAD, "invalid UTF-8 in a text message", now);
+                }
+                off
+            }
+            Dest::Control(_) => {
+                let start = self.ctrl.len();
+                self.ctrl.extend_from_slice(chunk);
+                mask.map_or(0, |k| apply_mask(&mut self.ctrl[start..], k, mask_offset))
+            }
+            Dest::Discard => 0,
+        };
+        let remaining = remaining - chunk.len() as u64;
+        // A failure above switches the rest of the frame to Discard.
+        let dest = if self.failure.is_some() && dest == Dest::Message {
+            Dest::Discard
+        } else {
+            dest
+        };
+        self.decode = Decode::Payload {
+            remaining,
+            mask,
+            mask_offset: next_offset,
+            fin,
+            dest,
+        };
+        if remaining == 0 {
+            self.finish_frame(now);
+        }
+    }
+
+    fn finish_frame(&mut self, now: u64) {
+        let Decode::Payload { fin, dest, .. } = self.decode else {
+            return;
+        };
+        self.decode = Decode::Header;
+        match dest {
+            Dest::Discard => {}
+            Dest::Message if fin => self.finish_message(now),
+            Dest::Message => {}
+            Dest::Control(op) => {
+                let payload = self.ctrl.split().freeze();
+                self.control_frame(op, payload, now);
+            }
+        }
+    }
+
+    fn finish_message(&mut self, now: u64) {
+        let kind = self.msg_kind.take();
+        let complete_text = self.utf8.is_complete(&self.msg);
+        self.utf8.reset();
+        let data = self.msg.split().freeze();
+        match kind {
+            Some(OpCode::Text) if complete_text => {
+                self.events
+                    .push_back(Event::Message(Message::Text(Text::from_validated(data))));
+            }
+            Some(OpCode::Text) => self.fail(close::INVALID_PAYLOAD, "text message ends inside a UTF-8 sequence", now),
+            _ => self.events.push_back(Event::Message(Message::Binary(data))),
+        }
+    }
+
+    fn control_frame(&mut self, op: OpCode, payload: Bytes, now: u64) {
+        match op {
+            OpCode::Ping => {
+                if self.failure.is_some() {
+                    return;
+                }
+                if self.config.auto_pong && !self.close_sent {
+                    self.write_frame(true, OpCode::Pong, &payload);
+                }
+                self.events.push_back(Event::Ping(payload));
+            }
+            OpCode::Pong => {
+                if let Some(ka) = self.keepalive.as_mut() {
+                    ka.pong_deadline = None;
+                }
+                if self.failure.is_none() {
+                    self.events.push_back(Event::Pong(payload));
+                }
+            }
+            OpCode::Close => self.close_frame(&payload, now),
+            _ => {}
+        }
+    }
+
+    fn close_frame(&mut self, payload: &[u8], now: u64) {
+        let (code, reason) = match payload.len() {
+            0 => (None, String::new()),
+            1 => return self.fail(close::PROTOCOL_ERROR, "close frame with a one-byte payload", now),
+            _ => {
+                let code = u16::from_be_bytes([payload[0], payload[1]]);
+                if !close::is_valid_on_wire(code) {
+                    return self.fail(close::PROTOCOL_ERROR, &format!("invalid close code {code}"), now);
+                }
+                match std::str::from_utf8(&payload[2..]) {
+                    Ok(r) => (Some(code), r.to_string()),
+                    Err(_) => return self.fail(close::INVALID_PAYLOAD, "close reason is not UTF-8", now),
+                }
+            }
+        };
+        // Nothing the peer sends after its close frame counts.
+        self.reading = false;
+        let remote = !self.close_sent;
+        if remote {
+            self.send_close_frame(code, &reason, now);
+        }
+        let info = match self.failure.clone() {
+            Some((code, reason)) => CloseInfo {
+                code,
+                reason,
+                clean: true,
+                remote: false,
+            },
+            None => CloseInfo {
+                code: code.unwrap_or(close::NO_STATUS),
+                reason,
+                clean: true,
+                remote,
+            },
+        };
+        self.emit_closed(info);
+        match self.role {
+            // The server ends the TCP connection first (RFC 6455 §7.1.1).
+            Role::Server => self.drop_transport(),
+            // The client waits for that, but not forever.
+            Role::Client => self.close_deadline = Some(now.saturating_add(self.config.close_timeout_ms)),
+        }
+    }
+
+    /// Fails the connection: sends a close frame with `code` (once) and stops
+    /// delivering data; the closing handshake then runs its course.
+    fn fail(&mut self, code: u16, reason: &str, now: u64) {
+        if self.failure.is_some() || self.state == State::Closed {
+            return;
+        }
+        self.failure = Some((code, reason.to_string()));
+        self.events.push_back(Event::Error(Error::Protocol {
+            code,
+            reason: reason.to_string(),
+        }));
+        self.msg.clear();
+        self.msg_kind = None;
+        self.utf8.reset();
+        if !self.close_sent {
+            self.send_close_frame(Some(code), reason, now);
+        }
+    }
+
+    fn emit_closed_for_failure(&mut self) {
+        let (code, reason) = self.failure.clone().unwrap_or((close::ABNORMAL, String::new()));
+        self.emit_closed(CloseInfo {
+            code,
+            reason,
+            clean: false,
+            remote: false,
+        });
+    }
+
+    fn emit_closed(&mut self, info: CloseInfo) {
+        self.state = State::Closed;
+        self.keepalive = None;
+        self.handshake_deadline = None;
+        if !self.closed_emitted {
+            self.closed_emitted = true;
+            self.events.push_back(Event::Closed(info));
+        }
+    }
+
+    fn drop_transport(&mut self) {
+        self.transport_done = true;
+        self.reading = false;
+        self.close_deadline = None;
+        self.keepalive = None;
+    }
+}
+
+fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn truncate_utf8(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests;

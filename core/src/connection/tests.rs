@@ -1,0 +1,551 @@
+//! Whole-connection behaviour: a client and a server wired back to back in memory, and
+//! hand-built byte streams for what a well-behaved peer would never send.
+
+use super::*;
+use crate::rng::SeededRandom;
+
+fn rng(seed: u64) -> Box<dyn RandomSource> {
+    Box::new(SeededRandom::new(seed))
+}
+
+fn client_with(config: Config) -> Connection {
+    let req = ClientRequest {
+        url: "ws://example.com:9000/chat?room=1".into(),
+        ..Default::default()
+    };
+    Connection::client(&req, config, rng(1), 0).unwrap()
+}
+
+fn events(c: &mut Connection) -> Vec<Event> {
+    std::iter::from_fn(|| c.poll_event()).collect()
+}
+
+fn drain(c: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(b) = c.poll_transmit() {
+        out.extend_from_slice(&b);
+    }
+    out
+}
+
+/// Moves bytes both ways until neither side has anything to say. `chunk` splits every
+/// delivery into reads of that size, to exercise every partial-input path.
+fn pump(a: &mut Connection, b: &mut Connection, now: u64, chunk: usize) {
+    loop {
+        let ab = drain(a);
+        let ba = drain(b);
+        if ab.is_empty() && ba.is_empty() {
+            return;
+        }
+        for c in ab.chunks(chunk.max(1)) {
+            b.handle_input(c, now);
+        }
+        for c in ba.chunks(chunk.max(1)) {
+            a.handle_input(c, now);
+        }
+    }
+}
+
+/// An open client/server pair; the server accepted with `chat`.
+fn open_pair(config: Config, chunk: usize) -> (Connection, Connection) {
+    let req = ClientRequest {
+        url: "ws://example.com/chat".into(),
+        subprotocols: vec!["chat".into(), "v2".into()],
+        headers: vec![("Authorization".into(), "Bearer t".into())],
+    };
+    let mut c = Connection::client(&req, config.clone(), rng(1), 0).unwrap();
+    let mut s = Connection::server(config, rng(2), 0);
+    pump(&mut c, &mut s, 0, chunk);
+    let evs = events(&mut s);
+    let Some(Event::Request(r)) = evs.first() else {
+        panic!("expected a request, got {evs:?}")
+    };
+    assert_eq!(r.path, "/chat");
+    assert_eq!(r.header("authorization"), Some("Bearer t"));
+    s.accept(
+        Accept {
+            subprotocol: Some("chat".into()),
+            headers: vec![],
+        },
+        0,
+    )
+    .unwrap();
+    pump(&mut c, &mut s, 0, chunk);
+    assert!(matches!(events(&mut s).as_slice(), [Event::Open(_)]));
+    let evs = events(&mut c);
+    let [Event::Open(info)] = evs.as_slice() else {
+        panic!("client should open, got {evs:?}")
+    };
+    assert_eq!(info.subprotocol.as_deref(), Some("chat"));
+    assert_eq!((c.state(), s.state()), (State::Open, State::Open));
+    (c, s)
+}
+
+fn messages(evs: &[Event]) -> Vec<Message> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn closed(evs: &[Event]) -> Option<CloseInfo> {
+    evs.iter().find_map(|e| match e {
+        Event::Closed(i) => Some(i.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn messages_flow_both_ways_whatever_the_read_size() {
+    for chunk in [1, 2, 3, 7, 13, 1 << 20] {
+        let (mut c, mut s) = open_pair(Config::default(), chunk);
+        let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        c.send_text("héllo 𝄞").unwrap();
+        c.send_binary(&big).unwrap();
+        c.send_text("").unwrap();
+        s.send_binary(&[1, 2, 3]).unwrap();
+        pump(&mut c, &mut s, 0, chunk);
+        let got = messages(&events(&mut s));
+        assert_eq!(
+            got,
+            vec![
+                Message::text("héllo 𝄞"),
+                Message::binary(big.clone()),
+                Message::text("")
+            ],
+            "chunk {chunk}"
+        );
+        assert_eq!(messages(&events(&mut c)), vec![Message::binary(vec![1u8, 2, 3])]);
+    }
+}
+
+#[test]
+fn fragmented_sends_reassemble_with_interleaved_pings() {
+    let cfg = Config {
+        fragment_size: Some(5),
+        ..Config::default()
+    };
+    let (mut c, mut s) = open_pair(cfg, 4);
+    c.send_text("abcdefghijklmnopqrstuvwxyzé").unwrap();
+    pump(&mut c, &mut s, 0, 4);
+    assert_eq!(
+        messages(&events(&mut s)),
+        vec![Message::text("abcdefghijklmnopqrstuvwxyzé")]
+    );
+    // A ping between two fragments is answered and does not disturb the message.
+    let mut wire = Vec::new();
+    wire.extend_from_slice(&masked(0x01, b"Hel"));
+    wire.extend_from_slice(&masked(0x89, b"p"));
+    wire.extend_from_slice(&masked(0x80, b"lo"));
+    s.handle_input(&wire, 0);
+    let evs = events(&mut s);
+    assert_eq!(
+        evs,
+        vec![
+            Event::Ping(Bytes::from_static(b"p")),
+            Event::Message(Message::text("Hello"))
+        ]
+    );
+    assert_eq!(drain(&mut s), vec![0x8a, 0x01, b'p'], "pong echoes the ping payload");
+}
+
+#[test]
+fn bytes_in_the_same_read_as_the_handshake_are_kept() {
+    let mut c = client_with(Config::default());
+    let req = drain(&mut c);
+    let mut s = Connection::server(Config::default(), rng(3), 0);
+    // The request and a first frame in one read.
+    let mut first = req.clone();
+    first.extend_from_slice(&masked(0x81, b"early"));
+    s.handle_input(&first, 0);
+    assert!(matches!(events(&mut s).as_slice(), [Event::Request(_)]));
+    s.accept(Accept::default(), 0).unwrap();
+    assert_eq!(messages(&events(&mut s)), vec![Message::text("early")]);
+    // The response and a first server frame in one read.
+    let mut resp = drain(&mut s);
+    resp.extend_from_slice(&[0x81, 0x02, b'h', b'i']);
+    c.handle_input(&resp, 0);
+    let evs = events(&mut c);
+    assert!(matches!(evs[0], Event::Open(_)));
+    assert_eq!(messages(&evs), vec![Message::text("hi")]);
+}
+
+/// A client frame (masked with a fixed key) with the raw first byte `b0`.
+fn masked(b0: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [0x11, 0x22, 0x33, 0x44];
+    let mut out = vec![b0];
+    let len = payload.len();
+    if len < 126 {
+        out.push(0x80 | len as u8);
+    } else {
+        out.push(0x80 | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    }
+    out.extend_from_slice(&key);
+    let mut p = payload.to_vec();
+    apply_mask(&mut p, key, 0);
+    out.extend_from_slice(&p);
+    out
+}
+
+/// Feeds `wire` to an open server and returns the close code it sent and its events.
+fn server_fails_with(wire: &[u8]) -> (Option<u16>, Vec<Event>) {
+    let (_c, mut s) = open_pair(Config::default(), 1 << 20);
+    drain(&mut s);
+    s.handle_input(wire, 0);
+    (sent_close_code(&drain(&mut s)), events(&mut s))
+}
+
+/// The code of the unmasked close frame a server wrote, if that is what `out` holds.
+fn sent_close_code(out: &[u8]) -> Option<u16> {
+    (out.len() >= 4 && out[0] == 0x88).then(|| u16::from_be_bytes([out[2], out[3]]))
+}
+
+#[test]
+fn protocol_violations_close_with_the_rfc_code() {
+    let mut unmasked = vec![0x81, 0x02];
+    unmasked.extend_from_slice(b"hi");
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("unmasked client frame", unmasked, 1002),
+        ("reserved opcode 3", masked(0x83, b""), 1002),
+        ("reserved opcode 0xB", masked(0x8b, b""), 1002),
+        ("RSV1 without extension", masked(0xc1, b"x"), 1002),
+        ("RSV3", masked(0x91, b"x"), 1002),
+        ("fragmented ping", masked(0x09, b""), 1002),
+        ("long ping", masked(0x89, &[0u8; 126]), 1002),
+        ("continuation first", masked(0x80, b"x"), 1002),
+        ("bad UTF-8", masked(0x81, &[0xce, 0xba, 0xed, 0xa0, 0x80]), 1007),
+        ("UTF-8 cut at end", masked(0x81, &[0xce]), 1007),
+        ("one-byte close", masked(0x88, &[0x03]), 1002),
+        ("close code 1005", masked(0x88, &1005u16.to_be_bytes()), 1002),
+        ("close code 999", masked(0x88, &999u16.to_be_bytes()), 1002),
+        ("close code 5000", masked(0x88, &5000u16.to_be_bytes()), 1002),
+        ("close reason not UTF-8", masked(0x88, &[0x03, 0xe8, 0xff]), 1007),
+    ];
+    for (name, wire, want) in cases {
+        let (code, evs) = server_fails_with(&wire);
+        assert_eq!(code, Some(want), "{name}");
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::Error(Error::Protocol { code, .. }) if *code == want)),
+            "{name}: {evs:?}"
+        );
+        assert!(messages(&evs).is_empty(), "{name}: nothing delivered");
+    }
+    // Two text messages where the first is unfinished.
+    let mut wire = masked(0x01, b"a");
+    wire.extend_from_slice(&masked(0x81, b"b"));
+    assert_eq!(server_fails_with(&wire).0, Some(1002));
+}
+
+#[test]
+fn invalid_utf8_fails_before_the_frame_ends() {
+    let (_c, mut s) = open_pair(Config::default(), 1 << 20);
+    drain(&mut s);
+    let wire = masked(0x81, &[b'a', 0xf4, 0x90, 0x80, 0x80, b'b', b'c', b'd']);
+    // Header plus the first three payload bytes: 0xF4 0x90 can never be valid.
+    s.handle_input(&wire[..6 + 3], 0);
+    assert_eq!(sent_close_code(&drain(&mut s)), Some(1007));
+}
+
+#[test]
+fn a_server_requires_masks_and_a_client_refuses_them() {
+    let (mut c, _s) = open_pair(Config::default(), 1 << 20);
+    drain(&mut c);
+    c.handle_input(&masked(0x81, b"x"), 0);
+    let out = drain(&mut c);
+    // The client's close frame is masked: unmask the code.
+    let (hdr, n) = frame::parse_header(&out).unwrap().unwrap();
+    let mut payload = out[n..].to_vec();
+    apply_mask(&mut payload, hdr.mask.unwrap(), 0);
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1002);
+}
+
+#[test]
+fn size_limits_close_with_1009() {
+    let cfg = Config {
+        max_frame_size: 100,
+        max_message_size: 150,
+        ..Config::default()
+    };
+    let (mut c, mut s) = open_pair(cfg, 1 << 20);
+    drain(&mut s);
+    s.handle_input(&masked(0x82, &[0u8; 101]), 0);
+    assert_eq!(sent_close_code(&drain(&mut s)), Some(1009));
+    // A message of two 80-byte frames exceeds 150.
+    let (_, mut s2) = open_pair(
+        Config {
+            max_frame_size: 100,
+            max_message_size: 150,
+            ..Config::default()
+        },
+        1 << 20,
+    );
+    drain(&mut s2);
+    let mut wire = masked(0x02, &[0u8; 80]);
+    wire.extend_from_slice(&masked(0x80, &[0u8; 80]));
+    s2.handle_input(&wire, 0);
+    assert_eq!(sent_close_code(&drain(&mut s2)), Some(1009));
+    drop(c.send_text("x"));
+}
+
+#[test]
+fn closing_handshake_initiated_by_the_client() {
+    let (mut c, mut s) = open_pair(Config::default(), 1 << 20);
+    c.close(1000, "bye", 10).unwrap();
+    assert_eq!(c.state(), State::Closing);
+    assert_eq!(c.send_text("late"), Err(Error::InvalidState(State::Closing)));
+    pump(&mut c, &mut s, 10, 1 << 20);
+    let s_closed = closed(&events(&mut s)).unwrap();
+    assert_eq!(
+        s_closed,
+        CloseInfo {
+            code: 1000,
+            reason: "bye".into(),
+            clean: true,
+            remote: true
+        }
+    );
+    assert!(s.should_close_transport(), "the server drops the TCP connection first");
+    let c_closed = closed(&events(&mut c)).unwrap();
+    assert_eq!((c_closed.code, c_closed.clean, c_closed.remote), (1000, true, false));
+    assert!(
+        !c.should_close_transport(),
+        "the client waits for the server to end the stream"
+    );
+    assert_eq!(c.poll_timeout(), Some(10 + 5_000));
+    c.handle_eof(20);
+    assert!(c.should_close_transport());
+    assert_eq!(c.poll_timeout(), None);
+}
+
+#[test]
+fn client_stops_waiting_for_eof_after_the_close_timeout() {
+    let (mut c, mut s) = open_pair(Config::default(), 1 << 20);
+    s.close(1001, "", 0).unwrap();
+    pump(&mut c, &mut s, 0, 1 << 20);
+    assert_eq!(closed(&events(&mut c)).map(|i| (i.code, i.remote)), Some((1001, true)));
+    c.handle_timeout(4_999);
+    assert!(!c.should_close_transport());
+    c.handle_timeout(5_000);
+    assert!(c.should_close_transport());
+}
+
+#[test]
+fn an_unanswered_close_times_out_as_1006() {
+    let (mut c, _s) = open_pair(Config::default(), 1 << 20);
+    c.close(1000, "", 100).unwrap();
+    c.handle_timeout(5_099);
+    assert!(events(&mut c).is_empty());
+    c.handle_timeout(5_100);
+    let info = closed(&events(&mut c)).unwrap();
+    assert_eq!((info.code, info.clean), (1006, false));
+    assert!(c.should_close_transport());
+}
+
+#[test]
+fn close_frames_without_code_and_with_bad_arguments() {
+    let (mut c, mut s) = open_pair(Config::default(), 1 << 20);
+    assert_eq!(c.close(1006, "", 0), Err(Error::InvalidCloseCode(1006)));
+    assert_eq!(c.close(1000, &"x".repeat(124), 0), Err(Error::ReasonTooLong(124)));
+    assert_eq!(c.ping(&[0; 126]), Err(Error::ControlPayloadTooLong(126)));
+    c.close(1005, "", 0).unwrap();
+    pump(&mut c, &mut s, 0, 1 << 20);
+    assert_eq!(closed(&events(&mut s)).map(|i| i.code), Some(1005));
+    assert_eq!(closed(&events(&mut c)).map(|i| i.code), Some(1005));
+}
+
+#[test]
+fn eof_without_close_frame_is_1006() {
+    let (mut c, _s) = open_pair(Config::default(), 1 << 20);
+    c.handle_eof(0);
+    let info = closed(&events(&mut c)).unwrap();
+    assert_eq!((info.code, info.clean, info.remote), (1006, false, true));
+    assert!(c.should_close_transport());
+    // Everything afterwards is harmless.
+    c.handle_input(b"junk", 1);
+    c.handle_timeout(1_000_000);
+    assert!(c.close(1000, "", 2).is_ok());
+    assert!(events(&mut c).is_empty());
+}
+
+#[test]
+fn close_while_connecting_never_fails() {
+    let mut c = client_with(Config::default());
+    assert_eq!(c.state(), State::Connecting);
+    c.close(1000, "", 0).unwrap();
+    assert_eq!(c.state(), State::Closed);
+    assert!(c.should_close_transport());
+    assert_eq!(events(&mut c).len(), 1);
+    assert_eq!(c.poll_timeout(), None);
+}
+
+#[test]
+fn rejected_handshake_reports_status_headers_and_body() {
+    let mut c = client_with(Config::default());
+    drain(&mut c);
+    c.handle_input(
+        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 9\r\n\r\nno ",
+        0,
+    );
+    assert!(events(&mut c).is_empty(), "waits for the whole body");
+    c.handle_input(b"token", 0);
+    c.handle_eof(0);
+    let evs = events(&mut c);
+    let Some(Event::HandshakeFailed(HandshakeError::Rejected(r))) = evs.first() else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(r.status, 401);
+    assert_eq!(handshake::header_value(&r.headers, "www-authenticate"), Some("Bearer"));
+    assert_eq!(r.body, b"no token");
+    assert!(matches!(evs.last(), Some(Event::Closed(_))));
+}
+
+#[test]
+fn bad_accept_key_and_timeouts_fail_the_handshake() {
+    let mut c = client_with(Config::default());
+    drain(&mut c);
+    c.handle_input(
+        b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: nope\r\n\r\n",
+        0,
+    );
+    assert!(matches!(
+        events(&mut c).first(),
+        Some(Event::HandshakeFailed(HandshakeError::InvalidResponse(_)))
+    ));
+    let mut c = client_with(Config::default());
+    assert_eq!(c.poll_timeout(), Some(10_000));
+    c.handle_timeout(10_000);
+    assert!(matches!(
+        events(&mut c).first(),
+        Some(Event::HandshakeFailed(HandshakeError::Timeout))
+    ));
+    assert!(c.should_close_transport());
+    let mut c = client_with(Config {
+        max_handshake_size: 64,
+        ..Config::default()
+    });
+    c.handle_input(&[b'a'; 65], 0);
+    assert!(matches!(
+        events(&mut c).first(),
+        Some(Event::HandshakeFailed(HandshakeError::TooLarge))
+    ));
+}
+
+#[test]
+fn server_rejects_invalid_requests_with_http_errors() {
+    let mut s = Connection::server(Config::default(), rng(1), 0);
+    s.handle_input(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n",
+        0,
+    );
+    let out = String::from_utf8(drain(&mut s)).unwrap();
+    assert!(out.starts_with("HTTP/1.1 426 "), "{out}");
+    assert!(out.contains("Sec-WebSocket-Version: 13"));
+    assert!(s.should_close_transport());
+    // And an explicit application rejection.
+    let mut c = client_with(Config::default());
+    let mut s = Connection::server(Config::default(), rng(1), 0);
+    pump(&mut c, &mut s, 0, 1 << 20);
+    s.reject(403, &[], b"go away").unwrap();
+    pump(&mut c, &mut s, 0, 1 << 20);
+    c.handle_eof(0);
+    let evs = events(&mut c);
+    assert!(
+        matches!(evs.first(), Some(Event::HandshakeFailed(HandshakeError::Rejected(r))) if r.status == 403 && r.body == b"go away")
+    );
+}
+
+#[test]
+fn keepalive_pings_then_declares_the_peer_dead() {
+    let ka = Keepalive {
+        interval_ms: 1_000,
+        pong_timeout_ms: 500,
+        any_data_counts: false,
+    };
+    let (mut c, mut s) = open_pair(
+        Config {
+            keepalive: Some(ka),
+            ..Config::default()
+        },
+        1 << 20,
+    );
+    assert_eq!(c.poll_timeout(), Some(1_000));
+    c.handle_timeout(1_000);
+    let ping = drain(&mut c);
+    assert_eq!(ping[0], 0x89);
+    assert_eq!(c.poll_timeout(), Some(1_500));
+    // The server answers: the deadline goes away and the next ping is due at 2000.
+    s.handle_input(&ping, 1_100);
+    c.handle_input(&drain(&mut s), 1_100);
+    assert!(matches!(events(&mut c).as_slice(), [Event::Pong(_)]));
+    assert_eq!(c.poll_timeout(), Some(2_000));
+    // Now the server goes silent.
+    c.handle_timeout(2_000);
+    drain(&mut c);
+    c.handle_timeout(2_499);
+    assert_eq!(c.state(), State::Open);
+    c.handle_timeout(2_500);
+    let evs = events(&mut c);
+    assert_eq!(evs.first(), Some(&Event::Error(Error::KeepaliveTimeout)));
+    assert_eq!(closed(&evs).map(|i| i.code), Some(1006));
+    assert!(c.should_close_transport());
+    assert_eq!(c.poll_timeout(), None);
+}
+
+#[test]
+fn keepalive_counts_any_data_when_configured() {
+    let ka = Keepalive {
+        interval_ms: 1_000,
+        pong_timeout_ms: 500,
+        any_data_counts: true,
+    };
+    let (mut c, mut s) = open_pair(
+        Config {
+            keepalive: Some(ka),
+            ..Config::default()
+        },
+        1 << 20,
+    );
+    s.send_text("tick").unwrap();
+    c.handle_input(&drain(&mut s), 900);
+    assert_eq!(c.poll_timeout(), Some(1_900), "received data postpones the ping");
+    c.handle_timeout(1_900);
+    assert_eq!(drain(&mut c)[0], 0x89);
+    s.send_text("tock").unwrap();
+    c.handle_input(&drain(&mut s), 2_000);
+    c.handle_timeout(2_400);
+    assert_eq!(c.state(), State::Open, "data satisfied the ping");
+}
+
+#[test]
+fn data_sent_before_the_peer_answers_our_close_is_still_delivered() {
+    let (mut c, mut s) = open_pair(Config::default(), 1 << 20);
+    c.close(1000, "", 0).unwrap();
+    s.send_text("in flight").unwrap();
+    pump(&mut c, &mut s, 0, 1 << 20);
+    assert_eq!(messages(&events(&mut c)), vec![Message::text("in flight")]);
+}
+
+#[test]
+fn a_huge_declared_length_does_not_allocate_or_panic() {
+    let (_c, mut s) = open_pair(
+        Config {
+            max_frame_size: usize::MAX,
+            max_message_size: usize::MAX,
+            ..Config::default()
+        },
+        1 << 20,
+    );
+    drain(&mut s);
+    s.handle_input(
+        &[
+            0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 9, 9,
+        ],
+        0,
+    );
+    assert_eq!(s.state(), State::Open);
+    s.handle_input(&[0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0], 0);
+}
