@@ -236,6 +236,14 @@ pub fn header_tokens<'a>(headers: &'a [Header], name: &'a str) -> impl Iterator<
         .filter(|t| !t.is_empty())
 }
 
+/// The raw values of every header called `name`.
+pub fn header_tokens_raw<'a>(headers: &'a [Header], name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 fn has_token(headers: &[Header], name: &str, token: &str) -> bool {
     header_tokens(headers, name).any(|t| t.eq_ignore_ascii_case(token))
 }

@@ -19,6 +19,7 @@ mod types;
 pub use types::*;
 
 use crate::close;
+use crate::deflate::{self, InflateError, PerMessageDeflate};
 use crate::frame::{self, FrameHeader, OpCode, MAX_HEADER_LEN};
 use crate::handshake::{self, HandshakeError, Header, HttpResponse, Request, ResponseHead, WsUrl};
 use crate::mask::apply_mask;
@@ -101,6 +102,12 @@ pub struct Connection {
     hdr_len: usize,
     msg: BytesMut,
     msg_kind: Option<OpCode>,
+    /// The current message is compressed (RSV1 on its first frame).
+    msg_compressed: bool,
+    /// Inflated bytes of the current compressed message.
+    inflated: Vec<u8>,
+    /// Unmasked compressed bytes of the current chunk, on their way to the inflater.
+    deflated: Vec<u8>,
     utf8: Utf8Validator,
     ctrl: BytesMut,
     /// False once nothing more from the peer will be looked at.
@@ -118,6 +125,7 @@ pub struct Connection {
     keepalive: Option<KeepaliveTimers>,
     ping_counter: u64,
     subprotocol: Option<String>,
+    deflate: Option<PerMessageDeflate>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -145,6 +153,9 @@ impl Connection {
             hdr_len: 0,
             msg: BytesMut::new(),
             msg_kind: None,
+            msg_compressed: false,
+            inflated: Vec::new(),
+            deflated: Vec::new(),
             utf8: Utf8Validator::default(),
             ctrl: BytesMut::new(),
             reading: true,
@@ -158,6 +169,7 @@ impl Connection {
             keepalive: None,
             ping_counter: 0,
             subprotocol: None,
+            deflate: None,
         }
     }
 
@@ -180,7 +192,8 @@ impl Connection {
         let mut nonce = [0u8; 16];
         rng.fill(&mut nonce);
         let key = handshake::new_key(nonce);
-        let request = handshake::client_request(&url, &key, &req.subprotocols, None, &req.headers);
+        let offer = config.deflate.as_ref().and_then(deflate::client_offer);
+        let request = handshake::client_request(&url, &key, &req.subprotocols, offer.as_deref(), &req.headers);
         let phase = Phase::ClientHandshake {
             key,
             offered: req.subprotocols.clone(),
@@ -386,7 +399,22 @@ impl Connection {
         for (n, v) in &accept.headers {
             handshake::check_header(n, v).map_err(Error::InvalidHeader)?;
         }
-        let response = handshake::accept_response(&request.key, accept.subprotocol.as_deref(), None, &accept.headers);
+        let offers = handshake::header_tokens_raw(&request.headers, "sec-websocket-extensions");
+        let negotiated = self
+            .config
+            .deflate
+            .as_ref()
+            .and_then(|cfg| deflate::server_accept(cfg, offers));
+        let (ext_response, agreement) = negotiated.unzip();
+        let response = handshake::accept_response(
+            &request.key,
+            accept.subprotocol.as_deref(),
+            ext_response.as_deref(),
+            &accept.headers,
+        );
+        if let (Some(cfg), Some(a)) = (&self.config.deflate, agreement) {
+            self.deflate = PerMessageDeflate::new(cfg, a);
+        }
         let info = HandshakeInfo {
             path: request.path.clone(),
             subprotocol: accept.subprotocol.clone(),
@@ -490,16 +518,21 @@ impl Connection {
         if self.state != State::Open {
             return Err(Error::InvalidState(self.state));
         }
+        let compressed = self.deflate.as_mut().and_then(|d| d.compress(payload));
+        let (payload, rsv1) = match &compressed {
+            Some(z) => (z.as_slice(), true),
+            None => (payload, false),
+        };
         match self.config.fragment_size {
             Some(size) if size > 0 && payload.len() > size => {
                 let mut chunks = payload.chunks(size).peekable();
-                let mut op = opcode;
+                let (mut op, mut rsv) = (opcode, rsv1);
                 while let Some(chunk) = chunks.next() {
-                    self.write_frame(chunks.peek().is_none(), op, chunk);
-                    op = OpCode::Continuation;
+                    self.write_frame_rsv(chunks.peek().is_none(), rsv, op, chunk);
+                    (op, rsv) = (OpCode::Continuation, false);
                 }
             }
-            _ => self.write_frame(true, opcode, payload),
+            _ => self.write_frame_rsv(true, rsv1, opcode, payload),
         }
         Ok(())
     }
@@ -516,6 +549,10 @@ impl Connection {
     }
 
     fn write_frame(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) {
+        self.write_frame_rsv(fin, false, opcode, payload)
+    }
+
+    fn write_frame_rsv(&mut self, fin: bool, rsv1: bool, opcode: OpCode, payload: &[u8]) {
         let mask = match self.role {
             Role::Client => {
                 let mut key = [0u8; 4];
@@ -524,7 +561,7 @@ impl Connection {
             }
             Role::Server => None,
         };
-        frame::write_header(&mut self.tx, fin, false, opcode, mask, payload.len());
+        frame::write_header(&mut self.tx, fin, rsv1, opcode, mask, payload.len());
         let start = self.tx.len();
         self.tx.extend_from_slice(payload);
         if let Some(key) = mask {
@@ -602,10 +639,16 @@ impl Connection {
             Ok(a) => a,
             Err(e) => return self.handshake_failed(e),
         };
-        if agreed.extensions.is_some() {
-            return self.handshake_failed(HandshakeError::InvalidResponse(
-                "the server negotiated an extension that was not offered".into(),
-            ));
+        if let Some(ext) = &agreed.extensions {
+            let Some(cfg) = self.config.deflate.as_ref().filter(|_| cfg!(feature = "deflate")) else {
+                return self.handshake_failed(HandshakeError::InvalidResponse(
+                    "the server negotiated an extension that was not offered".into(),
+                ));
+            };
+            match deflate::client_accept(cfg, ext) {
+                Ok(a) => self.deflate = PerMessageDeflate::new(cfg, a),
+                Err(why) => return self.handshake_failed(HandshakeError::InvalidResponse(why)),
+            }
         }
         self.subprotocol = agreed.subprotocol.clone();
         let rest = self.hs_buf.split_off(len);
@@ -756,7 +799,9 @@ impl Connection {
                 now,
             );
         };
-        if h.rsv != 0 {
+        let rsv1 = h.rsv & 0b100 != 0;
+        let rsv1_allowed = self.deflate.is_some() && matches!(opcode, OpCode::Text | OpCode::Binary);
+        if h.rsv & 0b011 != 0 || (rsv1 && !rsv1_allowed) {
             return self.fail_frame(
                 h,
                 close::PROTOCOL_ERROR,
@@ -805,7 +850,8 @@ impl Connection {
             if h.len > self.config.max_frame_size as u64 {
                 return self.fail_frame(h, close::MESSAGE_TOO_BIG, "frame exceeds the size limit", now);
             }
-            if (self.msg.len() as u64).saturating_add(h.len) > self.config.max_message_size as u64 {
+            let compressed = self.msg_compressed || rsv1;
+            if !compressed && (self.msg.len() as u64).saturating_add(h.len) > self.config.max_message_size as u64 {
                 return self.fail_frame(h, close::MESSAGE_TOO_BIG, "message exceeds the size limit", now);
             }
             if self.failure.is_some() {
@@ -813,8 +859,11 @@ impl Connection {
             } else {
                 if opcode != OpCode::Continuation {
                     self.msg_kind = Some(opcode);
+                    self.msg_compressed = rsv1;
                 }
-                self.msg.reserve((h.len as usize).min(MAX_EAGER_RESERVE));
+                if !self.msg_compressed {
+                    self.msg.reserve((h.len as usize).min(MAX_EAGER_RESERVE));
+                }
                 Dest::Message
             }
         };
@@ -857,6 +906,18 @@ impl Connection {
             return;
         };
         let next_offset = match dest {
+            Dest::Message if self.msg_compressed => {
+                self.deflated.clear();
+                self.deflated.extend_from_slice(chunk);
+                let off = mask.map_or(0, |k| apply_mask(&mut self.deflated, k, mask_offset));
+                let limit = self.config.max_message_size;
+                let result = match self.deflate.as_mut() {
+                    Some(d) => d.inflate(&self.deflated, &mut self.inflated, limit),
+                    None => Err(InflateError::Corrupt),
+                };
+                self.after_inflate(result, now);
+                off
+            }
             Dest::Message => {
                 let start = self.msg.len();
                 self.msg.extend_from_slice(chunk);
@@ -908,11 +969,38 @@ impl Connection {
         }
     }
 
+    /// Checks the outcome of inflating: size, corruption, and UTF-8 of text so far.
+    fn after_inflate(&mut self, result: Result<(), InflateError>, now: u64) {
+        match result {
+            Err(InflateError::TooBig) => self.fail(close::MESSAGE_TOO_BIG, "message exceeds the size limit", now),
+            Err(InflateError::Corrupt) => self.fail(close::INVALID_PAYLOAD, "corrupt compressed data", now),
+            Ok(()) if self.msg_kind == Some(OpCode::Text) && self.utf8.feed(&self.inflated).is_err() => {
+                self.fail(close::INVALID_PAYLOAD, "invalid UTF-8 in a text message", now)
+            }
+            Ok(()) => {}
+        }
+    }
+
     fn finish_message(&mut self, now: u64) {
+        if self.msg_compressed {
+            let limit = self.config.max_message_size;
+            let result = match self.deflate.as_mut() {
+                Some(d) => d.finish(&mut self.inflated, limit),
+                None => Err(InflateError::Corrupt),
+            };
+            self.after_inflate(result, now);
+            if self.failure.is_some() {
+                return;
+            }
+        }
         let kind = self.msg_kind.take();
-        let complete_text = self.utf8.is_complete(&self.msg);
+        let data = if std::mem::take(&mut self.msg_compressed) {
+            Bytes::from(std::mem::take(&mut self.inflated))
+        } else {
+            self.msg.split().freeze()
+        };
+        let complete_text = self.utf8.is_complete(&data);
         self.utf8.reset();
-        let data = self.msg.split().freeze();
         match kind {
             Some(OpCode::Text) if complete_text => {
                 self.events
@@ -948,18 +1036,13 @@ impl Connection {
     }
 
     fn close_frame(&mut self, payload: &[u8], now: u64) {
-        let (code, reason) = match payload.len() {
-            0 => (None, String::new()),
-            1 => return self.fail(close::PROTOCOL_ERROR, "close frame with a one-byte payload", now),
-            _ => {
-                let code = u16::from_be_bytes([payload[0], payload[1]]);
-                if !close::is_valid_on_wire(code) {
-                    return self.fail(close::PROTOCOL_ERROR, &format!("invalid close code {code}"), now);
-                }
-                match std::str::from_utf8(&payload[2..]) {
-                    Ok(r) => (Some(code), r.to_string()),
-                    Err(_) => return self.fail(close::INVALID_PAYLOAD, "close reason is not UTF-8", now),
-                }
+        let (code, reason) = match parse_close_payload(payload) {
+            Ok(parsed) => parsed,
+            Err((code, why)) => {
+                // The peer's close frame is broken, but it is still its close frame: the
+                // closing handshake ends with our answer, which carries the error code.
+                self.fail(code, &why, now);
+                (None, String::new())
             }
         };
         // Nothing the peer sends after its close frame counts.
@@ -1003,7 +1086,9 @@ impl Connection {
             reason: reason.to_string(),
         }));
         self.msg.clear();
+        self.inflated = Vec::new();
         self.msg_kind = None;
+        self.msg_compressed = false;
         self.utf8.reset();
         if !self.close_sent {
             self.send_close_frame(Some(code), reason, now);
@@ -1035,6 +1120,24 @@ impl Connection {
         self.reading = false;
         self.close_deadline = None;
         self.keepalive = None;
+    }
+}
+
+/// A close frame's code and reason, or the code to fail with and why.
+fn parse_close_payload(payload: &[u8]) -> Result<(Option<u16>, String), (u16, String)> {
+    match payload {
+        [] => Ok((None, String::new())),
+        [_] => Err((close::PROTOCOL_ERROR, "close frame with a one-byte payload".into())),
+        [hi, lo, reason @ ..] => {
+            let code = u16::from_be_bytes([*hi, *lo]);
+            if !close::is_valid_on_wire(code) {
+                return Err((close::PROTOCOL_ERROR, format!("invalid close code {code}")));
+            }
+            match std::str::from_utf8(reason) {
+                Ok(r) => Ok((Some(code), r.to_string())),
+                Err(_) => Err((close::INVALID_PAYLOAD, "close reason is not UTF-8".into())),
+            }
+        }
     }
 }
 

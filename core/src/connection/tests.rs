@@ -192,7 +192,17 @@ fn masked(b0: u8, payload: &[u8]) -> Vec<u8> {
 
 /// Feeds `wire` to an open server and returns the close code it sent and its events.
 fn server_fails_with(wire: &[u8]) -> (Option<u16>, Vec<Event>) {
-    let (_c, mut s) = open_pair(Config::default(), 1 << 20);
+    server_fails_with_config(
+        wire,
+        Config {
+            deflate: None,
+            ..Config::default()
+        },
+    )
+}
+
+fn server_fails_with_config(wire: &[u8], config: Config) -> (Option<u16>, Vec<Event>) {
+    let (_c, mut s) = open_pair(config, 1 << 20);
     drain(&mut s);
     s.handle_input(wire, 0);
     (sent_close_code(&drain(&mut s)), events(&mut s))
@@ -548,4 +558,145 @@ fn a_huge_declared_length_does_not_allocate_or_panic() {
     );
     assert_eq!(s.state(), State::Open);
     s.handle_input(&[0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0], 0);
+}
+
+#[cfg(feature = "deflate")]
+mod deflate {
+    use super::*;
+    use crate::deflate::DeflateConfig;
+
+    #[test]
+    fn compressed_messages_roundtrip_and_shrink_on_the_wire() {
+        for chunk in [1, 5, 1 << 20] {
+            let cfg = Config {
+                fragment_size: Some(7),
+                ..Config::default()
+            };
+            let (mut c, mut s) = open_pair(cfg, chunk);
+            let json = "{\"event\":\"trade\",\"price\":\"101.25\",\"qty\":\"3\"}".repeat(20);
+            let mut wire_sizes = Vec::new();
+            for _ in 0..3 {
+                c.send_text(&json).unwrap();
+                let wire = drain(&mut c);
+                assert_eq!(wire[0] & 0x40, 0x40, "RSV1 marks the first frame");
+                wire_sizes.push(wire.len());
+                for part in wire.chunks(chunk) {
+                    s.handle_input(part, 0);
+                }
+            }
+            assert!(wire_sizes[0] < json.len() / 4, "{wire_sizes:?}");
+            assert!(wire_sizes[1] < wire_sizes[0], "context takeover: {wire_sizes:?}");
+            let got = messages(&events(&mut s));
+            assert_eq!(got, vec![Message::text(json.as_str()); 3]);
+            s.send_binary(&[5u8; 1000]).unwrap();
+            pump(&mut c, &mut s, 0, chunk);
+            assert_eq!(messages(&events(&mut c)), vec![Message::binary(vec![5u8; 1000])]);
+        }
+    }
+
+    #[test]
+    fn negotiation_follows_both_configs() {
+        let off = Config {
+            deflate: None,
+            ..Config::default()
+        };
+        for (client, server) in [(off.clone(), Config::default()), (Config::default(), off)] {
+            let req = ClientRequest {
+                url: "ws://h/".into(),
+                ..Default::default()
+            };
+            let mut c = Connection::client(&req, client, rng(1), 0).unwrap();
+            let mut s = Connection::server(server, rng(2), 0);
+            pump(&mut c, &mut s, 0, 1 << 20);
+            events(&mut s);
+            s.accept(Accept::default(), 0).unwrap();
+            pump(&mut c, &mut s, 0, 1 << 20);
+            events(&mut c);
+            c.send_text(&"a".repeat(500)).unwrap();
+            let wire = drain(&mut c);
+            assert_eq!(wire[0] & 0x40, 0, "not negotiated: never compressed");
+        }
+        // Server-imposed limits reach the client.
+        let strict = Config {
+            deflate: Some(DeflateConfig {
+                client_no_context_takeover: true,
+                client_max_window_bits: Some(9),
+                ..DeflateConfig::default()
+            }),
+            ..Config::default()
+        };
+        let req = ClientRequest {
+            url: "ws://h/".into(),
+            ..Default::default()
+        };
+        let mut c = Connection::client(&req, Config::default(), rng(1), 0).unwrap();
+        let mut s = Connection::server(strict, rng(2), 0);
+        pump(&mut c, &mut s, 0, 1 << 20);
+        events(&mut s);
+        s.accept(Accept::default(), 0).unwrap();
+        let response = String::from_utf8(drain(&mut s)).unwrap();
+        assert!(response.contains("permessage-deflate; client_no_context_takeover; client_max_window_bits=9"));
+        c.handle_input(response.as_bytes(), 0);
+        assert!(matches!(events(&mut c).as_slice(), [Event::Open(_)]));
+        let msg = "xyz".repeat(100);
+        c.send_text(&msg).unwrap();
+        let first = drain(&mut c).len();
+        c.send_text(&msg).unwrap();
+        assert_eq!(drain(&mut c).len(), first, "no context takeover: the same bytes again");
+    }
+
+    #[test]
+    fn rsv1_is_only_for_the_first_frame_of_a_data_message() {
+        let mut wire = masked(0x01, b"a");
+        wire.extend_from_slice(&masked(0xc0, b"b"));
+        assert_eq!(server_fails_with_config(&wire, Config::default()).0, Some(1002));
+        assert_eq!(
+            server_fails_with_config(&masked(0xc9, b""), Config::default()).0,
+            Some(1002)
+        );
+        assert_eq!(
+            server_fails_with_config(&masked(0xa1, b"x"), Config::default()).0,
+            Some(1002),
+            "RSV2"
+        );
+    }
+
+    #[test]
+    fn compressed_bombs_corruption_and_bad_utf8_fail_the_connection() {
+        use crate::deflate::Compressor;
+        let deflated = |data: &[u8]| {
+            let mut z = Vec::new();
+            Compressor::new(9, 15, false).unwrap().compress(data, &mut z);
+            z
+        };
+        let small = Config {
+            max_message_size: 1 << 20,
+            ..Config::default()
+        };
+        let bomb = deflated(&vec![0u8; 8 << 20]);
+        assert!(bomb.len() < 16 << 10);
+        assert_eq!(server_fails_with_config(&masked(0xc2, &bomb), small).0, Some(1009));
+        assert_eq!(
+            server_fails_with_config(&masked(0xc2, &[0xff, 0xff, 0xff]), Config::default()).0,
+            Some(1007)
+        );
+        let bad_text = deflated(&[b'o', b'k', 0xc0, 0xaf]);
+        assert_eq!(
+            server_fails_with_config(&masked(0xc1, &bad_text), Config::default()).0,
+            Some(1007)
+        );
+    }
+}
+
+#[test]
+fn an_invalid_close_frame_still_ends_the_closing_handshake() {
+    for payload in [vec![0x03], 1005u16.to_be_bytes().to_vec(), vec![0x03, 0xe8, 0xff]] {
+        let (_c, mut s) = open_pair(Config::default(), 1 << 20);
+        drain(&mut s);
+        s.handle_input(&masked(0x88, &payload), 0);
+        assert!(sent_close_code(&drain(&mut s)).is_some());
+        assert!(s.should_close_transport(), "no second close frame is coming: drop now");
+        let info = closed(&events(&mut s)).unwrap();
+        assert!(info.code == 1002 || info.code == 1007);
+    }
 }

@@ -1,6 +1,7 @@
 //! The public vocabulary of a [`Connection`](super::Connection): configuration,
 //! states, events and errors.
 
+use crate::deflate::DeflateConfig;
 use crate::handshake::{HandshakeError, Header, Request};
 use crate::message::Message;
 use bytes::Bytes;
@@ -36,6 +37,9 @@ pub struct Config {
     pub keepalive: Option<Keepalive>,
     /// Answer pings with pongs automatically. Default on.
     pub auto_pong: bool,
+    /// permessage-deflate (RFC 7692): offered by a client, accepted by a server.
+    /// Default on (when the `deflate` feature is compiled in); `None` turns it off.
+    pub deflate: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -49,6 +53,7 @@ impl Default for Config {
             max_handshake_size: 16 << 10,
             keepalive: None,
             auto_pong: true,
+            deflate: Some(DeflateConfig::default()),
         }
     }
 }
