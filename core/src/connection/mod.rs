@@ -115,6 +115,10 @@ pub struct Connection {
     // Output.
     tx: BytesMut,
     events: VecDeque<Event>,
+    /// A failure's close frame waits until this many more events are handed out, so
+    /// that the application can act on (e.g. answer) messages that arrived before the
+    /// error. Holds the count and the time of the failure.
+    deferred_close: Option<(usize, u64)>,
     // Closing.
     close_sent: bool,
     /// Set when we failed the connection: our code and reason are what `Closed` reports.
@@ -161,6 +165,7 @@ impl Connection {
             reading: true,
             tx: BytesMut::new(),
             events: VecDeque::new(),
+            deferred_close: None,
             close_sent: false,
             failure: None,
             close_deadline: None,
@@ -246,7 +251,18 @@ impl Connection {
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front()?;
+        if let Some((left, at)) = self.deferred_close {
+            if left <= 1 {
+                self.deferred_close = None;
+                if let Some((code, reason)) = self.failure.clone() {
+                    self.send_close_frame(Some(code), &reason, at);
+                }
+            } else {
+                self.deferred_close = Some((left - 1, at));
+            }
+        }
+        Some(event)
     }
 
     /// The earliest time at which `handle_timeout` has work to do.
@@ -1090,7 +1106,12 @@ impl Connection {
         self.msg_kind = None;
         self.msg_compressed = false;
         self.utf8.reset();
-        if !self.close_sent {
+        let earlier_messages = self.events.iter().any(|e| matches!(e, Event::Message(_)));
+        if earlier_messages {
+            // Send the close frame once the application has seen those messages (and
+            // the error event queued just above): answers to them go out first.
+            self.deferred_close = Some((self.events.len(), now));
+        } else if !self.close_sent {
             self.send_close_frame(Some(code), reason, now);
         }
     }

@@ -700,3 +700,35 @@ fn an_invalid_close_frame_still_ends_the_closing_handshake() {
         assert!(info.code == 1002 || info.code == 1007);
     }
 }
+
+#[test]
+fn messages_before_an_error_can_still_be_answered() {
+    let (_c, mut s) = open_pair(
+        Config {
+            deflate: None,
+            ..Config::default()
+        },
+        1 << 20,
+    );
+    drain(&mut s);
+    let mut wire = masked(0x81, b"first");
+    wire.extend_from_slice(&masked(0xa1, b"bad rsv"));
+    wire.extend_from_slice(&masked(0x89, b"no pong for me"));
+    s.handle_input(&wire, 0);
+    assert!(drain(&mut s).is_empty(), "the close frame waits for the application");
+    assert_eq!(s.poll_event(), Some(Event::Message(Message::text("first"))));
+    s.send_text("first").unwrap();
+    assert!(matches!(
+        s.poll_event(),
+        Some(Event::Error(Error::Protocol { code: 1002, .. }))
+    ));
+    assert_eq!(s.poll_event(), None, "no ping is delivered after the error");
+    let out = drain(&mut s);
+    assert_eq!(
+        &out[..7],
+        &[0x81, 0x05, b'f', b'i', b'r', b's', b't'],
+        "the echo goes first"
+    );
+    assert_eq!(sent_close_code(&out[7..]), Some(1002));
+    assert_eq!(s.state(), State::Closing);
+}

@@ -26,12 +26,17 @@ pub enum InflateError {
 }
 
 /// The negotiated extension at work on one connection: a compressor for what we send
-/// (absent when the agreed window cannot be honoured) and a decompressor for what we
-/// receive. Without the `deflate` feature this type has no values.
+/// and a decompressor for what we receive. Without the `deflate` feature this type has
+/// no values.
+///
+/// Each codec is created on first use: zlib state is hundreds of KiB, and an idle
+/// connection (or one whose messages stay under the threshold) should not pay for it.
 #[cfg(feature = "deflate")]
 pub struct PerMessageDeflate {
     compressor: Option<Compressor>,
-    decompressor: Decompressor,
+    decompressor: Option<Decompressor>,
+    agreement: Agreement,
+    level: u32,
     threshold: usize,
 }
 
@@ -44,12 +49,10 @@ impl PerMessageDeflate {
     /// The codec pair for an agreement.
     pub fn new(cfg: &DeflateConfig, agreement: Agreement) -> Option<Self> {
         Some(Self {
-            compressor: Compressor::new(
-                cfg.level,
-                agreement.send_window_bits,
-                agreement.send_no_context_takeover,
-            ),
-            decompressor: Decompressor::new(agreement.recv_no_context_takeover),
+            compressor: None,
+            decompressor: None,
+            agreement,
+            level: cfg.level,
             threshold: cfg.threshold,
         })
     }
@@ -59,6 +62,11 @@ impl PerMessageDeflate {
         if data.len() < self.threshold {
             return None;
         }
+        if self.compressor.is_none() {
+            let a = self.agreement;
+            // `None` for a window we cannot honour (8 bits): such messages go uncompressed.
+            self.compressor = Compressor::new(self.level, a.send_window_bits, a.send_no_context_takeover);
+        }
         let mut out = Vec::new();
         self.compressor.as_mut()?.compress(data, &mut out);
         Some(out)
@@ -66,12 +74,17 @@ impl PerMessageDeflate {
 
     /// Inflates a chunk of an incoming compressed message into `out` (at most `limit`).
     pub fn inflate(&mut self, chunk: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), InflateError> {
-        self.decompressor.inflate(chunk, out, limit)
+        self.decompressor().inflate(chunk, out, limit)
     }
 
     /// Ends an incoming compressed message.
     pub fn finish(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), InflateError> {
-        self.decompressor.finish(out, limit)
+        self.decompressor().finish(out, limit)
+    }
+
+    fn decompressor(&mut self) -> &mut Decompressor {
+        let reset = self.agreement.recv_no_context_takeover;
+        self.decompressor.get_or_insert_with(|| Decompressor::new(reset))
     }
 }
 

@@ -1,0 +1,30 @@
+# steadysock: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: demo test lint unit autobahn-quick autobahn fuzz
+
+## demo: a steadysock client and server talking over loopback (built in release mode)
+demo:
+	$(CARGO) run --release -q -p steadysock-conformance --bin demo
+
+## test: formatting, lints, unit and simulation tests, Autobahn quick runs in both roles
+test: lint unit autobahn-quick
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+autobahn-quick:
+	bash conformance/autobahn/run.sh both quick
+
+## autobahn: every case of the supported groups, both roles
+autobahn:
+	bash conformance/autobahn/run.sh both full
+
+## fuzz: every cargo-fuzz target (FUZZ_SECONDS each, default 60)
+fuzz:
+	bash scripts/fuzz.sh "" $${FUZZ_SECONDS:-60}
