@@ -1,1 +1,114 @@
-//! Session: the lifetime of a logical connection across many transports (in progress).
+//! Session: one logical connection that outlives its transports.
+//!
+//! A [`Session`] is the sans-IO state machine behind "a WebSocket client that stays
+//! connected". It asks the host to open and close transports, reconnects with backoff,
+//! keeps each transport alive, queues messages while disconnected, moves to a new
+//! transport before a draining server drops the old one, and carries a session id and
+//! offset across transports so a cooperating server can replay what was missed. Like the
+//! [`Connection`](crate::Connection) it may drive, it never reads a clock, sleeps,
+//! spawns, or touches a socket: time comes in as `now` (milliseconds), randomness from
+//! the injected [`RandomSource`](crate::RandomSource), and everything it wants done comes
+//! out of [`Session::poll_output`].
+//!
+//! # Host loop
+//!
+//! ```text
+//! session.connect(now)
+//! loop {
+//!     while let Some(out) = session.poll_output() {
+//!         OpenTransport { id, request } => open a socket, remember `id`
+//!         Transmit { id, bytes }        => write to socket `id`          (byte transport)
+//!         SendMessage { id, message }   => ws.send(message)              (message transport)
+//!         CloseTransport { id, .. }     => flush, then close socket `id`; forget it
+//!         Event(e)                      => hand to the application
+//!     }
+//!     arm one timer at session.poll_timeout()
+//!     wait for: socket connected / bytes / message / open / closed / error, or the timer,
+//!     and call the matching handle_transport_*(id, ..., now) or handle_timeout(now)
+//! }
+//! ```
+//!
+//! # The bugs it is built to make impossible
+//!
+//! | bug in the wild                                              | here                                                                                       |
+//! |--------------------------------------------------------------|--------------------------------------------------------------------------------------------|
+//! | reconnect works once, never again (stale flags)              | every transport has a fresh [`TransportId`]; news about any other id is ignored             |
+//! | ping times out forever after a reconnect                     | keepalive/heartbeat timers live in the per-transport value and die with it                 |
+//! | "failed after 3 attempts", then silence                      | unlimited retries by default; `max_retries` ends in `GaveUp` + `Closed`, and `reconnect()` always works |
+//! | close 1006 (or even 1000 from the server) with no recovery   | every server-side ending is retried unless the policy says otherwise ([`policy`](RetryPolicy)) |
+//! | server "disconnect warning" ignored until the socket dies    | [`Session::disconnect_warning`] / `ss1 drain` / a matcher: make-before-break                |
+//! | crash closing a socket that is still connecting / unreachable| `close()` is valid in every state and ends every timer                                      |
+//! | messages lost across a reconnect                             | session id + offset in the next URL, server replay from [`RecoveryLog`], offset de-dup      |
+//!
+//! Timers are fields of the state they belong to (the backoff deadline only exists in
+//! `Backoff`, the close deadline only in `Closing`, connect/handshake/keepalive deadlines
+//! only inside a live transport), so no timer outlives its reason. `poll_timeout()` is
+//! `None` exactly in `Idle` and `Closed`; in every other state a timer is armed or a
+//! host notification is pending (with the connect/handshake timeouts on, always a timer).
+//!
+//! # Transports
+//!
+//! * **Bytes** ([`TransportKind::Bytes`]): TCP/TLS owned by the host. The session runs
+//!   one client [`Connection`](crate::Connection) per attempt (created on
+//!   `handle_transport_connected`), feeds it `handle_transport_bytes`, and emits its
+//!   output as `Transmit`. Protocol ping/pong keepalive comes from the connection config.
+//! * **Messages** ([`TransportKind::Messages`]): the browser's `WebSocket`, which frames
+//!   for us: `handle_transport_open` / `_message` / `_closed(code)`. Keepalive is an
+//!   application [`Heartbeat`] (a ping message and a matcher for the reply).
+//!
+//! # Policy defaults
+//!
+//! | setting                                   | default                                          |
+//! |-------------------------------------------|--------------------------------------------------|
+//! | backoff                                   | 1 s → ×2 → 30 s cap, full jitter (`[1 s, 2 s]` first) |
+//! | `max_retries`                             | none (retry forever)                             |
+//! | `min_uptime_ms` (resets the attempt count)| 5 000                                            |
+//! | `connect_timeout_ms` / `handshake_timeout_ms` | 10 000 / 10 000                              |
+//! | `close_timeout_ms`                        | 5 000                                            |
+//! | retried causes                            | everything except HTTP 401/403 and an unusable request |
+//! | outbound queue                            | 1 024 messages / 1 MiB; overflow → `SendError::QueueFull` |
+//! | protocol keepalive (`SessionConfig::bytes`) | ping after 20 s idle, dead 10 s later          |
+//! | app heartbeat, recovery                   | off (need server cooperation)                    |
+//!
+//! # Delivery guarantees
+//!
+//! * Server → client, with recovery on and a server built on [`RecoveryLog`]: every
+//!   message exactly once and in order per session id, across reconnects and
+//!   make-before-break; when the server cannot resume, the app learns `recovered: false`
+//!   (and a new session id) — never a silent gap.
+//! * Client → server: queued messages are flushed in order on open; a message handed to
+//!   a transport that then dies may be lost (at most once, no acknowledgements), and
+//!   order is per transport (a message sent on the old transport just before a
+//!   make-before-break switch may arrive after one sent on the new).
+//!
+//! The wire format of the recovery envelope is in [`envelope`]; the server half in
+//! [`recovery_log`]. The deterministic fault-injection simulation that checks all of the
+//! above lives in `tests/sim.rs`.
+
+mod backoff;
+mod config;
+pub mod envelope;
+mod heartbeat;
+mod machine;
+mod msg;
+mod output;
+mod policy;
+mod queue;
+mod recovery;
+pub mod recovery_log;
+mod shared_rng;
+mod transport;
+
+pub use backoff::{BackoffPolicy, Jitter};
+pub use config::{AttemptInfo, MessageMatcher, RequestProvider, SessionConfig, TransportKind};
+pub use envelope::{encode, Envelope, Inbound, PlainEnvelope, SteadyEnvelope};
+pub use heartbeat::{Heartbeat, PongMatcher};
+pub use machine::Session;
+pub use output::{Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
+pub use policy::{Cause, RetryPolicy, RetryPredicate, TransportErrorKind};
+pub use queue::QueueLimits;
+pub use recovery::{ParamPlacement, RecoveryConfig};
+pub use recovery_log::{Attachment, Fallback, RecoveryLog, RecoveryLogConfig, Resume, ResumeRequest, MAX_ATTACHMENTS};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,3 @@
+//! The message type the session speaks: the connection's own.
+
+pub use crate::message::{Message, Text};

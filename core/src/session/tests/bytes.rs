@@ -1,0 +1,317 @@
+//! Byte transports: the session runs a client `Connection` per attempt. The peer here is
+//! a real server-role `Connection`, so these tests exercise the whole stack.
+
+use super::super::*;
+use super::harness::*;
+use crate::connection::{Accept, Config as ConnectionConfig, Connection, Event, Keepalive};
+use crate::message::Message;
+use crate::rng::SeededRandom;
+
+fn byte_config() -> SessionConfig {
+    let mut c = SessionConfig::bytes("ws://example.test/chat?room=1");
+    c.retry.backoff.jitter = Jitter::None;
+    c
+}
+
+/// A server-side connection for one transport.
+struct Peer {
+    conn: Connection,
+}
+
+impl Peer {
+    fn new() -> Self {
+        Self {
+            conn: Connection::server(ConnectionConfig::default(), Box::new(SeededRandom::new(7)), 0),
+        }
+    }
+
+    fn events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.conn.poll_event()).collect()
+    }
+}
+
+/// Moves bytes both ways until both sides are quiet; returns the session's outputs.
+fn shuttle(h: &mut H, id: TransportId, peer: &mut Peer, mut outs: Vec<Output>) -> (Vec<Output>, Vec<Event>) {
+    let mut all = vec![];
+    let mut peer_events = vec![];
+    loop {
+        let mut moved = false;
+        for o in std::mem::take(&mut outs) {
+            if let Output::Transmit { id: i, bytes } = &o {
+                if *i == id {
+                    peer.conn.handle_input(bytes, h.now);
+                    moved = true;
+                }
+            }
+            all.push(o);
+        }
+        peer_events.extend(peer.events());
+        while let Some(b) = peer.conn.poll_transmit() {
+            h.s.handle_transport_bytes(id, &b, h.now);
+            moved = true;
+        }
+        outs = h.drain();
+        if !moved && outs.is_empty() {
+            return (all, peer_events);
+        }
+    }
+}
+
+/// Connects, accepts, and returns the open transport and its peer.
+fn open(h: &mut H) -> (TransportId, Peer, Vec<Output>) {
+    h.s.connect(h.now);
+    let (id, _) = single_open(&h.drain());
+    let mut peer = Peer::new();
+    h.s.handle_transport_connected(id, h.now);
+    let outs = h.drain();
+    let (mut outs2, evs) = shuttle(h, id, &mut peer, outs);
+    assert!(matches!(&evs[..], [Event::Request(_)]), "{evs:?}");
+    peer.conn.accept(Accept::default(), h.now).unwrap();
+    let (more, _) = shuttle(h, id, &mut peer, vec![]);
+    outs2.extend(more);
+    (id, peer, outs2)
+}
+
+#[test]
+fn handshake_messages_and_graceful_close() {
+    let mut h = H::new(byte_config());
+    h.s.connect(0);
+    let (id, req) = single_open(&h.drain());
+    assert_eq!(req.url, "ws://example.test/chat?room=1");
+    h.s.send(text("queued"), 0).unwrap();
+    h.s.handle_transport_connected(id, 0);
+    let outs = h.drain();
+    let Output::Transmit { bytes, .. } = &outs[0] else {
+        panic!("{outs:?}")
+    };
+    assert!(bytes.starts_with(b"GET /chat?room=1 HTTP/1.1\r\n"));
+
+    let mut peer = Peer::new();
+    let (_, evs) = shuttle(&mut h, id, &mut peer, outs);
+    let [Event::Request(r)] = &evs[..] else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(r.path, "/chat?room=1");
+    peer.conn.accept(Accept::default(), 0).unwrap();
+    let (outs, evs) = shuttle(&mut h, id, &mut peer, vec![]);
+    assert!(events(&outs).contains(&SessionEvent::Open {
+        attempt: 1,
+        recovered: false,
+        subprotocol: None
+    }));
+    assert!(
+        evs.contains(&Event::Message(text("queued"))),
+        "queue flushed over the new connection: {evs:?}"
+    );
+
+    peer.conn.send(text("hello")).unwrap();
+    let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
+    assert_eq!(delivered(&outs), ["hello"]);
+
+    h.s.close(1000, "bye", 0);
+    assert_eq!(h.s.state(), State::Closing);
+    let outs = h.drain();
+    let (outs, evs) = shuttle(&mut h, id, &mut peer, outs);
+    assert!(
+        evs.iter().any(|e| matches!(e, Event::Closed(c) if c.code == 1000)),
+        "{evs:?}"
+    );
+    assert_eq!(closes(&outs), vec![id]);
+    assert!(plain_events(&outs).contains(&SessionEvent::Closed {
+        code: 1000,
+        reason: "bye".into(),
+        cause: Cause::UserClose,
+        will_reconnect: false
+    }));
+    assert_eq!((h.s.state(), h.s.poll_timeout()), (State::Closed, None));
+}
+
+#[test]
+fn http_401_stops_unless_the_predicate_retries() {
+    for (status, retry_401, expect_retry) in [
+        (401, false, false),
+        (403, false, false),
+        (503, false, true),
+        (401, true, true),
+    ] {
+        let mut c = byte_config();
+        if retry_401 {
+            c.retry.predicate = Some(Box::new(|cause, default| {
+                matches!(cause, Cause::HandshakeRejected { status: 401 }) || default
+            }));
+        }
+        let mut h = H::new(c);
+        h.s.connect(0);
+        let (id, _) = single_open(&h.drain());
+        h.s.handle_transport_connected(id, 0);
+        let outs = h.drain();
+        let mut peer = Peer::new();
+        shuttle(&mut h, id, &mut peer, outs);
+        peer.conn.reject(status, &[], b"no").unwrap();
+        let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
+        let evs = plain_events(&outs);
+        let cause = Cause::HandshakeRejected { status };
+        if expect_retry {
+            assert!(
+                matches!(&evs[..], [SessionEvent::Reconnecting { cause: c, .. }] if *c == cause),
+                "{status}: {evs:?}"
+            );
+        } else {
+            assert!(
+                matches!(&evs[..], [SessionEvent::Closed { cause: c, will_reconnect: false, .. }] if *c == cause),
+                "{status}: {evs:?}"
+            );
+            assert_eq!((h.s.state(), h.s.poll_timeout()), (State::Closed, None));
+        }
+        assert_eq!(closes(&outs), vec![id]);
+    }
+}
+
+#[test]
+fn protocol_keepalive_timeout_reconnects_with_a_fresh_connection() {
+    let mut c = byte_config();
+    c.transport = TransportKind::Bytes(ConnectionConfig {
+        keepalive: Some(Keepalive {
+            interval_ms: 1_000,
+            pong_timeout_ms: 500,
+            any_data_counts: true,
+        }),
+        ..ConnectionConfig::default()
+    });
+    let mut h = H::new(c);
+    let (id, _peer, _) = open(&mut h);
+    assert_eq!(h.fire(), 1_000);
+    let outs = h.drain();
+    assert!(matches!(&outs[..], [Output::Transmit { .. }]), "a ping: {outs:?}");
+    // The peer never answers.
+    assert_eq!(h.fire(), 1_500);
+    let outs = h.drain();
+    assert_eq!(reconnecting(&outs).map(|r| r.2), Some(Cause::KeepaliveTimeout));
+    assert_eq!(closes(&outs), vec![id]);
+    let backoff_end = h.s.poll_timeout().unwrap();
+    h.now = backoff_end + 2_345;
+    let (id2, mut peer2, _) = {
+        h.s.handle_timeout(h.now);
+        let (id2, _) = single_open(&h.drain());
+        let mut peer2 = Peer::new();
+        h.s.handle_transport_connected(id2, h.now);
+        let outs = h.drain();
+        shuttle(&mut h, id2, &mut peer2, outs);
+        peer2.conn.accept(Accept::default(), h.now).unwrap();
+        let (outs, _) = shuttle(&mut h, id2, &mut peer2, vec![]);
+        (id2, peer2, outs)
+    };
+    assert_eq!(h.s.state(), State::Open);
+    assert_eq!(
+        h.s.poll_timeout(),
+        Some(h.now + 1_000),
+        "keepalive re-armed from the new open"
+    );
+    h.fire();
+    let outs = h.drain();
+    shuttle(&mut h, id2, &mut peer2, outs); // the peer auto-pongs
+    h.advance(600);
+    assert_eq!(h.s.state(), State::Open);
+}
+
+#[test]
+fn end_of_stream_and_server_close_reconnect() {
+    let mut h = H::new(byte_config());
+    let (id, _peer, _) = open(&mut h);
+    h.s.handle_transport_closed(id, None, "", 0);
+    let outs = h.drain();
+    assert!(closes(&outs).is_empty(), "the host already released the socket");
+    let evs = plain_events(&outs);
+    assert!(
+        matches!(
+            &evs[0],
+            SessionEvent::Closed {
+                code: 1006,
+                will_reconnect: true,
+                ..
+            }
+        ),
+        "{evs:?}"
+    );
+
+    let mut h = H::new(byte_config());
+    let (id, mut peer, _) = open(&mut h);
+    peer.conn.close(1012, "restart", 0).unwrap();
+    let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
+    let evs = plain_events(&outs);
+    assert!(
+        matches!(&evs[0], SessionEvent::Closed { code: 1012, will_reconnect: true, reason, .. } if reason == "restart"),
+        "{evs:?}"
+    );
+    assert_eq!(closes(&outs), vec![id]);
+}
+
+#[test]
+fn transport_error_and_bad_url() {
+    let mut h = H::new(byte_config());
+    let (id, _peer, _) = open(&mut h);
+    h.s.handle_transport_error(id, TransportErrorKind::Reset, "ECONNRESET", 0);
+    let outs = h.drain();
+    assert!(
+        !outs.iter().any(|o| matches!(o, Output::Transmit { .. })),
+        "no close frame onto a broken socket"
+    );
+    assert_eq!(closes(&outs), vec![id]);
+
+    let mut h = H::new(SessionConfig::bytes("http://not-websocket/"));
+    h.s.connect(0);
+    let (id, _) = single_open(&h.drain());
+    h.s.handle_transport_connected(id, 0);
+    let evs = plain_events(&h.drain());
+    assert!(matches!(
+        &evs[..],
+        [SessionEvent::Closed {
+            cause: Cause::InvalidRequest(_),
+            will_reconnect: false,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn close_while_the_handshake_is_in_flight() {
+    let mut h = H::new(byte_config());
+    h.s.connect(0);
+    let (id, _) = single_open(&h.drain());
+    h.s.handle_transport_connected(id, 0);
+    h.drain();
+    h.s.close(1000, "", 0);
+    assert_eq!(closes(&h.drain()), vec![id]);
+    assert_eq!((h.s.state(), h.s.poll_timeout()), (State::Closed, None));
+    // The server's late answer is ignored.
+    h.s.handle_transport_bytes(id, b"HTTP/1.1 101 Switching Protocols\r\n\r\n", 0);
+    assert!(h.drain().is_empty());
+}
+
+#[test]
+fn recovery_over_bytes_uses_the_url_query() {
+    let mut c = byte_config();
+    c.recovery = Some(RecoveryConfig::default());
+    let mut h = H::new(c);
+    let (id, mut peer, _) = open(&mut h);
+    peer.conn.send(encode::welcome("sid9", false)).unwrap();
+    peer.conn.send(encode::data(1, &Message::text("a"))).unwrap();
+    let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
+    assert_eq!(delivered(&outs), ["a"]);
+    h.s.handle_transport_closed(id, None, "", 0);
+    h.fire();
+    let (id2, req) = single_open(&h.drain());
+    assert_eq!(req.url, "ws://example.test/chat?room=1&ss_sid=sid9&ss_offset=1");
+    h.s.handle_transport_connected(id2, h.now);
+    let outs = h.drain();
+    let mut peer2 = Peer::new();
+    let (_, evs) = shuttle(&mut h, id2, &mut peer2, outs);
+    let [Event::Request(r)] = &evs[..] else { panic!() };
+    assert_eq!(
+        ResumeRequest::from_query(&r.path),
+        Some(ResumeRequest {
+            session_id: "sid9".into(),
+            offset: 1
+        })
+    );
+}

@@ -1,0 +1,303 @@
+//! Everything that belongs to one transport, and nothing that outlives it.
+//!
+//! The connect/handshake deadline, the heartbeat timer, the byte transport's whole
+//! [`Connection`] (with its protocol keepalive timers) — all of it lives in a
+//! [`Transport`] value, and the session drops that value when it lets the transport go.
+//! There is no "reset the flags on reconnect" step to forget: a new transport is a new
+//! value, built from scratch.
+//!
+//! A transport reports what happened as [`Signal`]s; the session decides what they mean.
+
+use super::heartbeat::HeartbeatTimer;
+use super::msg::Message;
+use super::output::{Output, TransportId, TransportRequest};
+use super::policy::Cause;
+use super::shared_rng::SharedRandom;
+use crate::connection::{
+    ClientRequest, Config as ConnectionConfig, Connection, Error as ConnError, Event, State as ConnState,
+};
+use crate::handshake::HandshakeError;
+use std::collections::VecDeque;
+
+/// How far the transport got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Requested from the host, not connected yet.
+    Requested,
+    /// Connected; the WebSocket handshake (`ws_open == false`) or the welcome
+    /// (`ws_open == true`) is pending.
+    Handshaking { ws_open: bool },
+    /// Ready for traffic.
+    Open,
+}
+
+/// What happened on a transport.
+#[derive(Debug)]
+pub(crate) enum Signal {
+    /// The socket connected.
+    Connected,
+    /// The WebSocket opened.
+    WsOpen { subprotocol: Option<String> },
+    /// A message arrived.
+    Message(Message),
+    /// The transport is finished. `host_closed`: the host already released the socket.
+    Gone { cause: Cause, host_closed: bool },
+}
+
+/// Protocol state of a byte transport.
+pub(crate) struct ByteIo {
+    request: ClientRequest,
+    config: ConnectionConfig,
+    conn: Option<Connection>,
+    /// The reason reported before the connection's `Closed` event.
+    failure: Option<Cause>,
+}
+
+/// How messages travel.
+pub(crate) enum Io {
+    Messages,
+    Bytes(Box<ByteIo>),
+}
+
+/// Outcome of [`Transport::send`].
+pub(crate) enum Sent {
+    Yes,
+    /// Not open for sending right now (e.g. closing); the message comes back.
+    NotNow(Message),
+    /// The transport refused it for good.
+    Refused(String),
+}
+
+/// One transport and all of its per-transport state.
+pub(crate) struct Transport {
+    pub(crate) id: TransportId,
+    pub(crate) stage: Stage,
+    /// Connect or handshake deadline of the current stage.
+    pub(crate) deadline: Option<u64>,
+    pub(crate) heartbeat: Option<HeartbeatTimer>,
+    pub(crate) subprotocol: Option<String>,
+    /// `CloseTransport` was already emitted, or the host released the socket itself.
+    pub(crate) close_requested: bool,
+    /// The socket can still carry a close frame (no error or end of stream reported).
+    pub(crate) socket_ok: bool,
+    pub(crate) io: Io,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        id: TransportId,
+        request: &TransportRequest,
+        bytes: Option<&ConnectionConfig>,
+        connect_deadline: Option<u64>,
+    ) -> Self {
+        let io = match bytes {
+            None => Io::Messages,
+            Some(config) => Io::Bytes(Box::new(ByteIo {
+                request: ClientRequest {
+                    url: request.url.clone(),
+                    headers: request.headers.clone(),
+                    subprotocols: request.subprotocols.clone(),
+                },
+                config: config.clone(),
+                conn: None,
+                failure: None,
+            })),
+        };
+        Self {
+            id,
+            stage: Stage::Requested,
+            deadline: connect_deadline,
+            heartbeat: None,
+            subprotocol: None,
+            close_requested: false,
+            socket_ok: true,
+            io,
+        }
+    }
+
+    fn conn(&mut self) -> Option<&mut Connection> {
+        match &mut self.io {
+            Io::Bytes(b) => b.conn.as_mut(),
+            Io::Messages => None,
+        }
+    }
+
+    /// The earliest moment this transport has timer work.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        let conn = match &self.io {
+            Io::Bytes(b) => b.conn.as_ref().and_then(Connection::poll_timeout),
+            Io::Messages => None,
+        };
+        [
+            self.deadline,
+            self.heartbeat.as_ref().and_then(HeartbeatTimer::deadline),
+            conn,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Byte transport: the socket connected; start the WebSocket handshake.
+    pub(crate) fn start_connection(
+        &mut self,
+        rng: &SharedRandom,
+        now: u64,
+        out: &mut VecDeque<Output>,
+    ) -> Result<(), Cause> {
+        let Io::Bytes(b) = &mut self.io else { return Ok(()) };
+        if b.conn.is_some() {
+            return Ok(());
+        }
+        let conn = Connection::client(&b.request, b.config.clone(), Box::new(rng.clone()), now)
+            .map_err(|e| Cause::InvalidRequest(e.to_string()))?;
+        b.conn = Some(conn);
+        self.drain_transmits(out);
+        Ok(())
+    }
+
+    /// Byte transport: bytes arrived.
+    pub(crate) fn feed(&mut self, data: &[u8], now: u64) {
+        if let Some(conn) = self.conn() {
+            conn.handle_input(data, now);
+        }
+    }
+
+    /// Whether this is a byte transport whose connection exists.
+    pub(crate) fn is_bytes_connected(&self) -> bool {
+        matches!(&self.io, Io::Bytes(b) if b.conn.is_some())
+    }
+
+    /// Byte transport: the peer ended the stream.
+    pub(crate) fn eof(&mut self, now: u64) {
+        if let Some(conn) = self.conn() {
+            conn.handle_eof(now);
+        }
+    }
+
+    /// Byte transport: run the connection's timers.
+    pub(crate) fn connection_timeout(&mut self, now: u64) {
+        if let Some(conn) = self.conn() {
+            conn.handle_timeout(now);
+        }
+    }
+
+    /// Moves the connection's pending bytes to the host.
+    pub(crate) fn drain_transmits(&mut self, out: &mut VecDeque<Output>) {
+        let id = self.id;
+        if let Some(conn) = self.conn() {
+            while let Some(bytes) = conn.poll_transmit() {
+                out.push_back(Output::Transmit { id, bytes });
+            }
+        }
+    }
+
+    /// Byte transport: the next connection event, as a signal (transmits drained first).
+    pub(crate) fn next_signal(&mut self, out: &mut VecDeque<Output>) -> Option<Signal> {
+        self.drain_transmits(out);
+        let Io::Bytes(b) = &mut self.io else { return None };
+        loop {
+            let event = b.conn.as_mut()?.poll_event()?;
+            match event {
+                Event::Open(info) => {
+                    return Some(Signal::WsOpen {
+                        subprotocol: info.subprotocol,
+                    })
+                }
+                Event::Message(m) => return Some(Signal::Message(m)),
+                Event::HandshakeFailed(e) => b.failure = Some(handshake_cause(e)),
+                Event::Error(e) => {
+                    let cause = match e {
+                        ConnError::KeepaliveTimeout => Cause::KeepaliveTimeout,
+                        ConnError::Handshake(h) => handshake_cause(h),
+                        other => Cause::Protocol(other.to_string()),
+                    };
+                    b.failure.get_or_insert(cause);
+                }
+                Event::Closed(info) => {
+                    let cause = b.failure.take().unwrap_or(Cause::Closed {
+                        code: info.code,
+                        reason: info.reason,
+                    });
+                    return Some(Signal::Gone {
+                        cause,
+                        host_closed: false,
+                    });
+                }
+                Event::Ping(_) | Event::Pong(_) | Event::Request(_) => {}
+            }
+        }
+    }
+
+    /// Sends an application message.
+    pub(crate) fn send(&mut self, message: Message, out: &mut VecDeque<Output>) -> Sent {
+        let id = self.id;
+        match &mut self.io {
+            Io::Messages => {
+                out.push_back(Output::SendMessage { id, message });
+                Sent::Yes
+            }
+            Io::Bytes(b) => {
+                let Some(conn) = b.conn.as_mut().filter(|c| c.state() == ConnState::Open) else {
+                    return Sent::NotNow(message);
+                };
+                let result = conn.send(message);
+                self.drain_transmits(out);
+                match result {
+                    Ok(()) => Sent::Yes,
+                    Err(e) => Sent::Refused(e.to_string()),
+                }
+            }
+        }
+    }
+
+    /// Starts a graceful close: the closing handshake over a byte transport (the session
+    /// waits for its end), `CloseTransport` for a message transport (the host's WebSocket
+    /// runs the handshake and reports `closed`).
+    pub(crate) fn begin_close(&mut self, code: u16, reason: &str, now: u64, out: &mut VecDeque<Output>) {
+        self.heartbeat = None;
+        match &mut self.io {
+            Io::Bytes(b) => {
+                if let Some(conn) = b.conn.as_mut() {
+                    // Errors mean "already closing/closed": nothing more to do.
+                    let _ = conn.close(code, reason, now);
+                }
+                self.drain_transmits(out);
+            }
+            Io::Messages => self.request_close(code, reason, out),
+        }
+    }
+
+    fn request_close(&mut self, code: u16, reason: &str, out: &mut VecDeque<Output>) {
+        if !self.close_requested {
+            self.close_requested = true;
+            out.push_back(Output::CloseTransport {
+                id: self.id,
+                code,
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    /// Lets the transport go: a best-effort close frame on an open byte transport, then
+    /// `CloseTransport` unless the host already released the socket. Consumes the value,
+    /// and with it every timer of this transport.
+    pub(crate) fn release(mut self, code: u16, reason: &str, host_closed: bool, now: u64, out: &mut VecDeque<Output>) {
+        if !host_closed {
+            let socket_ok = self.socket_ok;
+            if let Some(conn) = self.conn().filter(|c| socket_ok && c.state() == ConnState::Open) {
+                let _ = conn.close(code, reason, now);
+            }
+            self.drain_transmits(out);
+            self.request_close(code, reason, out);
+        }
+    }
+}
+
+fn handshake_cause(e: HandshakeError) -> Cause {
+    match e {
+        HandshakeError::Rejected(resp) => Cause::HandshakeRejected { status: resp.status },
+        HandshakeError::Timeout => Cause::HandshakeTimeout,
+        other => Cause::HandshakeFailed(other.to_string()),
+    }
+}
