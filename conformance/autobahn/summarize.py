@@ -24,7 +24,9 @@ import time
 from pathlib import Path
 
 PASS_BEHAVIOR = ("OK", "NON-STRICT", "INFORMATIONAL")
-FAIL_CLOSE = ("FAILED", "UNIMPLEMENTED")
+# The closing handshake is judged strictly: only OK and INFORMATIONAL pass. WRONG CODE,
+# UNCLEAN and FAILED BY CLIENT mean the close went wrong even where the case's data did not.
+FAIL_CLOSE = ("FAILED", "UNIMPLEMENTED", "WRONG CODE", "UNCLEAN", "FAILED BY CLIENT")
 
 # Runs under wstest's own Python 2.7: resolve the spec's case patterns exactly as wstest does
 # (CaseSet.parseSpecCases, then the per-agent exclusions checked when a case starts).

@@ -64,6 +64,8 @@ enum Dest {
     Message,
     Control(OpCode),
     Discard,
+    /// A malformed close frame: skipped, but it still ends the closing handshake.
+    BrokenClose,
 }
 
 /// The frame decoder's position.
@@ -835,11 +837,17 @@ impl Connection {
             _ => {}
         }
         let dest = if opcode.is_control() {
-            if !h.fin {
-                return self.fail_frame(h, close::PROTOCOL_ERROR, "fragmented control frame", now);
-            }
-            if h.len > 125 {
-                return self.fail_frame(h, close::PROTOCOL_ERROR, "control frame payload over 125 bytes", now);
+            if !h.fin || h.len > 125 {
+                let why = if h.fin { "control frame payload over 125 bytes" } else { "fragmented control frame" };
+                self.fail_frame(h, close::PROTOCOL_ERROR, why, now);
+                if opcode == OpCode::Close {
+                    let dest = Dest::BrokenClose;
+                    self.decode = Decode::Payload { remaining: h.len, mask: None, mask_offset: 0, fin: true, dest };
+                    if h.len == 0 {
+                        self.finish_frame(now);
+                    }
+                }
+                return;
             }
             self.ctrl.clear();
             Dest::Control(opcode)
@@ -948,7 +956,7 @@ impl Connection {
                 self.ctrl.extend_from_slice(chunk);
                 mask.map_or(0, |k| apply_mask(&mut self.ctrl[start..], k, mask_offset))
             }
-            Dest::Discard => 0,
+            Dest::Discard | Dest::BrokenClose => 0,
         };
         let remaining = remaining - chunk.len() as u64;
         // A failure above switches the rest of the frame to Discard.
@@ -976,6 +984,7 @@ impl Connection {
         self.decode = Decode::Header;
         match dest {
             Dest::Discard => {}
+            Dest::BrokenClose => self.peer_closed(None, String::new(), now),
             Dest::Message if fin => self.finish_message(now),
             Dest::Message => {}
             Dest::Control(op) => {
@@ -1061,6 +1070,11 @@ impl Connection {
                 (None, String::new())
             }
         };
+        self.peer_closed(code, reason, now);
+    }
+
+    /// The peer's close frame arrived: answer it (unless ours went first) and end.
+    fn peer_closed(&mut self, code: Option<u16>, reason: String, now: u64) {
         // Nothing the peer sends after its close frame counts.
         self.reading = false;
         let remote = !self.close_sent;

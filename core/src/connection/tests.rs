@@ -732,3 +732,17 @@ fn messages_before_an_error_can_still_be_answered() {
     assert_eq!(sent_close_code(&out[7..]), Some(1002));
     assert_eq!(s.state(), State::Closing);
 }
+
+#[test]
+fn an_oversized_or_fragmented_close_frame_still_ends_the_closing_handshake() {
+    let mut long = 1000u16.to_be_bytes().to_vec();
+    long.extend_from_slice(&[b'a'; 124]);
+    for wire in [masked(0x88, &long), masked(0x08, &1000u16.to_be_bytes())] {
+        let (_c, mut s) = open_pair(Config::default(), 1 << 20);
+        drain(&mut s);
+        s.handle_input(&wire, 0);
+        assert_eq!(sent_close_code(&drain(&mut s)), Some(1002));
+        assert!(s.should_close_transport());
+        assert_eq!(closed(&events(&mut s)).map(|i| i.code), Some(1002));
+    }
+}
