@@ -2,14 +2,15 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test lint unit autobahn-quick autobahn fuzz
+.PHONY: demo test lint unit autobahn-quick autobahn fuzz wasm-check bench
 
 ## demo: a steadysock client and server talking over loopback (built in release mode)
 demo:
 	$(CARGO) run --release -q -p steadysock-conformance --bin demo
 
-## test: formatting, lints, unit and simulation tests, Autobahn quick runs in both roles
-test: lint unit autobahn-quick
+## test: formatting, lints, unit and simulation tests, Autobahn quick runs in both roles,
+## the core built for wasm32
+test: lint unit autobahn-quick wasm-check
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -25,6 +26,15 @@ autobahn-quick:
 autobahn:
 	bash conformance/autobahn/run.sh both full
 
+## wasm-check: the core (deflate included) builds for wasm32-unknown-unknown
+wasm-check:
+	bash scripts/wasm-check.sh
+
 ## fuzz: every cargo-fuzz target (FUZZ_SECONDS each, default 60)
 fuzz:
 	bash scripts/fuzz.sh "" $${FUZZ_SECONDS:-60}
+
+## bench: throughput and memory against tungstenite and fastwebsockets, one summary table
+## (conformance/bench, its own cargo workspace; BENCH_QUICK=1 for a quick pass)
+bench:
+	bash conformance/bench/run.sh
