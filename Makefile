@@ -2,15 +2,16 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test lint unit autobahn-quick autobahn fuzz wasm-check bench
+.PHONY: demo test lint unit autobahn-quick autobahn fuzz wasm-check bench scenarios
 
-## demo: a steadysock client and server talking over loopback (built in release mode)
+## demo: a steadysock client and server talking over loopback, then a Session riding
+## through two server restarts (built in release mode)
 demo:
 	$(CARGO) run --release -q -p steadysock-conformance --bin demo
 
 ## test: formatting, lints, unit and simulation tests, Autobahn quick runs in both roles,
-## the core built for wasm32
-test: lint unit autobahn-quick wasm-check
+## the core built for wasm32, the Session scenarios against the fault server
+test: lint unit autobahn-quick wasm-check scenarios
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -21,6 +22,10 @@ unit:
 
 autobahn-quick:
 	bash conformance/autobahn/run.sh both quick
+
+## scenarios: Session scenarios S1-S8 (conformance/scenarios) against the fault server
+scenarios:
+	$(CARGO) run --release -q -p steadysock-conformance --bin scenarios
 
 ## autobahn: every case of the supported groups, both roles
 autobahn:

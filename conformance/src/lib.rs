@@ -1,5 +1,10 @@
-//! Hosts and tooling around the `steadysock` core: a blocking `std::net` driver, the
-//! Autobahn runners, and (with the Session) the fault-injecting server and scenarios.
+//! Hosts and tooling around the `steadysock` core: a blocking `std::net` driver for
+//! [`Connection`](steadysock::Connection), a blocking host for
+//! [`Session`](steadysock::session::Session), the Autobahn runners, a fault-injecting
+//! server, and the interpreter of the Session scenario table.
 
 pub mod driver;
+pub mod fault_server;
 pub mod os_random;
+pub mod scenario;
+pub mod session_host;

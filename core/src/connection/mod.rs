@@ -838,11 +838,21 @@ impl Connection {
         }
         let dest = if opcode.is_control() {
             if !h.fin || h.len > 125 {
-                let why = if h.fin { "control frame payload over 125 bytes" } else { "fragmented control frame" };
+                let why = if h.fin {
+                    "control frame payload over 125 bytes"
+                } else {
+                    "fragmented control frame"
+                };
                 self.fail_frame(h, close::PROTOCOL_ERROR, why, now);
                 if opcode == OpCode::Close {
                     let dest = Dest::BrokenClose;
-                    self.decode = Decode::Payload { remaining: h.len, mask: None, mask_offset: 0, fin: true, dest };
+                    self.decode = Decode::Payload {
+                        remaining: h.len,
+                        mask: None,
+                        mask_offset: 0,
+                        fin: true,
+                        dest,
+                    };
                     if h.len == 0 {
                         self.finish_frame(now);
                     }
