@@ -9,9 +9,11 @@ CARGO ?= cargo
 demo:
 	$(CARGO) run --release -q -p steadysock-conformance --bin demo
 
-## test: formatting, lints, unit and simulation tests, Autobahn quick runs in both roles,
-## the core built for wasm32, the Session scenarios against the fault server
-test: lint unit autobahn-quick wasm-check scenarios
+## test: everything below, summed up in one closing line (scripts/test.sh): formatting,
+## lints (rustfmt, clippy, ruff), unit and simulation tests, the Session scenarios against
+## the fault server, Autobahn quick runs in both roles, the core built for wasm32
+test:
+	bash scripts/test.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
