@@ -21,7 +21,7 @@ impl Utf8Validator {
     /// Checks the part of `buf` not yet validated. `buf` must be the same buffer, grown.
     pub fn feed(&mut self, buf: &[u8]) -> Result<(), InvalidUtf8> {
         let start = self.valid_up_to.min(buf.len());
-        match std::str::from_utf8(&buf[start..]) {
+        match simdutf8::compat::from_utf8(&buf[start..]) {
             Ok(_) => {
                 self.valid_up_to = buf.len();
                 Ok(())

@@ -131,7 +131,9 @@ pub struct Connection {
     keepalive: Option<KeepaliveTimers>,
     ping_counter: u64,
     subprotocol: Option<String>,
-    deflate: Option<PerMessageDeflate>,
+    /// Boxed: the codec pair is over 300 bytes inline (flate2 stream state), which every
+    /// connection would carry even with compression off.
+    deflate: Option<Box<PerMessageDeflate>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -431,7 +433,7 @@ impl Connection {
             &accept.headers,
         );
         if let (Some(cfg), Some(a)) = (&self.config.deflate, agreement) {
-            self.deflate = PerMessageDeflate::new(cfg, a);
+            self.deflate = PerMessageDeflate::new(cfg, a).map(Box::new);
         }
         let info = HandshakeInfo {
             path: request.path.clone(),
@@ -664,7 +666,7 @@ impl Connection {
                 ));
             };
             match deflate::client_accept(cfg, ext) {
-                Ok(a) => self.deflate = PerMessageDeflate::new(cfg, a),
+                Ok(a) => self.deflate = PerMessageDeflate::new(cfg, a).map(Box::new),
                 Err(why) => return self.handshake_failed(HandshakeError::InvalidResponse(why)),
             }
         }
@@ -776,7 +778,7 @@ impl Connection {
                         Ok(Some((header, consumed))) => {
                             self.hdr_len = 0;
                             input = &input[consumed..];
-                            self.begin_frame(header, now);
+                            self.begin_frame(header, input.len(), now);
                         }
                         Ok(None) => {
                             // Fewer than MAX_HEADER_LEN bytes: keep them for the next read.
@@ -808,7 +810,9 @@ impl Connection {
         }
     }
 
-    fn begin_frame(&mut self, h: FrameHeader, now: u64) {
+    /// `in_hand`: input bytes already received after this header (this frame's payload
+    /// and whatever follows it in the same read).
+    fn begin_frame(&mut self, h: FrameHeader, in_hand: usize, now: u64) {
         let Some(opcode) = OpCode::from_u8(h.opcode) else {
             return self.fail_frame(
                 h,
@@ -896,7 +900,15 @@ impl Connection {
                     self.msg_compressed = rsv1;
                 }
                 if !self.msg_compressed {
-                    self.msg.reserve((h.len as usize).min(MAX_EAGER_RESERVE));
+                    let want = (h.len as usize).min(MAX_EAGER_RESERVE);
+                    if self.msg.capacity() - self.msg.len() < want {
+                        // Room for this frame and for the bytes already in hand (up to
+                        // MAX_EAGER_RESERVE): the messages of one read are carved out of
+                        // one allocation (`split` hands each a view of it) instead of
+                        // costing two allocations each (buffer + shared header). Bounded
+                        // by bytes received, so a lying header cannot make us allocate.
+                        self.msg.reserve(want.max(in_hand.min(MAX_EAGER_RESERVE)));
+                    }
                 }
                 Dest::Message
             }
