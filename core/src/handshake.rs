@@ -112,6 +112,18 @@ impl WsUrl {
         if host.is_empty() {
             return Err("URL has no host".into());
         }
+        let bracketed = authority.starts_with('[');
+        let host_ok = if bracketed {
+            // An IPv6 literal: hex digits, colons, and dots for an embedded IPv4.
+            host.contains(':') && host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        } else {
+            // A registered name or IPv4 address (RFC 3986 reg-name).
+            host.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b))
+        };
+        if !host_ok {
+            return Err(format!("invalid host {host:?}"));
+        }
         let port = match port {
             Some(p) => p.parse::<u16>().map_err(|_| format!("invalid port {p:?}"))?,
             None if secure => 443,
@@ -474,6 +486,11 @@ mod tests {
             "ws://u@h/",
             "ws://h/a b",
             "ws://[::1/",
+            "ws://:]:0",
+            "ws://a:b:80/",
+            "ws://[abc]/",
+            "ws://[::1]x/",
+            "ws://h]/",
         ] {
             assert!(WsUrl::parse(bad).is_err(), "{bad} should be refused");
         }

@@ -411,6 +411,10 @@ impl Connection {
         let Phase::AwaitingAccept { request } = &self.phase else {
             return Err(Error::InvalidState(self.state));
         };
+        // The client may have gone (or the application closed) while it waited.
+        if self.state != State::Connecting || self.transport_done {
+            return Err(Error::InvalidState(self.state));
+        }
         if let Some(p) = &accept.subprotocol {
             if !request.subprotocols.iter().any(|o| o == p) {
                 return Err(Error::InvalidHeader(format!("subprotocol {p:?} was not offered")));
@@ -452,7 +456,8 @@ impl Connection {
 
     /// Server role: refuses the pending request with an HTTP status.
     pub fn reject(&mut self, status: u16, headers: &[Header], body: &[u8]) -> Result<(), Error> {
-        if !matches!(self.phase, Phase::AwaitingAccept { .. }) {
+        if !matches!(self.phase, Phase::AwaitingAccept { .. }) || self.state != State::Connecting || self.transport_done
+        {
             return Err(Error::InvalidState(self.state));
         }
         for (n, v) in headers {

@@ -746,3 +746,22 @@ fn an_oversized_or_fragmented_close_frame_still_ends_the_closing_handshake() {
         assert_eq!(closed(&events(&mut s)).map(|i| i.code), Some(1002));
     }
 }
+
+#[test]
+fn accept_and_reject_after_the_client_left_are_refused() {
+    for end in ["eof", "close"] {
+        let mut c = client_with(Config::default());
+        let mut s = Connection::server(Config::default(), rng(1), 0);
+        pump(&mut c, &mut s, 0, 1 << 20);
+        assert!(matches!(events(&mut s).as_slice(), [Event::Request(_)]));
+        match end {
+            "eof" => s.handle_eof(1),
+            _ => s.close(1000, "", 1).unwrap(),
+        }
+        assert_eq!(s.state(), State::Closed);
+        assert_eq!(s.accept(Accept::default(), 2), Err(Error::InvalidState(State::Closed)));
+        assert_eq!(s.reject(403, &[], b""), Err(Error::InvalidState(State::Closed)));
+        assert_eq!(s.state(), State::Closed, "{end}: never reopened");
+        assert!(drain(&mut s).is_empty(), "{end}: no response written");
+    }
+}
