@@ -46,6 +46,19 @@ impl Utf8Validator {
     }
 }
 
+/// The longest prefix of `s` that fits in `max` bytes without cutting a character
+/// (close reasons are limited to 123 bytes on the wire).
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +103,14 @@ mod tests {
         // A lone continuation byte.
         let mut v = Utf8Validator::default();
         assert_eq!(v.feed(&[0x80]), Err(InvalidUtf8));
+    }
+
+    #[test]
+    fn truncate_never_cuts_a_character() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("abc", 2), "ab");
+        assert_eq!(truncate("aé", 2), "a");
+        assert_eq!(truncate("𝄞", 3), "");
     }
 
     #[test]

@@ -601,7 +601,7 @@ impl Connection {
         let mut payload = Vec::with_capacity(2 + reason.len());
         if let Some(code) = code {
             payload.extend_from_slice(&code.to_be_bytes());
-            payload.extend_from_slice(truncate_utf8(reason, MAX_REASON).as_bytes());
+            payload.extend_from_slice(crate::utf8::truncate(reason, MAX_REASON).as_bytes());
         }
         self.write_frame(true, OpCode::Close, &payload);
         self.close_sent = true;
@@ -1209,17 +1209,6 @@ fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
         (x, None) => x,
         (None, y) => y,
     }
-}
-
-fn truncate_utf8(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[cfg(test)]

@@ -403,7 +403,7 @@ impl Session {
         } else {
             1000
         };
-        let reason = truncate(reason, 123).to_string();
+        let reason = crate::utf8::truncate(reason, 123).to_string();
         match std::mem::replace(&mut self.phase, Phase::Closed) {
             Phase::Closed => {}
             Phase::Closing {
@@ -654,7 +654,13 @@ impl Session {
         };
         match (std::mem::replace(&mut self.phase, Phase::Idle), slot) {
             (Phase::Connecting { t }, Slot::Primary) => {
-                t.release(1000, truncate(&reason, 123), host_closed, now, &mut self.out);
+                t.release(
+                    1000,
+                    crate::utf8::truncate(&reason, 123),
+                    host_closed,
+                    now,
+                    &mut self.out,
+                );
                 self.attempt_failed(State::Connecting, cause, now);
             }
             (Phase::Open { t, since, next, .. }, Slot::Primary) => {
@@ -913,15 +919,4 @@ impl Session {
     fn emit(&mut self, event: SessionEvent) {
         self.out.push_back(Output::Event(event));
     }
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
