@@ -365,8 +365,11 @@ impl Connection {
                 }
             }
             _ => {
+                // Only the new bytes (and the 3 before them) can complete "\r\n\r\n":
+                // a head sent a byte at a time is not rescanned from the start each time.
+                let scan_from = self.hs_buf.len().saturating_sub(3);
                 self.hs_buf.extend_from_slice(data);
-                self.progress_handshake(now);
+                self.progress_handshake(scan_from, now);
             }
         }
     }
@@ -613,14 +616,14 @@ impl Connection {
 
     // ------------------------------------------------------------------ handshake
 
-    fn progress_handshake(&mut self, now: u64) {
+    fn progress_handshake(&mut self, scan_from: usize, now: u64) {
         if let Phase::RejectedBody { head_len, needed, .. } = self.phase {
             if self.hs_buf.len() >= head_len + needed {
                 self.finish_rejection();
             }
             return;
         }
-        let Some(len) = handshake::head_len(&self.hs_buf) else {
+        let Some(len) = handshake::head_len(&self.hs_buf[scan_from..]).map(|l| scan_from + l) else {
             if self.hs_buf.len() > self.config.max_handshake_size {
                 self.handshake_failed(HandshakeError::TooLarge);
             }
@@ -725,7 +728,9 @@ impl Connection {
     }
 
     fn handshake_failed(&mut self, error: HandshakeError) {
-        let reason = error.to_string();
+        // The full error (which may quote the peer at length) is in HandshakeFailed; the
+        // close reason is held to what a close frame could carry.
+        let reason = crate::utf8::truncate(&error.to_string(), MAX_REASON).to_string();
         self.events.push_back(Event::HandshakeFailed(error));
         self.reading = false;
         self.hs_buf = Vec::new();

@@ -765,3 +765,26 @@ fn accept_and_reject_after_the_client_left_are_refused() {
         assert!(drain(&mut s).is_empty(), "{end}: no response written");
     }
 }
+
+#[test]
+fn a_head_sent_byte_by_byte_still_completes_and_reasons_stay_short() {
+    let mut c = client_with(Config::default());
+    let mut s = Connection::server(Config::default(), rng(1), 0);
+    for b in drain(&mut c) {
+        s.handle_input(&[b], 0);
+    }
+    assert!(matches!(events(&mut s).as_slice(), [Event::Request(_)]));
+    // A response that quotes a long extension name: the close reason stays short.
+    let mut c = client_with(Config::default());
+    let req = String::from_utf8(drain(&mut c)).unwrap();
+    let key = req.lines().find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ")).unwrap();
+    let ext = "x".repeat(2000);
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\nSec-WebSocket-Extensions: {ext}\r\n\r\n",
+        handshake::accept_key(key)
+    );
+    c.handle_input(resp.as_bytes(), 0);
+    let info = closed(&events(&mut c)).unwrap();
+    assert!(info.reason.len() <= 123, "{}", info.reason.len());
+    assert!(info.reason.contains("accepted extension"), "{}", info.reason);
+}
