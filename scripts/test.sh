@@ -48,7 +48,7 @@ ruff_check() {
   if [ ! -x "$venv/bin/ruff" ]; then
     python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check 'ruff==0.17.6' || return 1
   fi
-  "$venv/bin/ruff" check conformance scripts && "$venv/bin/ruff" format --check conformance scripts
+  "$venv/bin/ruff" check conformance scripts fuzz && "$venv/bin/ruff" format --check conformance scripts fuzz
 }
 
 step fmt cargo fmt --all -- --check
