@@ -15,12 +15,14 @@
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
 use steadysock::session::{
-    Output, QueueLimits, RecoveryConfig, Session, SessionConfig, SessionEvent, State, TransportErrorKind,
-    TransportId,
+    Output, QueueLimits, RecoveryConfig, Session, SessionConfig, SessionEvent, State, TransportErrorKind, TransportId,
 };
 use steadysock::{Accept, Config, Connection, Event, Message, SeededRandom};
 
-const QUEUE: QueueLimits = QueueLimits { max_messages: 6, max_bytes: 300 };
+const QUEUE: QueueLimits = QueueLimits {
+    max_messages: 6,
+    max_bytes: 300,
+};
 
 struct Harness {
     s: Session,
@@ -37,7 +39,9 @@ impl Harness {
         while let Some(out) = self.s.poll_output() {
             match out {
                 Output::OpenTransport { id, .. } => {
-                    let server = self.bytes.then(|| Connection::server(Config::default(), Box::new(SeededRandom::new(9)), self.now));
+                    let server = self
+                        .bytes
+                        .then(|| Connection::server(Config::default(), Box::new(SeededRandom::new(9)), self.now));
                     self.links.insert(id.get(), server);
                     self.seen.push(id);
                 }
@@ -68,7 +72,10 @@ impl Harness {
     fn check(&self) {
         let tracked = self.s.transports();
         assert!(tracked.len() <= 2, "{} transports", tracked.len());
-        assert!(tracked.len() < 2 || self.s.is_migrating(), "two transports without a migration");
+        assert!(
+            tracked.len() < 2 || self.s.is_migrating(),
+            "two transports without a migration"
+        );
         assert_eq!(self.s.state(), self.state, "StateChanged events out of sync");
         let timer = self.s.poll_timeout();
         match self.s.state() {
@@ -96,7 +103,9 @@ impl Harness {
 
     /// Delivers what the server side of byte transport `id` has to say.
     fn server_speaks(&mut self, id: TransportId, extra: Option<&str>) {
-        let Some(Some(server)) = self.links.get_mut(&id.get()) else { return };
+        let Some(Some(server)) = self.links.get_mut(&id.get()) else {
+            return;
+        };
         if let Some(text) = extra {
             let _ = server.send_text(text);
         }
@@ -114,7 +123,11 @@ fuzz_target!(|data: &[u8]| {
     let [flags, seed, ops @ ..] = data else { return };
     let bytes = flags & 1 != 0;
     let url = "ws://example.com/feed";
-    let mut cfg = if bytes { SessionConfig::bytes(url) } else { SessionConfig::messages(url) };
+    let mut cfg = if bytes {
+        SessionConfig::bytes(url)
+    } else {
+        SessionConfig::messages(url)
+    };
     if flags & 2 != 0 {
         cfg.recovery = Some(RecoveryConfig::default());
     }
@@ -124,7 +137,14 @@ fuzz_target!(|data: &[u8]| {
     cfg.queue = QUEUE;
     let s = Session::new(cfg, Box::new(SeededRandom::new(u64::from(*seed))), 0);
     let state = s.state();
-    let mut h = Harness { s, bytes, now: 0, state, links: BTreeMap::new(), seen: Vec::new() };
+    let mut h = Harness {
+        s,
+        bytes,
+        now: 0,
+        state,
+        links: BTreeMap::new(),
+        seen: Vec::new(),
+    };
     h.check();
     let mut it = ops.iter().copied();
     while let Some(op) = it.next() {
@@ -134,7 +154,9 @@ fuzz_target!(|data: &[u8]| {
         match op % 16 {
             0 => h.s.connect(now),
             1 => h.s.reconnect(now),
-            2 => h.s.close(if arg & 1 == 0 { 1000 } else { 4000 + u16::from(arg) }, "bye", now),
+            2 => {
+                h.s.close(if arg & 1 == 0 { 1000 } else { 4000 + u16::from(arg) }, "bye", now)
+            }
             3 => {
                 let _ = h.s.send(Message::text("x".repeat(usize::from(arg))), now);
             }
@@ -194,8 +216,11 @@ fuzz_target!(|data: &[u8]| {
             }
             11 => {
                 if let Some(id) = h.pick(arg) {
-                    let kind = [TransportErrorKind::Refused, TransportErrorKind::Reset, TransportErrorKind::Timeout]
-                        [usize::from(arg) % 3];
+                    let kind = [
+                        TransportErrorKind::Refused,
+                        TransportErrorKind::Reset,
+                        TransportErrorKind::Timeout,
+                    ][usize::from(arg) % 3];
                     h.links.remove(&id.get());
                     h.s.handle_transport_error(id, kind, "fault", now);
                 }
