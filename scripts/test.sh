@@ -2,7 +2,7 @@
 # test.sh: everything `make test` runs, step by step, ending with one line that adds up the
 # counts every step reported:  tests: N passed, M failed
 #
-# Steps: lint (rustfmt, clippy, ruff), unit and simulation tests (cargo test), the scenario
+# Steps: lint (rustfmt on all three cargo workspaces, clippy, ruff), unit and simulation tests (cargo test), the scenario
 # table S1-S8 against the Rust host, the Autobahn quick set in both roles, and the wasm32
 # build of the core. A failing step does not stop the others; the exit status is non-zero
 # if any step failed. Each step's output is shown and also kept in target/test-logs/.
@@ -51,7 +51,14 @@ ruff_check() {
   "$venv/bin/ruff" check conformance scripts fuzz && "$venv/bin/ruff" format --check conformance scripts fuzz
 }
 
-step fmt cargo fmt --all -- --check
+fmt_all() {
+  # The root workspace, and the two that stand apart (fuzz targets, benchmarks).
+  cargo fmt --all -- --check &&
+    (cd fuzz && cargo fmt -- --check) &&
+    (cd conformance/bench && cargo fmt -- --check)
+}
+
+step fmt fmt_all
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step ruff ruff_check
 step unit cargo test --workspace
