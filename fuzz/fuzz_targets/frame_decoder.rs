@@ -78,12 +78,9 @@ fn pump(target: &mut Connection, w: &mut Watch, peer: &mut Connection, pw: &mut 
 }
 
 fuzz_target!(|data: &[u8]| {
-    if data.len() < 3 {
+    let Some((flags, seed, mut rest)) = split_input(data) else {
         return;
-    }
-    let flags = data[0];
-    let seed = u64::from(u16::from_le_bytes([data[1], data[2]]));
-    let mut rest = &data[3..];
+    };
     let to_client = flags & 1 != 0;
     let keepalive = flags & 2 != 0;
     let auto_pong = flags & 4 == 0;

@@ -51,12 +51,9 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     check_url(&text);
     check_url(&format!("ws://{text}"));
-    if data.len() < 3 {
+    let Some((flags, seed, mut rest)) = split_input(data) else {
         return;
-    }
-    let flags = data[0];
-    let seed = u64::from(u16::from_le_bytes([data[1], data[2]]));
-    let mut rest = &data[3..];
+    };
     let max_hs = [64, 256, 1024, 16 << 10][usize::from(flags & 3)];
     let mut split = Splitter::new(seed, (flags >> 4) & 3);
     let step_max: u64 = if flags & 0x40 != 0 { 4000 } else { 3 };

@@ -129,12 +129,9 @@ fn drain(c: &mut Connection, w: &mut Watch, host: &mut Host) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if data.len() < 3 {
+    let Some((flags, seed, mut rest)) = split_input(data) else {
         return;
-    }
-    let flags = data[0];
-    let seed = u64::from(u16::from_le_bytes([data[1], data[2]]));
-    let mut rest = &data[3..];
+    };
     let max_hs = [128, 512, 4096, 16 << 10][usize::from(flags & 3)];
     let mut split = Splitter::new(seed, (flags >> 4) & 3);
     let step_max: u64 = if flags & 0x40 != 0 { 4000 } else { 3 };

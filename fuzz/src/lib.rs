@@ -16,6 +16,13 @@ pub const CLIENT_URL: &str = "ws://example.com/chat";
 pub const CLIENT_SEED: u64 = 1;
 pub const SERVER_SEED: u64 = 2;
 
+/// Splits an input into its `[flags, seed_lo, seed_hi]` header and the rest; `None` when
+/// too short. Every connection target starts this way.
+pub fn split_input(data: &[u8]) -> Option<(u8, u64, &[u8])> {
+    let [flags, lo, hi, rest @ ..] = data else { return None };
+    Some((*flags, u64::from(u16::from_le_bytes([*lo, *hi])), rest))
+}
+
 /// The fuzz limits, with optional keepalive; other settings are `Config::default()`.
 pub fn config(keepalive: bool, auto_pong: bool, max_handshake_size: usize) -> Config {
     Config {
