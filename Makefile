@@ -29,7 +29,7 @@ autobahn-quick:
 scenarios:
 	$(CARGO) run --release -q -p steadysock-conformance --bin scenarios
 
-## autobahn: every case of the supported groups, both roles
+## autobahn: every Autobahn case (groups 1-13, 517), both roles
 autobahn:
 	bash conformance/autobahn/run.sh both full
 
