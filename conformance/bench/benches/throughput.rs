@@ -51,6 +51,19 @@ impl Registry {
             bytes_per_iter: bytes,
         });
     }
+
+    /// Registers a throughput case: its label, message size and bytes per iteration.
+    fn add_case(&mut self, group: &str, function: &str, value: &str, rgroup: &str, case: &Case) {
+        self.add(
+            group,
+            function,
+            value,
+            rgroup,
+            case.label(),
+            case.size,
+            case.payload_bytes(),
+        );
+    }
 }
 
 fn decode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
@@ -75,15 +88,7 @@ fn decode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
             g.bench_function(BenchmarkId::new("steadysock", &sz), |b| {
                 b.iter(|| steadysock_decode(&mut conn, black_box(&stream), &mut rbuf))
             });
-            reg.add(
-                &gname,
-                "steadysock",
-                &sz,
-                "decode",
-                case.label(),
-                case.size,
-                case.payload_bytes(),
-            );
+            reg.add_case(&gname, "steadysock", &sz, "decode", case);
 
             // tungstenite: read() per message.
             let mem = MemStream::new(stream.clone());
@@ -97,15 +102,7 @@ fn decode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
             g.bench_function(BenchmarkId::new("tungstenite", &sz), |b| {
                 b.iter(|| tungstenite_decode(&mut ws, black_box(case.count)))
             });
-            reg.add(
-                &gname,
-                "tungstenite",
-                &sz,
-                "decode",
-                case.label(),
-                case.size,
-                case.payload_bytes(),
-            );
+            reg.add_case(&gname, "tungstenite", &sz, "decode", case);
 
             // fastwebsockets: read_frame() per message (every message is one frame).
             let mem = MemStream::new(stream.clone());
@@ -119,15 +116,7 @@ fn decode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
             g.bench_function(BenchmarkId::new("fastwebsockets", &sz), |b| {
                 b.iter(|| fastwebsockets_decode(&rt, &mut fws, &mem, black_box(case.count)))
             });
-            reg.add(
-                &gname,
-                "fastwebsockets",
-                &sz,
-                "decode",
-                case.label(),
-                case.size,
-                case.payload_bytes(),
-            );
+            reg.add_case(&gname, "fastwebsockets", &sz, "decode", case);
         }
         g.finish();
     }
@@ -153,15 +142,7 @@ fn encode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
             g.bench_function(BenchmarkId::new("steadysock", &sz), |b| {
                 b.iter(|| steadysock_encode(&mut conn, black_box(case.count), out, &mut sink))
             });
-            reg.add(
-                &gname,
-                "steadysock",
-                &sz,
-                "encode",
-                case.label(),
-                case.size,
-                case.payload_bytes(),
-            );
+            reg.add_case(&gname, "steadysock", &sz, "encode", case);
 
             // tungstenite: send() (write + flush) per message.
             let mem = MemStream::new(Vec::new());
@@ -172,15 +153,7 @@ fn encode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
             g.bench_function(BenchmarkId::new("tungstenite", &sz), |b| {
                 b.iter(|| tungstenite_encode(&mut ws, black_box(case), &msg))
             });
-            reg.add(
-                &gname,
-                "tungstenite",
-                &sz,
-                "encode",
-                case.label(),
-                case.size,
-                case.payload_bytes(),
-            );
+            reg.add_case(&gname, "tungstenite", &sz, "encode", case);
 
             // fastwebsockets: write_frame() per message.
             let mem = MemStream::new(Vec::new());
@@ -190,15 +163,7 @@ fn encode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
             g.bench_function(BenchmarkId::new("fastwebsockets", &sz), |b| {
                 b.iter(|| fastwebsockets_encode(&rt, &mut fws, &mem, black_box(case), &payload))
             });
-            reg.add(
-                &gname,
-                "fastwebsockets",
-                &sz,
-                "encode",
-                case.label(),
-                case.size,
-                case.payload_bytes(),
-            );
+            reg.add_case(&gname, "fastwebsockets", &sz, "encode", case);
         }
         g.finish();
     }
