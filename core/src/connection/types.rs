@@ -174,8 +174,6 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
-    /// The opening handshake failed.
-    Handshake(HandshakeError),
     /// No pong (or data) within the keepalive timeout.
     KeepaliveTimeout,
 }
@@ -190,7 +188,6 @@ impl fmt::Display for Error {
             Self::ReasonTooLong(n) => write!(f, "close reason of {n} bytes exceeds 123"),
             Self::ControlPayloadTooLong(n) => write!(f, "control payload of {n} bytes exceeds 125"),
             Self::Protocol { code, reason } => write!(f, "protocol error ({code}): {reason}"),
-            Self::Handshake(e) => write!(f, "{e}"),
             Self::KeepaliveTimeout => f.write_str("keepalive timeout: the peer stopped answering pings"),
         }
     }

@@ -209,7 +209,6 @@ impl Transport {
                 Event::Error(e) => {
                     let cause = match e {
                         ConnError::KeepaliveTimeout => Cause::KeepaliveTimeout,
-                        ConnError::Handshake(h) => handshake_cause(h),
                         other => Cause::Protocol(other.to_string()),
                     };
                     b.failure.get_or_insert(cause);
