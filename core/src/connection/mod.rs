@@ -296,19 +296,13 @@ impl Connection {
         }
         if self.close_deadline.is_some_and(|d| d <= now) {
             self.close_deadline = None;
-            if self.state != State::Closed {
-                let (code, reason) = self.failure.clone().unwrap_or((
-                    close::ABNORMAL,
-                    "the peer did not answer the close frame in time".into(),
-                ));
-                self.emit_closed(CloseInfo {
-                    code,
-                    reason,
-                    clean: false,
-                    remote: false,
-                });
+            if self.state == State::Closed {
+                // A client waited for the server to end the stream after a clean close.
+                self.drop_transport();
+            } else {
+                let (code, reason) = self.failure_or_abnormal("the peer did not answer the close frame in time");
+                self.abort(code, reason, false);
             }
-            self.drop_transport();
             return;
         }
         if self.state != State::Open {
@@ -319,13 +313,7 @@ impl Connection {
         if ka.pong_deadline.is_some_and(|d| d <= now) {
             self.events.push_back(Event::Error(Error::KeepaliveTimeout));
             let reason = format!("keepalive: no answer within {} ms of a ping", ka_cfg.pong_timeout_ms);
-            self.emit_closed(CloseInfo {
-                code: close::ABNORMAL,
-                reason,
-                clean: false,
-                remote: false,
-            });
-            self.drop_transport();
+            self.abort(close::ABNORMAL, reason, false);
             return;
         }
         if ka.next_ping_at <= now {
@@ -352,14 +340,11 @@ impl Connection {
             }
             Phase::AwaitingAccept { .. } => {
                 if self.hs_buf.len().saturating_add(data.len()) > self.config.max_message_size {
-                    self.reading = false;
-                    self.drop_transport();
-                    self.emit_closed(CloseInfo {
-                        code: close::ABNORMAL,
-                        reason: "too much input while the request awaited acceptance".into(),
-                        clean: false,
-                        remote: true,
-                    });
+                    self.abort(
+                        close::ABNORMAL,
+                        "too much input while the request awaited acceptance",
+                        true,
+                    );
                 } else {
                     self.hs_buf.extend_from_slice(data);
                 }
@@ -394,10 +379,7 @@ impl Connection {
                 }
             }
             State::Open | State::Closing => {
-                let (code, reason) = self
-                    .failure
-                    .clone()
-                    .unwrap_or((close::ABNORMAL, "the connection ended without a close frame".into()));
+                let (code, reason) = self.failure_or_abnormal("the connection ended without a close frame");
                 self.emit_closed(CloseInfo {
                     code,
                     reason,
@@ -469,14 +451,7 @@ impl Connection {
         let status = if (400..=599).contains(&status) { status } else { 403 };
         self.tx
             .extend_from_slice(&handshake::error_response(status, headers, body));
-        self.reading = false;
-        self.emit_closed(CloseInfo {
-            code: close::ABNORMAL,
-            reason: format!("request rejected with HTTP {status}"),
-            clean: false,
-            remote: false,
-        });
-        self.drop_transport();
+        self.abort(close::ABNORMAL, format!("request rejected with HTTP {status}"), false);
         Ok(())
     }
 
@@ -516,14 +491,11 @@ impl Connection {
         match self.state {
             State::Closing | State::Closed => Ok(()),
             State::Connecting => {
-                self.reading = false;
-                self.emit_closed(CloseInfo {
-                    code: close::ABNORMAL,
-                    reason: "closed by the application before the handshake completed".into(),
-                    clean: false,
-                    remote: false,
-                });
-                self.drop_transport();
+                self.abort(
+                    close::ABNORMAL,
+                    "closed by the application before the handshake completed",
+                    false,
+                );
                 Ok(())
             }
             State::Open => {
@@ -732,15 +704,8 @@ impl Connection {
         // close reason is held to what a close frame could carry.
         let reason = crate::utf8::truncate(&error.to_string(), MAX_REASON).to_string();
         self.events.push_back(Event::HandshakeFailed(error));
-        self.reading = false;
         self.hs_buf = Vec::new();
-        self.emit_closed(CloseInfo {
-            code: close::ABNORMAL,
-            reason,
-            clean: false,
-            remote: true,
-        });
-        self.drop_transport();
+        self.abort(close::ABNORMAL, reason, true);
     }
 
     fn open(&mut self, info: HandshakeInfo, now: u64) {
@@ -803,9 +768,8 @@ impl Connection {
                                 now,
                             );
                             // The stream cannot be followed past a header we cannot size.
-                            self.reading = false;
-                            self.emit_closed_for_failure();
-                            self.drop_transport();
+                            let (code, reason) = self.failure_or_abnormal("");
+                            self.abort(code, reason, false);
                             return;
                         }
                     }
@@ -1162,14 +1126,23 @@ impl Connection {
         }
     }
 
-    fn emit_closed_for_failure(&mut self) {
-        let (code, reason) = self.failure.clone().unwrap_or((close::ABNORMAL, String::new()));
+    /// Our failure's code and reason if we failed the connection, else 1006 with `why`.
+    fn failure_or_abnormal(&self, why: &str) -> (u16, String) {
+        self.failure
+            .clone()
+            .unwrap_or_else(|| (close::ABNORMAL, why.to_string()))
+    }
+
+    /// Ends the connection without a completed closing handshake: an unclean `Closed`,
+    /// and the host is told to drop the transport.
+    fn abort(&mut self, code: u16, reason: impl Into<String>, remote: bool) {
         self.emit_closed(CloseInfo {
             code,
-            reason,
+            reason: reason.into(),
             clean: false,
-            remote: false,
+            remote,
         });
+        self.drop_transport();
     }
 
     fn emit_closed(&mut self, info: CloseInfo) {
