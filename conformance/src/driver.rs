@@ -38,6 +38,19 @@ pub fn os_random() -> io::Result<Box<dyn RandomSource>> {
     Ok(Box::new(OsRandom::new()?))
 }
 
+/// Resolves `host` and connects to the first of its addresses that answers, each
+/// attempt bounded by `timeout`.
+pub fn connect_tcp(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host} did not resolve"));
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// A connection and the TCP stream it runs over.
 pub struct Blocking {
     conn: Connection,
@@ -59,11 +72,7 @@ impl Blocking {
                 "the blocking driver has no TLS",
             ));
         }
-        let addr = (url.host.as_str(), url.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "host did not resolve"))?;
-        let stream = TcpStream::connect_timeout(&addr, connect_timeout)?;
+        let stream = connect_tcp(&url.host, url.port, connect_timeout)?;
         let clock = Clock::new();
         let conn = Connection::client(request, config, os_random()?, clock.now())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;

@@ -23,7 +23,7 @@
 use crate::driver::{os_random, Clock};
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -406,7 +406,7 @@ impl SessionHost {
             .name(format!("connect-{id}"))
             .spawn(move || {
                 let _guard = guard;
-                let report = match connect(&url.host, url.port, timeout) {
+                let report = match crate::driver::connect_tcp(&url.host, url.port, timeout) {
                     Ok(stream) if cancelled.load(Ordering::SeqCst) => {
                         let _ = stream.shutdown(Shutdown::Both);
                         return;
@@ -461,18 +461,6 @@ impl Drop for SessionHost {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-/// Resolves and connects, trying each address within the timeout.
-fn connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
-    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host} did not resolve"));
-    for addr in (host, port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(s) => return Ok(s),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
 }
 
 /// The session's category for an I/O error.
