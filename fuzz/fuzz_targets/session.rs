@@ -1,7 +1,7 @@
 //! The Session fed arbitrary event sequences, over both transport kinds.
 //!
 //! Input: `[flags, seed, ops...]`. flags bit 0: byte transport (each transport then has a
-//! real server `Connection` answering it); bit 1: recovery (ss1 envelope) on; bit 2:
+//! real server `Connection` answering it); bit 1: recovery (ss2 envelope) on; bit 2:
 //! `max_retries = 2`. Every op byte picks a host event or user call (transport ids are
 //! taken from what the Session asked for, or stale ones), time moves forward, and after
 //! every op the outputs are drained and the invariants checked:
@@ -183,10 +183,10 @@ fuzz_target!(|data: &[u8]| {
             8 => {
                 if let Some(id) = h.pick(arg) {
                     let text = match arg % 5 {
-                        0 => format!("ss1 welcome s{} {}\n", arg % 3, arg & 1),
-                        1 => format!("ss1 msg {}\nhello", arg % 7),
-                        2 => "ss1 drain\n".to_string(),
-                        3 => "ss1 pong\n".to_string(),
+                        0 => format!("ss2 welcome s{} t{} {}\n", arg % 3, arg % 2, arg & 1),
+                        1 => format!("ss2 msg {}\nhello", arg % 7),
+                        2 => "ss2 drain\n".to_string(),
+                        3 => "ss2 pong\n".to_string(),
                         _ => "plain".to_string(),
                     };
                     if bytes {

@@ -535,6 +535,21 @@ impl Session {
         t.subprotocol = subprotocol;
         if expects_welcome {
             t.stage = Stage::Handshaking { ws_open: true };
+            // The greeting goes first: the resume credential, or `ss2 hello`.
+            let greeting = match &self.placement {
+                Some(p) if self.envelope.greets() => Some(self.recovery.greeting(p)),
+                _ => None,
+            };
+            if let Some(g) = greeting {
+                if !matches!(t.send(g, &mut self.out), Sent::Yes) {
+                    self.on_gone(
+                        slot,
+                        Cause::Protocol("the greeting could not be sent".into()),
+                        false,
+                        now,
+                    );
+                }
+            }
         } else {
             self.on_ready(slot, false, now);
         }
@@ -547,9 +562,13 @@ impl Session {
         match stage {
             Stage::Open => self.inbound(message, now),
             Stage::Handshaking { ws_open: true } => match self.envelope.decode(message) {
-                Ok(Inbound::Welcome { session_id, recovered }) => {
+                Ok(Inbound::Welcome {
+                    session_id,
+                    token,
+                    recovered,
+                }) => {
                     let resumed = recovered && self.recovery.session_id.as_deref() == Some(session_id.as_str());
-                    self.recovery.welcome(session_id, recovered);
+                    self.recovery.welcome(session_id, token, recovered);
                     self.on_ready(slot, resumed, now);
                 }
                 Ok(other) => {

@@ -95,6 +95,7 @@ mod output;
 mod policy;
 mod queue;
 mod recovery;
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub mod recovery_log;
 mod shared_rng;
 mod transport;
@@ -107,8 +108,12 @@ pub use machine::Session;
 pub use output::{Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
 pub use policy::{Cause, RetryPolicy, RetryPredicate, TransportErrorKind};
 pub use queue::QueueLimits;
-pub use recovery::{ParamPlacement, RecoveryConfig};
-pub use recovery_log::{Attachment, Fallback, RecoveryLog, RecoveryLogConfig, Resume, ResumeRequest, MAX_ATTACHMENTS};
+pub use recovery::{ParamPlacement, RecoveryConfig, Secret};
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub use recovery_log::{
+    read_greeting, AttachError, Attachment, Greeting, RecoveryLog, RecoveryLogConfig, Resume, ResumeRequest,
+    ResumeToken, MAX_ATTACHMENTS,
+};
 
 #[cfg(test)]
 mod tests;

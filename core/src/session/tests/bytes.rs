@@ -289,29 +289,52 @@ fn close_while_the_handshake_is_in_flight() {
 }
 
 #[test]
-fn recovery_over_bytes_uses_the_url_query() {
-    let mut c = byte_config();
-    c.recovery = Some(RecoveryConfig::default());
-    let mut h = H::new(c);
-    let (id, mut peer, _) = open(&mut h);
-    peer.conn.send(encode::welcome("sid9", false)).unwrap();
-    peer.conn.send(encode::data(1, &Message::text("a"))).unwrap();
-    let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
-    assert_eq!(delivered(&outs), ["a"]);
-    h.s.handle_transport_closed(id, None, "", 0);
-    h.fire();
-    let (id2, req) = single_open(&h.drain());
-    assert_eq!(req.url, "ws://example.test/chat?room=1&ss_sid=sid9&ss_offset=1");
-    h.s.handle_transport_connected(id2, h.now);
-    let outs = h.drain();
-    let mut peer2 = Peer::new();
-    let (_, evs) = shuttle(&mut h, id2, &mut peer2, outs);
-    let [Event::Request(r)] = &evs[..] else { panic!() };
-    assert_eq!(
-        ResumeRequest::from_query(&r.path),
-        Some(ResumeRequest {
+fn recovery_over_bytes_greets_first_or_uses_the_url_when_asked() {
+    for placement in [ParamPlacement::default(), ParamPlacement::query()] {
+        let mut c = byte_config();
+        c.recovery = Some(RecoveryConfig {
+            placement: placement.clone(),
+            ..RecoveryConfig::default()
+        });
+        let mut h = H::new(c);
+        let (id, mut peer, _) = open(&mut h);
+        peer.conn.send(encode::welcome("sid9", "tok9", false)).unwrap();
+        peer.conn.send(encode::data(1, &Message::text("a"))).unwrap();
+        let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
+        assert_eq!(delivered(&outs), ["a"]);
+        h.s.handle_transport_closed(id, None, "", 0);
+        h.fire();
+        let (id2, req) = single_open(&h.drain());
+        h.s.handle_transport_connected(id2, h.now);
+        let outs = h.drain();
+        let mut peer2 = Peer::new();
+        let (_, evs) = shuttle(&mut h, id2, &mut peer2, outs);
+        let [Event::Request(r)] = &evs[..] else {
+            panic!("{evs:?}")
+        };
+        peer2.conn.accept(Accept::default(), h.now).unwrap();
+        let r = r.clone();
+        let (_, mut evs) = shuttle(&mut h, id2, &mut peer2, vec![]);
+        evs.retain(|e| matches!(e, Event::Message(_)));
+        let want = ResumeRequest {
             session_id: "sid9".into(),
-            offset: 1
-        })
-    );
+            token: ResumeToken::parse(&"0".repeat(32)).unwrap(),
+            offset: 1,
+        };
+        if placement == ParamPlacement::default() {
+            assert_eq!(req.url, "ws://example.test/chat?room=1");
+            assert_eq!(evs, [Event::Message(Message::text("ss2 resume sid9 tok9 1\n"))]);
+            assert_eq!(ResumeRequest::from_query(&r.path), None);
+        } else {
+            assert_eq!(
+                req.url,
+                "ws://example.test/chat?room=1&ss_sid=sid9&ss_token=tok9&ss_offset=1"
+            );
+            assert_eq!(evs, [Event::Message(Message::text("ss2 hello\n"))]);
+            // "tok9" is not a token this crate's server issues (32 hex digits).
+            assert_eq!(ResumeRequest::from_query(&r.path), None);
+            let path = r.path.replace("tok9", &"0".repeat(32));
+            assert_eq!(ResumeRequest::from_query(&path), Some(want));
+        }
+    }
 }

@@ -324,7 +324,13 @@ fn connect_and_handshake_timeouts() {
     let (t2, _) = single_open(&h.drain());
     // Opens, but the welcome never comes.
     h.s.handle_transport_open(t2, None, h.now);
-    assert!(h.drain().is_empty(), "not open before the welcome");
+    let outs = h.drain();
+    assert!(events(&outs).is_empty(), "not open before the welcome");
+    assert_eq!(
+        sent(&outs),
+        vec![(t2, text("ss2 hello\n"))],
+        "only the greeting goes out"
+    );
     assert_eq!(h.s.state(), State::Connecting);
     assert_eq!(h.s.poll_timeout(), Some(h.now + 10_000));
     h.fire();
@@ -495,6 +501,7 @@ fn recovery_params_go_on_the_next_attempt() {
         "nothing to resume on the first attempt"
     );
     let outs = h.open_welcome(t1, "sess-1", false);
+    assert_eq!(sent(&outs), vec![(t1, text("ss2 hello\n"))]);
     assert!(events(&outs).contains(&SessionEvent::Open {
         attempt: 1,
         recovered: false,
@@ -505,8 +512,13 @@ fn recovery_params_go_on_the_next_attempt() {
     h.closed(t1, None);
     h.fire();
     let (t2, r2) = single_open(&h.drain());
-    assert_eq!(r2.url, "wss://example.test/ws?ss_sid=sess-1&ss_offset=2");
+    assert_eq!(r2.url, "wss://example.test/ws", "the credential stays out of the URL");
     let outs = h.open_welcome(t2, "sess-1", true);
+    assert_eq!(
+        sent(&outs)[0],
+        (t2, resume_line("sess-1", 2)),
+        "the greeting is the first message"
+    );
     assert!(events(&outs).contains(&SessionEvent::Open {
         attempt: 2,
         recovered: true,
@@ -539,6 +551,7 @@ fn recovery_params_as_headers() {
     c.recovery = Some(RecoveryConfig {
         placement: ParamPlacement::Headers {
             session: "x-sid".into(),
+            token: "x-token".into(),
             offset: "x-offset".into(),
         },
         ..RecoveryConfig::default()
@@ -553,7 +566,11 @@ fn recovery_params_as_headers() {
     assert_eq!(r.url, "wss://example.test/ws");
     assert_eq!(
         r.headers,
-        vec![("x-sid".into(), "abc".into()), ("x-offset".into(), "1".into())]
+        vec![
+            ("x-sid".into(), "abc".into()),
+            ("x-token".into(), "tok-abc".into()),
+            ("x-offset".into(), "1".into())
+        ]
     );
 }
 
@@ -577,7 +594,7 @@ fn gaps_are_reported_and_non_welcome_first_message_fails_the_attempt() {
             SessionEvent::Message(text("c"))
         ]
     );
-    let evs = plain_events(&h.msg(t2, text("ss1 msg x\n")));
+    let evs = plain_events(&h.msg(t2, text("ss2 msg x\n")));
     assert!(matches!(&evs[..], [SessionEvent::Error(SessionError::Envelope(_))]));
 }
 
@@ -595,7 +612,7 @@ fn make_before_break_switches_without_loss_or_duplicates() {
     let outs = h.msg(t1, encode::drain());
     let (t2, r2) = single_open(&outs);
     assert!(closes(&outs).is_empty(), "the old transport stays up");
-    assert_eq!(r2.url, "wss://example.test/ws?ss_sid=s&ss_offset=2");
+    assert_eq!(r2.url, "wss://example.test/ws");
     assert_eq!(h.s.transports(), vec![t1, t2]);
     assert!(h.s.is_migrating());
     // A second warning does not start a third transport.
@@ -749,7 +766,7 @@ fn fuzzed_inputs_never_panic_and_keep_invariants() {
                 8 => h.s.handle_transport_closed(id, None, "", now),
                 9 => h.s.handle_transport_error(id, TransportErrorKind::Reset, "", now),
                 10 => {
-                    h.s.handle_transport_message(id, encode::welcome("s", r.next_u32() % 2 == 0), now)
+                    h.s.handle_transport_message(id, encode::welcome("s", "t", r.next_u32() % 2 == 0), now)
                 }
                 11 => {
                     h.s.handle_transport_message(id, encode::data(r.next_u64() % 10, &text("d")), now)
