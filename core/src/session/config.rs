@@ -52,7 +52,7 @@ pub struct SessionConfig {
     /// Application heartbeat. Default `None` (byte transports usually rely on the
     /// connection's protocol keepalive instead).
     pub heartbeat: Option<Heartbeat>,
-    /// Session recovery (session id + offset, the `ss1` envelope by default).
+    /// Session recovery (session id, resume token + offset, the `ss2` envelope by default).
     /// Default `None`: messages are delivered as they come.
     pub recovery: Option<RecoveryConfig>,
     /// Application messages matching this are disconnect warnings (and not delivered).

@@ -46,7 +46,7 @@ impl Heartbeat {
         }
     }
 
-    /// The `ss1` heartbeat: sends `ss1 ping\n`, expects `ss1 pong\n`.
+    /// The `ss2` heartbeat: sends `ss2 ping\n`, expects `ss2 pong\n`.
     pub fn steady(interval_ms: u64, timeout_ms: u64) -> Self {
         Self::new(
             interval_ms,
@@ -147,7 +147,7 @@ mod tests {
         assert!((cfg.is_pong)(&encode::pong()));
         assert!(!(cfg.is_pong)(&encode::ping()));
         assert!(!(cfg.is_pong)(&Message::text("pong")));
-        assert!(!(cfg.is_pong)(&Message::binary(b"ss1 pong\n".to_vec())));
+        assert!(!(cfg.is_pong)(&Message::binary(b"ss2 pong\n".to_vec())));
     }
 
     #[test]

@@ -36,7 +36,7 @@
 //! | ping times out forever after a reconnect                     | keepalive/heartbeat timers live in the per-transport value and die with it                 |
 //! | "failed after 3 attempts", then silence                      | unlimited retries by default; `max_retries` ends in `GaveUp` + `Closed`, and `reconnect()` always works |
 //! | close 1006 (or even 1000 from the server) with no recovery   | every server-side ending is retried unless the policy says otherwise ([`policy`](RetryPolicy)) |
-//! | server "disconnect warning" ignored until the socket dies    | [`Session::disconnect_warning`] / `ss1 drain` / a matcher: make-before-break                |
+//! | server "disconnect warning" ignored until the socket dies    | [`Session::disconnect_warning`] / `ss2 drain` / a matcher: make-before-break                |
 //! | crash closing a socket that is still connecting / unreachable| `close()` is valid in every state and ends every timer                                      |
 //! | messages lost across a reconnect                             | session id + offset in the next URL, server replay from [`RecoveryLog`], offset de-dup      |
 //!
