@@ -17,6 +17,7 @@
 pub mod close;
 pub mod connection;
 pub mod deflate;
+mod excerpt;
 pub mod frame;
 pub mod handshake;
 pub mod mask;

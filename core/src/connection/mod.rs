@@ -339,7 +339,8 @@ impl Connection {
                 self.read_frames(data, now);
             }
             Phase::AwaitingAccept { .. } => {
-                if self.hs_buf.len().saturating_add(data.len()) > self.config.max_message_size {
+                // Before accept, a server holds at most the handshake limit of early input.
+                if self.hs_buf.len().saturating_add(data.len()) > self.config.max_handshake_size {
                     self.abort(
                         close::ABNORMAL,
                         "too much input while the request awaited acceptance",
@@ -673,6 +674,13 @@ impl Connection {
                 self.hs_buf.drain(..len);
                 self.events.push_back(Event::Request(request.clone()));
                 self.phase = Phase::AwaitingAccept { request };
+                if self.hs_buf.len() > self.config.max_handshake_size {
+                    self.abort(
+                        close::ABNORMAL,
+                        "too much input while the request awaited acceptance",
+                        true,
+                    );
+                }
             }
             Err(e) => {
                 if let HandshakeError::InvalidRequest { status, reason } = &e {

@@ -312,7 +312,8 @@ impl Session {
         }
         let cause = Cause::Closed {
             code: code.unwrap_or(1006),
-            reason: reason.to_string(),
+            // A close reason is at most 123 bytes on the wire; hosts may pass anything.
+            reason: crate::utf8::truncate(reason, 123).to_string(),
         };
         self.signal(
             id,
@@ -572,7 +573,13 @@ impl Session {
                     self.on_ready(slot, resumed, now);
                 }
                 Ok(other) => {
-                    let why = format!("expected a welcome, got {other:?}");
+                    // Peer data: kind, length and a short prefix only (never `{other:?}`).
+                    let got = match &other {
+                        Inbound::Data { message, .. } => crate::excerpt::message(message),
+                        Inbound::DisconnectWarning => "a drain warning".to_string(),
+                        Inbound::Welcome { .. } | Inbound::Ignore => "a reserved control message".to_string(),
+                    };
+                    let why = format!("expected a welcome, got {got}");
                     self.on_gone(slot, Cause::Protocol(why), false, now);
                 }
                 Err(why) => self.on_gone(slot, Cause::Protocol(why), false, now),

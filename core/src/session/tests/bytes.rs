@@ -338,3 +338,24 @@ fn recovery_over_bytes_greets_first_or_uses_the_url_when_asked() {
         }
     }
 }
+
+/// Issue 12, sequence 2 over a byte transport: the cause stays bounded.
+#[test]
+fn hostile_first_message_over_bytes_yields_a_bounded_cause() {
+    let mut c = byte_config();
+    c.recovery = Some(RecoveryConfig::default());
+    let mut h = H::new(c);
+    let (id, mut peer, _) = open(&mut h);
+    peer.conn.send(Message::text("\u{1}".repeat(8 << 20))).unwrap();
+    let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
+    let (_, _, cause) = reconnecting(&outs).expect("retried");
+    let text = format!("{cause:?} {cause}");
+    assert!(text.len() <= 600, "{} bytes", text.len());
+    for o in &outs {
+        match o {
+            Output::CloseTransport { reason, .. } => assert!(reason.len() <= 123),
+            Output::Event(SessionEvent::Message(_)) | Output::Transmit { .. } => {}
+            other => assert!(format!("{other:?}").len() <= 1_000),
+        }
+    }
+}

@@ -819,3 +819,44 @@ fn session_is_send() {
     assert_send::<Session>();
     assert_send::<RecoveryLog>();
 }
+
+/// Every output but the data itself, as text: what must stay small whatever the peer sends.
+fn non_data_text(outs: &[Output]) -> Vec<String> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::SendMessage { .. } | Output::Transmit { .. } => None,
+            Output::Event(SessionEvent::Message(_)) => None,
+            other => Some(format!("{other:?}")),
+        })
+        .collect()
+}
+
+/// Issue 12, sequence 2: a hostile server's first message (8 MiB of U+0001, not a
+/// welcome) becomes a bounded cause and close reason, not a 48 MiB `Debug` string.
+#[test]
+fn hostile_first_message_yields_a_bounded_cause() {
+    let mut h = H::new(recovery_config());
+    let (t1, _) = h.connect();
+    h.s.handle_transport_open(t1, None, h.now);
+    h.drain();
+    let hostile = "\u{1}".repeat(8 << 20);
+    let outs = h.msg(t1, text(&hostile));
+    assert_eq!(closes(&outs), vec![t1], "the attempt fails");
+    let (_, _, cause) = reconnecting(&outs).expect("retried");
+    let Cause::Protocol(why) = &cause else {
+        panic!("{cause:?}")
+    };
+    assert!(why.len() <= 300, "{} bytes", why.len());
+    assert!(
+        why.contains("text message") && why.contains(&format!("({} bytes)", 8 << 20)),
+        "{why}"
+    );
+    for o in &outs {
+        if let Output::CloseTransport { reason, .. } = o {
+            assert!(reason.len() <= 123);
+        }
+    }
+    for line in non_data_text(&outs) {
+        assert!(line.len() <= 1_000, "{} bytes: {}", line.len(), &line[..200]);
+    }
+}
