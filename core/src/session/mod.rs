@@ -38,7 +38,7 @@
 //! | close 1006 (or even 1000 from the server) with no recovery   | every server-side ending is retried unless the policy says otherwise ([`policy`](RetryPolicy)) |
 //! | server "disconnect warning" ignored until the socket dies    | [`Session::disconnect_warning`] / `ss2 drain` / a matcher: make-before-break                |
 //! | crash closing a socket that is still connecting / unreachable| `close()` is valid in every state and ends every timer                                      |
-//! | messages lost across a reconnect                             | session id + offset in the next URL, server replay from [`RecoveryLog`], offset de-dup      |
+//! | messages lost across a reconnect                             | session id + resume token + offset in the first message, server replay from [`RecoveryLog`], offset de-dup |
 //!
 //! Timers are fields of the state they belong to (the backoff deadline only exists in
 //! `Backoff`, the close deadline only in `Closing`, connect/handshake/keepalive deadlines
