@@ -99,7 +99,7 @@ pub struct RecoveryLogConfig {
     /// Sessions kept; beyond it a detached session is evicted (empty ones first, then
     /// the longest detached). Attached sessions are never evicted. Default 10 000.
     pub max_sessions: usize,
-    /// Resumes of one session allowed at once. Default 10.
+    /// Resumes of one session allowed at once (at least 1). Default 10.
     pub attach_burst: u32,
     /// One more resume is allowed every this many ms (0: unlimited). Default 1 000.
     pub attach_refill_ms: u64,
@@ -405,6 +405,7 @@ impl SessionLog {
         if refill_ms == 0 {
             return Ok(());
         }
+        let burst = burst.max(1);
         let gained = now.saturating_sub(self.bucket_at) / refill_ms;
         if gained > 0 {
             self.bucket = u32::try_from(gained)
@@ -461,10 +462,14 @@ impl RecoveryLog {
         }
     }
 
-    /// Attaches a new transport. With a valid credential — the session's current token
-    /// and the same `owner` as when it started (`None` for anonymous sessions) — resumes
-    /// the requested session if its log can serve the offset; otherwise starts a new
-    /// session with a fresh id. A wrong token or owner never touches the named session.
+    /// Attaches a new transport. With a valid credential — a valid token (the newest, or
+    /// an older one the client has not replaced yet: see the module docs) and the same
+    /// `owner` as when the session started (`None` for anonymous sessions) — resumes the
+    /// requested session if its log can serve the offset (and its resume budget allows);
+    /// otherwise starts a new session with a fresh id. A wrong token or owner never
+    /// touches the named session. Call it with the client's greeting
+    /// ([`read_greeting`]), or with a request from the query or headers if the app opted
+    /// in to those placements.
     ///
     /// `owner` is whatever the app authenticated (a user id, a certificate hash); a
     /// session is bound to the owner it started with.
