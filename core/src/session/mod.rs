@@ -94,7 +94,7 @@ mod msg;
 mod output;
 mod policy;
 mod queue;
-mod recovery;
+pub(crate) mod recovery;
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub mod recovery_log;
 mod shared_rng;

@@ -60,6 +60,23 @@ impl ParamPlacement {
     }
 }
 
+/// `line` with its resume token replaced by `<redacted>`, if it is an `ss2 welcome` or
+/// `ss2 resume` line (what [`Text`](crate::Text)'s `Debug` shows instead of the secret).
+pub(crate) fn redact_control_line(line: &str) -> Option<String> {
+    let prefix = ["ss2 welcome ", "ss2 resume "]
+        .into_iter()
+        .find(|p| line.starts_with(p))?;
+    if line.len() > 2 * super::envelope::MAX_HEADER {
+        return None;
+    }
+    let (head, tail) = line.split_at(line.find('\n').unwrap_or(line.len()));
+    let mut fields: Vec<&str> = head[prefix.len()..].split(' ').collect();
+    if let Some(token) = fields.get_mut(1) {
+        *token = "<redacted>";
+    }
+    Some(format!("{prefix}{}{tail}", fields.join(" ")))
+}
+
 /// A secret string (the resume token on the client side): `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
@@ -247,6 +264,29 @@ mod tests {
         );
         assert_eq!(with_query("ws://h/p?#f", &[("a", "x y&z")]), "ws://h/p?a=x%20y%26z#f");
         assert_eq!(with_query("", &[("a", "1")]), "?a=1");
+    }
+
+    #[test]
+    fn control_lines_with_tokens_never_show_in_debug() {
+        let welcome = encode::welcome("sid1", "s3cr3t", true);
+        let greeting = encode::resume("sid1", "s3cr3t", 7);
+        for m in [&welcome, &greeting] {
+            let shown = format!("{m:?}");
+            assert!(
+                !shown.contains("s3cr3t") && shown.contains("sid1 <redacted>"),
+                "{shown}"
+            );
+        }
+        let out = super::super::Output::SendMessage {
+            id: super::super::TransportId(1),
+            message: greeting,
+        };
+        assert!(!format!("{out:?}").contains("s3cr3t"));
+        assert_eq!(
+            format!("{:?}", Message::text("ss2 msg 1\nhi")),
+            "Text(\"ss2 msg 1\\nhi\")"
+        );
+        assert_eq!(redact_control_line("ss2 resume x"), Some("ss2 resume x".into()));
     }
 
     #[test]
