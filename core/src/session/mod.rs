@@ -91,7 +91,10 @@ pub mod envelope;
 mod heartbeat;
 mod machine;
 mod msg;
+#[cfg(feature = "serde")]
+mod options;
 mod output;
+mod pattern;
 mod policy;
 mod queue;
 mod recovery;
@@ -100,12 +103,18 @@ mod shared_rng;
 mod transport;
 
 pub use backoff::{BackoffPolicy, Jitter};
-pub use config::{AttemptInfo, MessageMatcher, RequestProvider, SessionConfig, TransportKind};
-pub use envelope::{encode, Envelope, Inbound, PlainEnvelope, SteadyEnvelope};
-pub use heartbeat::{Heartbeat, PongMatcher};
+pub use config::{RequestSource, SessionConfig, TransportKind};
+pub use envelope::{encode, EnvelopeKind, Inbound};
+pub use heartbeat::Heartbeat;
 pub use machine::Session;
+#[cfg(feature = "serde")]
+pub use options::{
+    BackoffOptions, Headers, HeartbeatOptions, KeepaliveOptions, OptionsError, QueueOptions, RecoveryPlacement,
+    SessionOptions, Subprotocols, TransportType,
+};
 pub use output::{Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
-pub use policy::{Cause, RetryPolicy, RetryPredicate, TransportErrorKind};
+pub use pattern::{JsonScalar, MessagePattern};
+pub use policy::{Cause, RetryPolicy, TransportErrorKind};
 pub use queue::QueueLimits;
 pub use recovery::{ParamPlacement, RecoveryConfig};
 pub use recovery_log::{Attachment, Fallback, RecoveryLog, RecoveryLogConfig, Resume, ResumeRequest, MAX_ATTACHMENTS};
