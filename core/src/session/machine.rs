@@ -476,7 +476,11 @@ impl Session {
     /// unless the session is still waiting for this id's request.
     pub fn provide_request_error(&mut self, id: TransportId, reason: &str, now: u64) {
         let Some(slot) = self.phase.slot(id) else { return };
-        if self.phase.get_mut(slot).is_some_and(|t| t.stage == Stage::AwaitingRequest) {
+        if self
+            .phase
+            .get_mut(slot)
+            .is_some_and(|t| t.stage == Stage::AwaitingRequest)
+        {
             self.on_gone(slot, Cause::RequestFailed(reason.to_string()), false, now);
         }
     }

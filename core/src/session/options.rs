@@ -446,9 +446,9 @@ impl<'de> Deserialize<'de> for Headers {
                     out.push(match item {
                         Item::Pair(k, v) => (k, v),
                         Item::Line(line) => {
-                            let (k, v) = line
-                                .split_once(':')
-                                .ok_or_else(|| de::Error::custom(format!("header {line:?}: expected \"Name: value\"")))?;
+                            let (k, v) = line.split_once(':').ok_or_else(|| {
+                                de::Error::custom(format!("header {line:?}: expected \"Name: value\""))
+                            })?;
                             (k.trim().to_string(), v.trim().to_string())
                         }
                     });
@@ -547,7 +547,9 @@ mod tests {
                 max_bytes: 100
             }
         );
-        let TransportKind::Bytes(conn) = &c.transport else { panic!() };
+        let TransportKind::Bytes(conn) = &c.transport else {
+            panic!()
+        };
         assert_eq!(
             conn.keepalive,
             Some(Keepalive {
@@ -557,7 +559,12 @@ mod tests {
             })
         );
         assert_eq!(
-            (conn.max_message_size, conn.max_frame_size, conn.fragment_size, conn.deflate.is_some()),
+            (
+                conn.max_message_size,
+                conn.max_frame_size,
+                conn.fragment_size,
+                conn.deflate.is_some()
+            ),
             (1000, 500, Some(100), false)
         );
         let hb = c.heartbeat.as_ref().unwrap();
@@ -587,7 +594,9 @@ mod tests {
             .unwrap()
             .into_config("ws://h/")
             .unwrap();
-        let TransportKind::Bytes(conn) = &c.transport else { panic!() };
+        let TransportKind::Bytes(conn) = &c.transport else {
+            panic!()
+        };
         assert_eq!(conn.keepalive, None);
         assert_eq!(
             c.request.headers,
@@ -625,7 +634,10 @@ mod tests {
                 "headers",
             ),
         ] {
-            let err = SessionOptions::from_json(json).unwrap().into_config("ws://h/").unwrap_err();
+            let err = SessionOptions::from_json(json)
+                .unwrap()
+                .into_config("ws://h/")
+                .unwrap_err();
             assert!(err.to_string().contains(needle), "{json}: {err}");
         }
     }

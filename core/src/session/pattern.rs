@@ -40,11 +40,7 @@ pub enum MessagePattern {
 
 /// A JSON value a [`MessagePattern::Json`] field can be compared with.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize, serde::Serialize),
-    serde(untagged)
-)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize), serde(untagged))]
 pub enum JsonScalar {
     /// `null`.
     Null,
@@ -101,7 +97,11 @@ impl MessagePattern {
 
 /// Whether `text` is a JSON object holding every one of `fields` (first occurrence wins).
 fn json_fields_match(text: &str, fields: &BTreeMap<String, JsonScalar>) -> bool {
-    let mut s = Scan { b: text.as_bytes(), text, i: 0 };
+    let mut s = Scan {
+        b: text.as_bytes(),
+        text,
+        i: 0,
+    };
     if s.eat(b'{').is_none() {
         return false;
     }
@@ -464,9 +464,10 @@ mod tests {
     #[cfg(feature = "serde")]
     #[test]
     fn json_form() {
-        let p: MessagePattern =
-            serde_json::from_str(r#"{"any": [{"json": {"type": "disconnect", "n": 1, "x": null}}, {"prefix": "bye"}]}"#)
-                .unwrap();
+        let p: MessagePattern = serde_json::from_str(
+            r#"{"any": [{"json": {"type": "disconnect", "n": 1, "x": null}}, {"prefix": "bye"}]}"#,
+        )
+        .unwrap();
         assert!(p.matches_text(r#"{"x":null,"n":1,"type":"disconnect"}"#));
         assert!(p.matches_text("bye now"));
         let err = serde_json::from_str::<MessagePattern>(r#"{"regex": "x"}"#).unwrap_err();

@@ -475,7 +475,10 @@ fn provided_request_answered_at_once_and_later() {
     h.s.provide_request(t2, url("wss://h/?token=b"), h.now);
     let (id, req) = single_open(&h.drain());
     assert_eq!(id, t2);
-    assert_eq!(req.url, "wss://h/?token=b&ss_sid=s1&ss_offset=1", "recovery params added");
+    assert_eq!(
+        req.url, "wss://h/?token=b&ss_sid=s1&ss_offset=1",
+        "recovery params added"
+    );
     assert_eq!(h.s.poll_timeout(), Some(h.now + 3_000));
     let outs = h.open_welcome(t2, "s1", true);
     assert!(plain_events(&outs).contains(&SessionEvent::Open {
@@ -493,10 +496,7 @@ fn provided_request_too_late_fails_the_attempt_and_is_ignored() {
     assert_eq!(h.fire(), 3_000);
     let outs = h.drain();
     assert_eq!(closes(&outs), vec![t1], "the host may cancel its provider");
-    assert!(matches!(
-        reconnecting(&outs),
-        Some((2, 1_000, Cause::RequestTimeout))
-    ));
+    assert!(matches!(reconnecting(&outs), Some((2, 1_000, Cause::RequestTimeout))));
     assert_eq!(h.s.state(), State::Backoff);
     // The answer for the timed-out attempt arrives: stale, ignored.
     h.s.provide_request(t1, url("wss://h/late"), h.now);
@@ -537,7 +537,19 @@ fn provider_failure_is_retried_like_a_network_error() {
     h.s.provide_request_error(t2, "still down", h.now);
     let evs = plain_events(&h.drain());
     assert!(
-        matches!(&evs[..], [SessionEvent::GaveUp { attempts: 2, cause: Cause::RequestFailed(_) }, SessionEvent::Closed { will_reconnect: false, .. }]),
+        matches!(
+            &evs[..],
+            [
+                SessionEvent::GaveUp {
+                    attempts: 2,
+                    cause: Cause::RequestFailed(_)
+                },
+                SessionEvent::Closed {
+                    will_reconnect: false,
+                    ..
+                }
+            ]
+        ),
         "{evs:?}"
     );
 }
@@ -756,7 +768,10 @@ fn disconnect_warning_pattern_triggers_make_before_break() {
     let mut c = msg_config();
     c.disconnect_warning = Some(MessagePattern::json_field("type", "disconnect"));
     let (mut h, t1) = open_session(c);
-    assert_eq!(delivered(&h.msg(t1, text(r#"{"type":"hello"}"#))), [r#"{"type":"hello"}"#]);
+    assert_eq!(
+        delivered(&h.msg(t1, text(r#"{"type":"hello"}"#))),
+        [r#"{"type":"hello"}"#]
+    );
     let outs = h.msg(t1, text(r#"{"type": "disconnect", "reason": "warning"}"#));
     assert!(delivered(&outs).is_empty(), "the warning is not delivered");
     let (t2, _) = single_open(&outs);

@@ -373,7 +373,11 @@ impl World {
                 Output::NeedRequest { id, .. } => self.need_request(id),
                 Output::OpenTransport { id, request } => {
                     if self.p.provided {
-                        check!(self, self.awaiting.remove(&id), "OpenTransport for {id} without a request");
+                        check!(
+                            self,
+                            self.awaiting.remove(&id),
+                            "OpenTransport for {id} without a request"
+                        );
                         check!(self, !self.late.contains(&id), "a late answer opened {id}");
                     }
                     self.open_transport(id, request)
