@@ -13,8 +13,9 @@ use std::fmt;
 
 /// Names one transport (one socket) the session asked the host to open.
 ///
-/// Ids increase monotonically over the life of a [`Session`](super::Session) and are never
-/// reused. Every host notification carries the id it is about; notifications about an id
+/// Ids increase monotonically over the life of a [`Session`](super::Session) (1, 2, 3, …,
+/// one per attempt) and are never reused; they stay far below 2^53, so a binding may pass
+/// them as a JavaScript number. Every host notification carries the id it is about; notifications about an id
 /// the session no longer tracks are ignored. That is what makes "stale flags" impossible:
 /// a late `close` or `error` from a socket the session already gave up on cannot touch
 /// the state of its successor.
