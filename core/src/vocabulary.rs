@@ -293,7 +293,10 @@ mod tests {
                 Error::InvalidCloseCode(0),
                 Error::ReasonTooLong(0),
                 Error::ControlPayloadTooLong(0),
-                Error::Protocol { code: 1002, reason: s() },
+                Error::Protocol {
+                    code: 1002,
+                    reason: s(),
+                },
                 Error::KeepaliveTimeout,
             ]
             .iter()
@@ -311,7 +314,10 @@ mod tests {
             &[
                 H::Rejected(response),
                 H::InvalidResponse(s()),
-                H::InvalidRequest { status: 400, reason: s() },
+                H::InvalidRequest {
+                    status: 400,
+                    reason: s(),
+                },
                 H::TooLarge,
                 H::ConnectionClosed,
                 H::Timeout,

@@ -31,8 +31,8 @@
 //! | `max_retries` | integer or `null` | `null` (forever) | retries per run before `gave_up` |
 //! | `min_uptime_ms` | integer | 5 000 | uptime that resets the attempt counter |
 //! | `connect_timeout_ms` | integer or `null` | 10 000 | request → connected (and `need_request` → request) |
-//! | `handshake_timeout_ms` | integer or `null` | 10 000 | connected → open |
-//! | `close_timeout_ms` | integer | 5 000 | how long `close()` waits for the closing handshake |
+//! | `handshake_timeout_ms` | integer or `null` | 10 000 | connected → open (also the byte transport's connection handshake timeout) |
+//! | `close_timeout_ms` | integer | 5 000 | how long `close()` waits for the closing handshake (also the connection's) |
 //! | `fatal_close_codes` | list of integers | `[]` | server close codes that stop reconnecting |
 //! | `fatal_http_statuses` | list of integers | `[401, 403]` | upgrade answers that stop reconnecting |
 //! | `queue.max_messages` | integer | 1 024 | messages held while not open; then `send` fails with `queue_full` |
@@ -361,6 +361,9 @@ impl SessionOptions {
                         any_data_counts: k.any_data_counts,
                     }),
                     deflate: if self.deflate { defaults.deflate.clone() } else { None },
+                    // The connection's own timers must not cut the session's short.
+                    handshake_timeout_ms: self.handshake_timeout_ms,
+                    close_timeout_ms: self.close_timeout_ms,
                     ..defaults
                 })
             }
