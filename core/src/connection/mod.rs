@@ -3,12 +3,20 @@
 //! The host drives it:
 //! 1. feed what the transport delivered: [`handle_input`](Connection::handle_input),
 //!    or [`handle_eof`](Connection::handle_eof) when the peer ended the stream;
-//! 2. write out everything from [`poll_transmit`](Connection::poll_transmit);
-//! 3. handle everything from [`poll_event`](Connection::poll_event);
-//! 4. arm one timer at [`poll_timeout`](Connection::poll_timeout) and call
+//! 2. call [`poll_output`](Connection::poll_output) until it returns `None`: write each
+//!    [`Output::Transmit`], handle each [`Output::Event`] (sending answers at once is
+//!    fine: they come out of a later call of the same drain);
+//! 3. arm one timer at [`poll_timeout`](Connection::poll_timeout) and call
 //!    [`handle_timeout`](Connection::handle_timeout) when it fires;
-//! 5. close the transport once [`should_close_transport`](Connection::should_close_transport)
+//! 4. close the transport once [`should_close_transport`](Connection::should_close_transport)
 //!    says so (after writing what is pending).
+//!
+//! Handing out an event can queue bytes: after a protocol error the close frame waits
+//! until the messages that arrived before the error have been handed out, so that answers
+//! to them go first. `poll_output` cannot miss those bytes; a host that uses the
+//! lower-level [`poll_transmit`](Connection::poll_transmit) and
+//! [`poll_event`](Connection::poll_event) must poll transmits again after the last event
+//! before it waits for input.
 //!
 //! Time is a `u64` count of milliseconds from an origin the host chooses. Payload bytes
 //! go from the input straight into the message buffer and are unmasked there: a frame
@@ -244,7 +252,18 @@ impl Connection {
         self.transport_done
     }
 
-    /// The next chunk of bytes to write to the transport.
+    /// The next thing for the host, until `None`: all pending bytes first, then one
+    /// event at a time (bytes that handing out an event queued come out of the next
+    /// call). See the module docs for the loop.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if let Some(bytes) = self.poll_transmit() {
+            return Some(Output::Transmit(bytes));
+        }
+        self.poll_event().map(Output::Event)
+    }
+
+    /// Lower level than [`poll_output`](Self::poll_output): the next chunk of bytes to
+    /// write to the transport. Handing out an event can queue more (see the module docs).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         if self.tx.is_empty() {
             None
@@ -253,7 +272,9 @@ impl Connection {
         }
     }
 
-    /// The next event.
+    /// Lower level than [`poll_output`](Self::poll_output): the next event. It may queue
+    /// bytes (a close frame deferred behind the messages before an error): poll
+    /// transmits again before waiting for input.
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front()?;
         if let Some((left, at)) = self.deferred_close {

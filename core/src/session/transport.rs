@@ -14,7 +14,8 @@ use super::output::{Output, TransportId, TransportRequest};
 use super::policy::Cause;
 use super::shared_rng::SharedRandom;
 use crate::connection::{
-    ClientRequest, Config as ConnectionConfig, Connection, Error as ConnError, Event, State as ConnState,
+    ClientRequest, Config as ConnectionConfig, Connection, Error as ConnError, Event, Output as ConnOutput,
+    State as ConnState,
 };
 use crate::handshake::HandshakeError;
 use std::collections::VecDeque;
@@ -192,12 +193,20 @@ impl Transport {
         }
     }
 
-    /// Byte transport: the next connection event, as a signal (transmits drained first).
+    /// Byte transport: the next connection event, as a signal. Bytes the connection
+    /// queued before it (including those queued while earlier events were handed out)
+    /// go to `out` first, and when it returns `None` the connection has nothing left.
     pub(crate) fn next_signal(&mut self, out: &mut VecDeque<Output>) -> Option<Signal> {
-        self.drain_transmits(out);
+        let id = self.id;
         let Io::Bytes(b) = &mut self.io else { return None };
         loop {
-            let event = b.conn.as_mut()?.poll_event()?;
+            let event = match b.conn.as_mut()?.poll_output()? {
+                ConnOutput::Transmit(bytes) => {
+                    out.push_back(Output::Transmit { id, bytes });
+                    continue;
+                }
+                ConnOutput::Event(event) => event,
+            };
             match event {
                 Event::Open(info) => {
                     return Some(Signal::WsOpen {
@@ -207,11 +216,18 @@ impl Transport {
                 Event::Message(m) => return Some(Signal::Message(m)),
                 Event::HandshakeFailed(e) => b.failure = Some(handshake_cause(e)),
                 Event::Error(e) => {
+                    // The connection failed (RFC 6455 §7.1.7): nothing more from the peer
+                    // counts, so the session lets the transport go now rather than wait
+                    // for the peer's answer to the close frame. The close frame itself
+                    // leaves first: `release` drains it before `CloseTransport`.
                     let cause = match e {
                         ConnError::KeepaliveTimeout => Cause::KeepaliveTimeout,
                         other => Cause::Protocol(other.to_string()),
                     };
-                    b.failure.get_or_insert(cause);
+                    return Some(Signal::Gone {
+                        cause: b.failure.take().unwrap_or(cause),
+                        host_closed: false,
+                    });
                 }
                 Event::Closed(info) => {
                     let cause = b.failure.take().unwrap_or(Cause::Closed {
