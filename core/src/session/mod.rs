@@ -22,6 +22,8 @@
 //!         CloseTransport { id, .. }     => flush, then close socket `id`; forget it
 //!         Event(e)                      => hand to the application
 //!     }
+//!     (or take them all at once: session.poll_outputs(&mut vec); consecutive bytes
+//!      for one socket come as one Transmit)
 //!     arm one timer at session.poll_timeout()
 //!     wait for: socket connected / bytes / message / open / closed / error, or the timer,
 //!     and call the matching handle_transport_*(id, ..., now) or handle_timeout(now)

@@ -10,7 +10,7 @@
 
 use super::heartbeat::HeartbeatTimer;
 use super::msg::Message;
-use super::output::{Output, TransportId, TransportRequest};
+use super::output::{Outbox, Output, TransportId, TransportRequest};
 use super::policy::Cause;
 use super::shared_rng::SharedRandom;
 use crate::connection::{
@@ -18,7 +18,6 @@ use crate::connection::{
     State as ConnState,
 };
 use crate::handshake::HandshakeError;
-use std::collections::VecDeque;
 
 /// How far the transport got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,12 +139,7 @@ impl Transport {
     }
 
     /// Byte transport: the socket connected; start the WebSocket handshake.
-    pub(crate) fn start_connection(
-        &mut self,
-        rng: &SharedRandom,
-        now: u64,
-        out: &mut VecDeque<Output>,
-    ) -> Result<(), Cause> {
+    pub(crate) fn start_connection(&mut self, rng: &SharedRandom, now: u64, out: &mut Outbox) -> Result<(), Cause> {
         let Io::Bytes(b) = &mut self.io else { return Ok(()) };
         if b.conn.is_some() {
             return Ok(());
@@ -184,7 +178,7 @@ impl Transport {
     }
 
     /// Moves the connection's pending bytes to the host.
-    pub(crate) fn drain_transmits(&mut self, out: &mut VecDeque<Output>) {
+    pub(crate) fn drain_transmits(&mut self, out: &mut Outbox) {
         let id = self.id;
         if let Some(conn) = self.conn() {
             while let Some(bytes) = conn.poll_transmit() {
@@ -196,7 +190,7 @@ impl Transport {
     /// Byte transport: the next connection event, as a signal. Bytes the connection
     /// queued before it (including those queued while earlier events were handed out)
     /// go to `out` first, and when it returns `None` the connection has nothing left.
-    pub(crate) fn next_signal(&mut self, out: &mut VecDeque<Output>) -> Option<Signal> {
+    pub(crate) fn next_signal(&mut self, out: &mut Outbox) -> Option<Signal> {
         let id = self.id;
         let Io::Bytes(b) = &mut self.io else { return None };
         loop {
@@ -245,7 +239,7 @@ impl Transport {
     }
 
     /// Sends an application message.
-    pub(crate) fn send(&mut self, message: Message, out: &mut VecDeque<Output>) -> Sent {
+    pub(crate) fn send(&mut self, message: Message, out: &mut Outbox) -> Sent {
         let id = self.id;
         match &mut self.io {
             Io::Messages => {
@@ -269,7 +263,7 @@ impl Transport {
     /// Starts a graceful close: the closing handshake over a byte transport (the session
     /// waits for its end), `CloseTransport` for a message transport (the host's WebSocket
     /// runs the handshake and reports `closed`).
-    pub(crate) fn begin_close(&mut self, code: u16, reason: &str, now: u64, out: &mut VecDeque<Output>) {
+    pub(crate) fn begin_close(&mut self, code: u16, reason: &str, now: u64, out: &mut Outbox) {
         self.heartbeat = None;
         match &mut self.io {
             Io::Bytes(b) => {
@@ -283,7 +277,7 @@ impl Transport {
         }
     }
 
-    fn request_close(&mut self, code: u16, reason: &str, out: &mut VecDeque<Output>) {
+    fn request_close(&mut self, code: u16, reason: &str, out: &mut Outbox) {
         if !self.close_requested {
             self.close_requested = true;
             out.push_back(Output::CloseTransport {
@@ -297,7 +291,7 @@ impl Transport {
     /// Lets the transport go: a best-effort close frame on an open byte transport, then
     /// `CloseTransport` unless the host already released the socket. Consumes the value,
     /// and with it every timer of this transport.
-    pub(crate) fn release(mut self, code: u16, reason: &str, host_closed: bool, now: u64, out: &mut VecDeque<Output>) {
+    pub(crate) fn release(mut self, code: u16, reason: &str, host_closed: bool, now: u64, out: &mut Outbox) {
         if !host_closed {
             let socket_ok = self.socket_ok;
             if let Some(conn) = self.conn().filter(|c| socket_ok && c.state() == ConnState::Open) {

@@ -451,3 +451,42 @@ mod queued_while_polling {
         }
     }
 }
+
+#[test]
+fn the_queue_flushed_on_open_is_one_transmit() {
+    let mut h = H::new(byte_config());
+    for i in 0..100 {
+        h.s.send(text(&format!("m{i}")), 0).unwrap();
+    }
+    h.s.connect(0);
+    let (id, _) = single_open(&h.drain());
+    h.s.handle_transport_connected(id, 0);
+    let mut peer = Peer::new();
+    for o in h.drain() {
+        if let Output::Transmit { bytes, .. } = o {
+            peer.conn.handle_input(&bytes, 0);
+        }
+    }
+    assert!(matches!(&peer.events()[..], [Event::Request(_)]));
+    peer.conn.accept(Accept::default(), 0).unwrap();
+    assert!(matches!(&peer.events()[..], [Event::Open(_)]));
+    let response = peer.conn.poll_transmit().unwrap();
+    h.s.handle_transport_bytes(id, &response, 0);
+    let outs = h.drain();
+    let transmits: Vec<&bytes::Bytes> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Transmit { bytes, .. } => Some(bytes),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(transmits.len(), 1, "one write for the whole queue: {outs:#?}");
+    assert!(
+        matches!(outs.last(), Some(Output::Transmit { .. })),
+        "after the open event: {outs:#?}"
+    );
+    peer.conn.handle_input(transmits[0], 0);
+    let got: Vec<Event> = peer.events();
+    let want: Vec<Event> = (0..100).map(|i| Event::Message(text(&format!("m{i}")))).collect();
+    assert_eq!(got, want);
+}
