@@ -21,6 +21,7 @@
 //! | [`session::TransportKind`] | `bytes`, `messages` |
 //! | [`session::ParamPlacement`] | `query`, `headers` |
 //! | [`connection::State`] | `connecting`, `open`, `closing`, `closed` |
+//! | [`connection::Output`] | `transmit`, `event` |
 //! | [`connection::Event`] | `request`, `open`, `message`, `ping`, `pong`, `handshake_failed`, `error`, `closed` |
 //! | [`connection::Error`] | `invalid_url`, `invalid_header`, `invalid_state`, `invalid_close_code`, `reason_too_long`, `control_payload_too_long`, `protocol`, `keepalive_timeout` |
 //! | [`HandshakeError`] | `rejected`, `invalid_response`, `invalid_request`, `too_large`, `connection_closed`, `timeout` |
@@ -42,12 +43,13 @@
 //! [`session::TransportKind`]: crate::session::TransportKind
 //! [`session::ParamPlacement`]: crate::session::ParamPlacement
 //! [`connection::State`]: crate::connection::State
+//! [`connection::Output`]: crate::connection::Output
 //! [`connection::Event`]: crate::connection::Event
 //! [`connection::Error`]: crate::connection::Error
 //! [`connection::Role`]: crate::connection::Role
 //! [`HandshakeError`]: crate::HandshakeError
 
-use crate::connection::{Error, Event, Role, State};
+use crate::connection::{Error, Event, Output, Role, State};
 use crate::handshake::HandshakeError;
 
 impl State {
@@ -68,6 +70,16 @@ impl Role {
         match self {
             Self::Client => "client",
             Self::Server => "server",
+        }
+    }
+}
+
+impl Output {
+    /// The canonical name: `transmit` or `event`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Transmit(_) => "transmit",
+            Self::Event(_) => "event",
         }
     }
 }
@@ -326,7 +338,17 @@ mod tests {
             .map(H::as_str)
             .collect::<Vec<_>>(),
         );
-        use crate::connection::{CloseInfo, Event, HandshakeInfo};
+        use crate::connection::{CloseInfo, Event, HandshakeInfo, Output};
+        row(
+            "connection::Output",
+            &[
+                Output::Transmit(bytes::Bytes::new()),
+                Output::Event(Event::Error(Error::KeepaliveTimeout)),
+            ]
+            .iter()
+            .map(Output::as_str)
+            .collect::<Vec<_>>(),
+        );
         use crate::handshake::Request;
         row(
             "connection::Event",
