@@ -4,7 +4,7 @@
 //! The state here deliberately outlives transports (it is the one thing that must), and
 //! is the only such state besides the outbound queue and the retry counters.
 
-use super::envelope::{encode, Envelope, SteadyEnvelope};
+use super::envelope::encode;
 use super::msg::Message;
 use super::output::TransportRequest;
 use std::fmt;
@@ -41,6 +41,15 @@ pub enum ParamPlacement {
 }
 
 impl ParamPlacement {
+    /// The canonical name of the placement: `first_message`, `query` or `headers`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::FirstMessage => "first_message",
+            Self::Query { .. } => "query",
+            Self::Headers { .. } => "headers",
+        }
+    }
+
     /// `ss_sid`, `ss_token`, `ss_offset` in the URL (opt-in; see [`Query`](Self::Query)).
     pub fn query() -> Self {
         Self::Query {
@@ -99,30 +108,15 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Recovery configuration.
+/// Recovery configuration. Recovery needs the server's cooperation and the `ss2`
+/// envelope: with `recovery` set, the session reads server messages as
+/// [`EnvelopeKind::Steady`](super::EnvelopeKind::Steady) whatever
+/// [`SessionConfig::envelope`](super::SessionConfig::envelope) says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecoveryConfig {
-    /// Decodes welcome / offset / drain from server messages. Default [`SteadyEnvelope`].
-    pub envelope: Box<dyn Envelope>,
     /// Where to present `sid`, token and `offset` on the next attempt. Default: the first
     /// message.
     pub placement: ParamPlacement,
-}
-
-impl Default for RecoveryConfig {
-    fn default() -> Self {
-        Self {
-            envelope: Box::new(SteadyEnvelope),
-            placement: ParamPlacement::default(),
-        }
-    }
-}
-
-impl fmt::Debug for RecoveryConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecoveryConfig")
-            .field("placement", &self.placement)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What to do with a message carrying an offset.
