@@ -1,0 +1,505 @@
+//! The Rust scenario agent: [`SessionHost`] behind the scenario host protocol.
+//!
+//! The scenario interpreter ([`crate::scenario`]) drives any host through JSON lines over
+//! the host's standard input and output (protocol: `conformance/scenarios/README.md`).
+//! This is the first such host, run as the `scenario-agent` binary. An [`Agent`] answers
+//! one command at a time ([`Agent::command`]) and renders the session's events
+//! ([`Agent::next_event`]); the binary only moves lines.
+//!
+//! Two functions here map between the protocol's vocabulary and the core's types:
+//! [`canonical_name`] (every name on the wire) and [`session_config`] (the `options`
+//! object → [`SessionConfig`]). They are marked: the core is getting canonical `as_str()`
+//! names and a deserializable options struct, which replace both.
+
+use crate::session_host::{SessionHost, TransportNote, Waker};
+use serde_json::{json, Map, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use steadysock::session::{
+    BackoffPolicy, Cause, Jitter, QueueLimits, RecoveryConfig, SendError, SessionConfig, SessionError, SessionEvent,
+    State, TransportErrorKind, TransportKind, TransportRequest,
+};
+use steadysock::{Keepalive, Message};
+
+// ------------------------------------------------------------------ TO BE REPLACED BY CORE
+// `canonical_name` and `session_config` stand in for the core's canonical `as_str()` names
+// and its serde options struct (JSON → SessionConfig). At merge, replace their bodies (or
+// their callers) with the core's versions; nothing else here knows a name or an option key.
+
+/// One thing that has a canonical snake_case name on the wire.
+#[derive(Debug, Clone, Copy)]
+pub enum Named<'a> {
+    /// A session state: `idle`, `connecting`, `open`, `closing`, `backoff`, `closed`.
+    State(State),
+    /// The event's name: `state_changed`, `open`, `migrated`, `message`, `closed`,
+    /// `reconnecting`, `gave_up`, `error`.
+    Event(&'a SessionEvent),
+    /// A cause: `transport`, `connect_timeout`, …, `user_close`.
+    Cause(&'a Cause),
+    /// A transport error kind: `refused`, `unreachable`, `dns`, `tls`, `reset`, `timeout`,
+    /// `other`.
+    TransportError(TransportErrorKind),
+    /// A session error: `migration_failed`, `recovery_gap`, `envelope`, `unsendable`.
+    Error(&'a SessionError),
+    /// A `send` outcome other than `ok`: `queue_full`, `closed`, `rejected`.
+    SendError(&'a SendError),
+}
+
+/// The canonical name of `what` (stand-in for the core's `as_str()`).
+#[allow(unreachable_patterns)] // the core's enums may become #[non_exhaustive]
+pub fn canonical_name(what: Named<'_>) -> &'static str {
+    match what {
+        Named::State(s) => match s {
+            State::Idle => "idle",
+            State::Connecting => "connecting",
+            State::Open => "open",
+            State::Closing => "closing",
+            State::Backoff => "backoff",
+            State::Closed => "closed",
+            _ => "other",
+        },
+        Named::Event(e) => match e {
+            SessionEvent::StateChanged { .. } => "state_changed",
+            SessionEvent::Open { .. } => "open",
+            SessionEvent::Migrated { .. } => "migrated",
+            SessionEvent::Message(_) => "message",
+            SessionEvent::Closed { .. } => "closed",
+            SessionEvent::Reconnecting { .. } => "reconnecting",
+            SessionEvent::GaveUp { .. } => "gave_up",
+            SessionEvent::Error(_) => "error",
+            _ => "other",
+        },
+        Named::Cause(c) => match c {
+            Cause::Transport { .. } => "transport",
+            Cause::ConnectTimeout => "connect_timeout",
+            Cause::HandshakeTimeout => "handshake_timeout",
+            Cause::HandshakeRejected { .. } => "handshake_rejected",
+            Cause::HandshakeFailed(_) => "handshake_failed",
+            Cause::InvalidRequest(_) => "invalid_request",
+            Cause::Closed { .. } => "closed",
+            Cause::KeepaliveTimeout => "keepalive_timeout",
+            Cause::Protocol(_) => "protocol",
+            Cause::UserReconnect => "user_reconnect",
+            Cause::UserClose => "user_close",
+            _ => "other",
+        },
+        Named::TransportError(k) => match k {
+            TransportErrorKind::Refused => "refused",
+            TransportErrorKind::Unreachable => "unreachable",
+            TransportErrorKind::Dns => "dns",
+            TransportErrorKind::Tls => "tls",
+            TransportErrorKind::Reset => "reset",
+            TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::Other => "other",
+            _ => "other",
+        },
+        Named::Error(e) => match e {
+            SessionError::MigrationFailed { .. } => "migration_failed",
+            SessionError::RecoveryGap { .. } => "recovery_gap",
+            SessionError::Envelope(_) => "envelope",
+            SessionError::Unsendable(_) => "unsendable",
+            _ => "other",
+        },
+        Named::SendError(e) => match e {
+            SendError::QueueFull { .. } => "queue_full",
+            SendError::Closed => "closed",
+            SendError::Rejected(_) => "rejected",
+            _ => "other",
+        },
+    }
+}
+
+/// The session configuration an `options` object describes (the keys of
+/// `scenarios.json`'s `client` object; stand-in for the core's options struct). Every
+/// attempt goes to the URL in `target`, read when the attempt starts.
+pub fn session_config(options: &Value, target: Arc<Mutex<String>>) -> Result<SessionConfig, String> {
+    let num = |v: &Value, key: &str| -> Result<Option<u64>, String> {
+        match v.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(x) => x.as_u64().map(Some).ok_or(format!("options.{key}: not a number")),
+        }
+    };
+    let url = target.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut config = SessionConfig::bytes(url);
+    if let TransportKind::Bytes(conn) = &mut config.transport {
+        conn.keepalive = match options.get("keepalive") {
+            None | Some(Value::Null) => None,
+            Some(k) => Some(Keepalive {
+                interval_ms: num(k, "interval_ms")?.ok_or("keepalive.interval_ms missing")?,
+                pong_timeout_ms: num(k, "pong_timeout_ms")?.ok_or("keepalive.pong_timeout_ms missing")?,
+                any_data_counts: true,
+            }),
+        };
+    }
+    if let Some(b) = options.get("backoff") {
+        let mut backoff = BackoffPolicy::default();
+        if let Some(v) = num(b, "min_ms")? {
+            backoff.min_delay_ms = v;
+        }
+        if let Some(v) = num(b, "max_ms")? {
+            backoff.max_delay_ms = v;
+        }
+        if let Some(f) = b.get("factor").and_then(Value::as_f64) {
+            backoff.factor = f;
+        }
+        backoff.jitter = match b.get("jitter").and_then(Value::as_str) {
+            None | Some("full") => Jitter::Full,
+            Some("none") => Jitter::None,
+            Some("decorrelated") => Jitter::Decorrelated,
+            Some(other) => return Err(format!("backoff.jitter: unknown {other:?}")),
+        };
+        config.retry.backoff = backoff;
+    }
+    config.retry.max_retries = num(options, "max_retries")?.map(|n| n as u32);
+    if let Some(v) = num(options, "min_uptime_ms")? {
+        config.retry.min_uptime_ms = v;
+    }
+    if let Some(v) = num(options, "connect_timeout_ms")? {
+        config.retry.connect_timeout_ms = Some(v);
+    }
+    if let Some(v) = num(options, "handshake_timeout_ms")? {
+        config.retry.handshake_timeout_ms = Some(v);
+    }
+    if let Some(v) = num(options, "close_timeout_ms")? {
+        config.retry.close_timeout_ms = v;
+    }
+    if let Some(q) = options.get("queue") {
+        let mut limits = QueueLimits::default();
+        if let Some(v) = num(q, "max_messages")? {
+            limits.max_messages = v as usize;
+        }
+        if let Some(v) = num(q, "max_bytes")? {
+            limits.max_bytes = v as usize;
+        }
+        config.queue = limits;
+    }
+    if options.get("recovery").and_then(Value::as_bool).unwrap_or(true) {
+        config.recovery = Some(RecoveryConfig::default());
+    }
+    config.request_provider = Some(Box::new(move |_| TransportRequest {
+        url: target.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        ..TransportRequest::default()
+    }));
+    Ok(config)
+}
+// ------------------------------------------------------------------ END TO BE REPLACED
+
+fn cause_fields(c: &Cause, obj: &mut Map<String, Value>) {
+    obj.insert("cause".into(), canonical_name(Named::Cause(c)).into());
+    if let Cause::Transport { kind, .. } = c {
+        obj.insert("kind".into(), canonical_name(Named::TransportError(*kind)).into());
+    }
+    obj.insert("why".into(), c.to_string().into());
+}
+
+/// A session event as a protocol event line (without `t_ms`): `{"event": "closed",
+/// "code": 1006, "cause": "closed", "will_reconnect": true, …}`.
+#[allow(unreachable_patterns)] // the core's enums may become #[non_exhaustive]
+pub fn event_json(e: &SessionEvent) -> Value {
+    let mut obj = Map::new();
+    obj.insert("event".into(), canonical_name(Named::Event(e)).into());
+    let mut put = |k: &str, v: Value| {
+        obj.insert(k.into(), v);
+    };
+    match e {
+        SessionEvent::StateChanged { from, to } => {
+            put("from", canonical_name(Named::State(*from)).into());
+            put("to", canonical_name(Named::State(*to)).into());
+        }
+        SessionEvent::Open {
+            attempt,
+            recovered,
+            subprotocol,
+        } => {
+            put("attempt", (*attempt).into());
+            put("recovered", (*recovered).into());
+            put("subprotocol", json!(subprotocol));
+        }
+        SessionEvent::Migrated { recovered } => put("recovered", (*recovered).into()),
+        SessionEvent::Message(m) => match m {
+            Message::Text(t) => put("text", t.as_str().into()),
+            Message::Binary(b) => put("binary", hex(b).into()),
+        },
+        SessionEvent::Closed {
+            code,
+            reason,
+            cause,
+            will_reconnect,
+        } => {
+            put("code", (*code).into());
+            put("reason", reason.as_str().into());
+            put("will_reconnect", (*will_reconnect).into());
+            cause_fields(cause, &mut obj);
+        }
+        SessionEvent::Reconnecting {
+            attempt,
+            delay_ms,
+            cause,
+        } => {
+            put("attempt", (*attempt).into());
+            put("delay_ms", (*delay_ms).into());
+            cause_fields(cause, &mut obj);
+        }
+        SessionEvent::GaveUp { attempts, cause } => {
+            put("attempts", (*attempts).into());
+            cause_fields(cause, &mut obj);
+        }
+        SessionEvent::Error(err) => {
+            put("kind", canonical_name(Named::Error(err)).into());
+            let detail = match err {
+                SessionError::MigrationFailed { cause, retry_in_ms } => format!("{cause}; retry in {retry_in_ms} ms"),
+                SessionError::RecoveryGap { expected, got } => format!("expected {expected}, got {got}"),
+                SessionError::Envelope(why) | SessionError::Unsendable(why) => why.clone(),
+                other => format!("{other:?}"),
+            };
+            put("detail", detail.into());
+        }
+        _ => {}
+    }
+    Value::Object(obj)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>, String> {
+    if s.len() % 2 != 0 {
+        return Err("binary: odd number of hex digits".into());
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| format!("binary: not hex: {s:?}")))
+        .collect()
+}
+
+/// The Rust host of the protocol: a [`SessionHost`], made by the first `connect`.
+pub struct Agent {
+    host: Option<SessionHost>,
+    /// Where attempts go (the request provider reads it per attempt).
+    target: Arc<Mutex<String>>,
+    started: Instant,
+}
+
+impl Default for Agent {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Agent {
+    /// An agent with no session yet.
+    pub fn new() -> Self {
+        Self {
+            host: None,
+            target: Arc::new(Mutex::new(String::new())),
+            started: Instant::now(),
+        }
+    }
+
+    /// Milliseconds since the agent started: the `t_ms` of its event lines.
+    pub fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// The waker of the session host, once there is one.
+    pub fn waker(&self) -> Option<Waker> {
+        self.host.as_ref().map(SessionHost::waker)
+    }
+
+    /// Drives the session until it has an event (rendered, with `t_ms`), `deadline`
+    /// passes or the host's waker is woken (`None`). With no session yet, `None` at once.
+    pub fn next_event(&mut self, deadline: Instant) -> Option<Value> {
+        let e = self.host.as_mut()?.next_event_or_wake(deadline)?;
+        let mut v = event_json(&e);
+        v["t_ms"] = self.now_ms().into();
+        Some(v)
+    }
+
+    /// Carries out one command line and returns its reply line (`reply`, the command's
+    /// `id` if it had one, `ok`, and the command's answer fields or `error`).
+    pub fn command(&mut self, cmd: &Value) -> Value {
+        let name = cmd["cmd"].as_str().unwrap_or("").to_string();
+        let mut reply = match self.run(&name, cmd) {
+            Ok(Value::Object(fields)) => Value::Object(fields),
+            Ok(_) => json!({}),
+            Err(why) => json!({ "ok": false, "error": why }),
+        };
+        reply["reply"] = name.into();
+        if reply.get("ok").is_none() {
+            reply["ok"] = true.into();
+        }
+        if let Some(id) = cmd.get("id") {
+            reply["id"] = id.clone();
+        }
+        reply
+    }
+
+    fn host(&mut self) -> Result<&mut SessionHost, String> {
+        self.host
+            .as_mut()
+            .ok_or_else(|| "no session yet: connect first".to_string())
+    }
+
+    fn set_target(&self, cmd: &Value) {
+        if let Some(url) = cmd.get("url").and_then(Value::as_str) {
+            *self.target.lock().unwrap_or_else(|e| e.into_inner()) = url.to_string();
+        }
+    }
+
+    fn run(&mut self, name: &str, cmd: &Value) -> Result<Value, String> {
+        match name {
+            "connect" => {
+                self.set_target(cmd);
+                if self.host.is_none() {
+                    let config = session_config(&cmd["options"], self.target.clone())?;
+                    self.host = Some(SessionHost::new(config).map_err(|e| e.to_string())?);
+                }
+                self.host()?.connect();
+            }
+            "target" => self.set_target(cmd),
+            "reconnect" => self.host()?.reconnect(),
+            "disconnect_warning" => self.host()?.disconnect_warning(),
+            "close" => {
+                let code = cmd["code"].as_u64().unwrap_or(1000);
+                let code = u16::try_from(code).map_err(|_| format!("close: bad code {code}"))?;
+                let reason = cmd["reason"].as_str().unwrap_or("").to_string();
+                self.host()?.close(code, &reason);
+            }
+            "send" => {
+                let message = match (
+                    cmd.get("text").and_then(Value::as_str),
+                    cmd.get("binary").and_then(Value::as_str),
+                ) {
+                    (Some(t), _) => Message::text(t),
+                    (None, Some(b)) => Message::binary(unhex(b)?),
+                    (None, None) => return Err("send: needs text or binary".into()),
+                };
+                let result = match self.host()?.send(message) {
+                    Ok(()) => "ok",
+                    Err(e) => canonical_name(Named::SendError(&e)),
+                };
+                return Ok(json!({ "result": result }));
+            }
+            "state?" => {
+                let Some(host) = self.host.as_ref() else {
+                    return Ok(
+                        json!({"state": "idle", "timer_armed": false, "transports": 0, "queued": 0,
+                                     "sockets": 0, "threads": 0}),
+                    );
+                };
+                let s = host.session();
+                return Ok(json!({
+                    "state": canonical_name(Named::State(s.state())),
+                    "timer_armed": s.poll_timeout().is_some(),
+                    "transports": s.transports().len(),
+                    "queued": s.queued_messages(),
+                    "sockets": host.live_sockets(),
+                    "threads": host.live_threads(),
+                }));
+            }
+            "released?" => {
+                let Some(host) = self.host.as_mut() else {
+                    return Ok(json!({ "released": true, "detail": "no session" }));
+                };
+                let released = host.is_released();
+                let s = host.session();
+                let detail = format!(
+                    "{} sockets, {} threads, timer {:?}, transports {:?}",
+                    host.live_sockets(),
+                    host.live_threads(),
+                    s.poll_timeout(),
+                    s.transports()
+                );
+                return Ok(json!({ "released": released, "detail": detail }));
+            }
+            "transport_log?" => {
+                let log: Vec<Value> = self
+                    .host
+                    .as_ref()
+                    .map_or(&[][..], |h| h.transport_log())
+                    .iter()
+                    .map(|n| {
+                        let (note, id) = match n {
+                            TransportNote::Requested(id) => ("requested", id),
+                            TransportNote::Connected(id) => ("connected", id),
+                            TransportNote::Closed(id) => ("closed", id),
+                        };
+                        json!({ "note": note, "transport": id.get() })
+                    })
+                    .collect();
+                return Ok(json!({ "log": log }));
+            }
+            "quit" => {
+                if let Some(host) = self.host.as_mut() {
+                    host.shutdown();
+                }
+            }
+            other => return Err(format!("unknown command {other:?}")),
+        }
+        Ok(json!({}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_table_builds_configs() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scenarios.json");
+        let table = crate::scenario::Table::load(path).unwrap();
+        for s in &table.scenarios {
+            let target = Arc::new(Mutex::new("ws://127.0.0.1:1/ws".to_string()));
+            session_config(&table.settings(s, "client"), target).unwrap();
+        }
+        let bad = json!({ "backoff": { "jitter": "sometimes" } });
+        assert!(session_config(&bad, Arc::default()).is_err());
+        assert!(session_config(&json!({ "max_retries": "three" }), Arc::default()).is_err());
+    }
+
+    #[test]
+    fn events_carry_canonical_names() {
+        let e = SessionEvent::Closed {
+            code: 1006,
+            reason: String::new(),
+            cause: Cause::Transport {
+                kind: TransportErrorKind::Refused,
+                detail: "x".into(),
+            },
+            will_reconnect: true,
+        };
+        let v = event_json(&e);
+        assert_eq!(v["event"], "closed");
+        assert_eq!(v["cause"], "transport");
+        assert_eq!(v["kind"], "refused");
+        let v = event_json(&SessionEvent::StateChanged {
+            from: State::Backoff,
+            to: State::Connecting,
+        });
+        assert_eq!(
+            v,
+            json!({"event": "state_changed", "from": "backoff", "to": "connecting"})
+        );
+        let v = event_json(&SessionEvent::Error(SessionError::RecoveryGap { expected: 3, got: 5 }));
+        assert_eq!(v["kind"], "recovery_gap");
+    }
+
+    #[test]
+    fn commands_before_a_session_and_unknown_ones_are_answered() {
+        let mut agent = Agent::new();
+        let r = agent.command(&json!({"cmd": "send", "id": 4, "text": "x"}));
+        assert_eq!(r["ok"], false);
+        assert_eq!(r["id"], 4);
+        assert_eq!(r["reply"], "send");
+        let r = agent.command(&json!({"cmd": "fly"}));
+        assert_eq!(r["ok"], false);
+        let r = agent.command(&json!({"cmd": "state?"}));
+        assert_eq!(r["state"], "idle");
+        assert_eq!(r["ok"], true);
+        let r = agent.command(&json!({"cmd": "released?"}));
+        assert_eq!(r["released"], true);
+        assert_eq!(unhex("00ff").unwrap(), vec![0, 255]);
+        assert!(unhex("0").is_err());
+    }
+}
