@@ -14,7 +14,8 @@
 #     bookworm InRelease and main Packages lists copied from /var/lib/apt/lists (the image's
 #     state: apt knows rustc-web 1.85, not the 1.96 of bookworm-security), Dir::Cache a temp
 #     dir too, so an `apt-get update` writes there and never into /var/lib/apt.
-# Then each installer runs in that state (log: DIR/logs/NAME.log) and its check must pass.
+# Then each installer runs in that state (log: DIR/logs/NAME.log, kept in
+# target/prove-fresh/logs) and its check must pass.
 # One line per installer, then `prove-fresh: N passed, M failed`; exit 1 if any failed.
 #
 # Adding an installer is one line in the table below: name, install command, check command
@@ -80,7 +81,8 @@ for row in "${INSTALLERS[@]}"; do
     t1=$SECONDS
     echo "=== $name: check: $check"
     if out=$(cd "$ROOT" && bash -c "$check" 2>&1); then
-      echo "$out" | tail -n 3 | sed 's/^/    /'
+      grep -E 'apt-get update|^rustc-web |^rustc [0-9]|installed:|^\[install-ruff\]' "$log" | head -n 4 | sed 's/^/    install: /'
+    echo "$out" | tail -n 3 | sed 's/^/    check: /'
       line="prove-fresh $name: ok (install $((t1 - t0)) s, check $((SECONDS - t1)) s)"
       passed=$((passed + 1))
     else
@@ -97,6 +99,9 @@ for row in "${INSTALLERS[@]}"; do
   results+=("$line")
 done
 
+known=$(apt-cache madison rustc-web | awk -F'|' '{gsub(/ /, "", $2); printf "%s ", $2}')
+echo "prove-fresh: afterwards, rustc-web known to apt (the fresh lists): $known"
+
 # ---------------------------------------------------------------- the real state untouched
 sys_after=$(ls -l --time-style=+%s.%N "$SYS_LISTS" | md5sum)
 if [ "$sys_before" != "$sys_after" ]; then
@@ -109,6 +114,9 @@ echo
 printf '%s\n' "${results[@]}"
 echo "prove-fresh: $passed passed, $failed failed ($((SECONDS - t_all)) s)"
 if [ "$failed" -eq 0 ] && [ "${KEEP:-0}" != 1 ] && [ -z "${PROVE_FRESH_DIR:-}" ]; then
+  # The logs outlive the state, under target/ (ignored by git).
+  rm -rf "$ROOT/target/prove-fresh" && mkdir -p "$ROOT/target/prove-fresh" &&
+    cp -r "$FRESH/logs" "$ROOT/target/prove-fresh/" && echo "prove-fresh: logs in target/prove-fresh/logs"
   rm -rf "$FRESH"
 else
   echo "prove-fresh: state kept in $FRESH"
