@@ -16,15 +16,14 @@ use serde_json::{json, Map, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use steadysock::session::{
-    BackoffPolicy, Cause, Jitter, QueueLimits, RecoveryConfig, SendError, SessionConfig, SessionError, SessionEvent,
-    State, TransportErrorKind, TransportKind, TransportRequest,
+    Cause, RequestSource, SendError, SessionConfig, SessionError, SessionEvent, SessionOptions, State,
+    TransportErrorKind, TransportRequest,
 };
-use steadysock::{Keepalive, Message};
+use steadysock::Message;
 
 // ------------------------------------------------------------------ TO BE REPLACED BY CORE
-// `canonical_name` and `session_config` stand in for the core's canonical `as_str()` names
-// and its serde options struct (JSON → SessionConfig). At merge, replace their bodies (or
-// their callers) with the core's versions; nothing else here knows a name or an option key.
+// `canonical_name` stands in for the core's canonical `as_str()` names. Replace its callers
+// with the core's; nothing else here knows a name.
 
 /// One thing that has a canonical snake_case name on the wire.
 #[derive(Debug, Clone, Copy)]
@@ -109,77 +108,18 @@ pub fn canonical_name(what: Named<'_>) -> &'static str {
     }
 }
 
-/// The session configuration an `options` object describes (the keys of
-/// `scenarios.json`'s `client` object; stand-in for the core's options struct). Every
-/// attempt goes to the URL in `target`, read when the attempt starts.
-pub fn session_config(options: &Value, target: Arc<Mutex<String>>) -> Result<SessionConfig, String> {
-    let num = |v: &Value, key: &str| -> Result<Option<u64>, String> {
-        match v.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(x) => x.as_u64().map(Some).ok_or(format!("options.{key}: not a number")),
-        }
+/// The session configuration an `options` object describes, for `url`: the object is
+/// [`SessionOptions`] (`null` gives every default). The session then asks for every
+/// attempt's request ([`RequestSource::Provided`]): the agent answers with its target
+/// URL at that moment (the `target` command), so the table can move the client between
+/// attempts.
+pub fn session_config(options: &Value, url: &str) -> Result<SessionConfig, String> {
+    let options = match options {
+        Value::Null => SessionOptions::default(),
+        v => SessionOptions::from_json(&v.to_string()).map_err(|e| e.to_string())?,
     };
-    let url = target.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut config = SessionConfig::bytes(url);
-    if let TransportKind::Bytes(conn) = &mut config.transport {
-        conn.keepalive = match options.get("keepalive") {
-            None | Some(Value::Null) => None,
-            Some(k) => Some(Keepalive {
-                interval_ms: num(k, "interval_ms")?.ok_or("keepalive.interval_ms missing")?,
-                pong_timeout_ms: num(k, "pong_timeout_ms")?.ok_or("keepalive.pong_timeout_ms missing")?,
-                any_data_counts: true,
-            }),
-        };
-    }
-    if let Some(b) = options.get("backoff") {
-        let mut backoff = BackoffPolicy::default();
-        if let Some(v) = num(b, "min_ms")? {
-            backoff.min_delay_ms = v;
-        }
-        if let Some(v) = num(b, "max_ms")? {
-            backoff.max_delay_ms = v;
-        }
-        if let Some(f) = b.get("factor").and_then(Value::as_f64) {
-            backoff.factor = f;
-        }
-        backoff.jitter = match b.get("jitter").and_then(Value::as_str) {
-            None | Some("full") => Jitter::Full,
-            Some("none") => Jitter::None,
-            Some("decorrelated") => Jitter::Decorrelated,
-            Some(other) => return Err(format!("backoff.jitter: unknown {other:?}")),
-        };
-        config.retry.backoff = backoff;
-    }
-    config.retry.max_retries = num(options, "max_retries")?.map(|n| n as u32);
-    if let Some(v) = num(options, "min_uptime_ms")? {
-        config.retry.min_uptime_ms = v;
-    }
-    if let Some(v) = num(options, "connect_timeout_ms")? {
-        config.retry.connect_timeout_ms = Some(v);
-    }
-    if let Some(v) = num(options, "handshake_timeout_ms")? {
-        config.retry.handshake_timeout_ms = Some(v);
-    }
-    if let Some(v) = num(options, "close_timeout_ms")? {
-        config.retry.close_timeout_ms = v;
-    }
-    if let Some(q) = options.get("queue") {
-        let mut limits = QueueLimits::default();
-        if let Some(v) = num(q, "max_messages")? {
-            limits.max_messages = v as usize;
-        }
-        if let Some(v) = num(q, "max_bytes")? {
-            limits.max_bytes = v as usize;
-        }
-        config.queue = limits;
-    }
-    if options.get("recovery").and_then(Value::as_bool).unwrap_or(true) {
-        config.recovery = Some(RecoveryConfig::default());
-    }
-    config.request_provider = Some(Box::new(move |_| TransportRequest {
-        url: target.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-        ..TransportRequest::default()
-    }));
+    let mut config = options.into_config(url).map_err(|e| e.to_string())?;
+    config.request_source = RequestSource::Provided;
     Ok(config)
 }
 // ------------------------------------------------------------------ END TO BE REPLACED
@@ -352,8 +292,19 @@ impl Agent {
             "connect" => {
                 self.set_target(cmd);
                 if self.host.is_none() {
-                    let config = session_config(&cmd["options"], self.target.clone())?;
-                    self.host = Some(SessionHost::new(config).map_err(|e| e.to_string())?);
+                    let url = self.target.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                    let config = session_config(&cmd["options"], &url)?;
+                    // Each attempt's request: the options' headers and subprotocols, the
+                    // target's URL (the core adds the recovery parameters).
+                    let request = config.request.clone();
+                    let target = self.target.clone();
+                    let host = SessionHost::new(config)
+                        .map_err(|e| e.to_string())?
+                        .with_request_provider(move |_attempt, _migration| TransportRequest {
+                            url: target.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                            ..request.clone()
+                        });
+                    self.host = Some(host);
                 }
                 self.host()?.connect();
             }
@@ -450,12 +401,15 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scenarios.json");
         let table = crate::scenario::Table::load(path).unwrap();
         for s in &table.scenarios {
-            let target = Arc::new(Mutex::new("ws://127.0.0.1:1/ws".to_string()));
-            session_config(&table.settings(s, "client"), target).unwrap();
+            let config = session_config(&table.settings(s, "client"), "ws://127.0.0.1:1/ws").unwrap();
+            assert_eq!(config.request_source, RequestSource::Provided);
+            assert!(config.recovery.is_some(), "the table's defaults ask for recovery");
         }
         let bad = json!({ "backoff": { "jitter": "sometimes" } });
-        assert!(session_config(&bad, Arc::default()).is_err());
-        assert!(session_config(&json!({ "max_retries": "three" }), Arc::default()).is_err());
+        assert!(session_config(&bad, "ws://127.0.0.1:1/ws").is_err());
+        assert!(session_config(&json!({ "max_retries": "three" }), "ws://127.0.0.1:1/ws").is_err());
+        let unknown = session_config(&json!({ "max_retry": 3 }), "ws://127.0.0.1:1/ws").unwrap_err();
+        assert!(unknown.contains("max_retry"), "{unknown}");
     }
 
     #[test]

@@ -6,6 +6,5 @@
 pub mod agent;
 pub mod driver;
 pub mod fault_server;
-pub mod os_random;
 pub mod scenario;
 pub mod session_host;
