@@ -6,107 +6,18 @@
 //! one command at a time ([`Agent::command`]) and renders the session's events
 //! ([`Agent::next_event`]); the binary only moves lines.
 //!
-//! Two functions here map between the protocol's vocabulary and the core's types:
-//! [`canonical_name`] (every name on the wire) and [`session_config`] (the `options`
-//! object → [`SessionConfig`]). They are marked: the core is getting canonical `as_str()`
-//! names and a deserializable options struct, which replace both.
+//! Every name on the wire is the core's canonical one (`as_str()` on its states, events,
+//! causes and errors; `steadysock::vocabulary`) and the `options` object is the core's
+//! [`SessionOptions`]: this module keeps no name table and no option key of its own.
 
 use crate::session_host::{SessionHost, TransportNote, Waker};
 use serde_json::{json, Map, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use steadysock::session::{
-    Cause, RequestSource, SendError, SessionConfig, SessionError, SessionEvent, SessionOptions, State,
-    TransportErrorKind, TransportRequest,
+    Cause, RequestSource, SessionConfig, SessionError, SessionEvent, SessionOptions, State, TransportRequest,
 };
 use steadysock::Message;
-
-// ------------------------------------------------------------------ TO BE REPLACED BY CORE
-// `canonical_name` stands in for the core's canonical `as_str()` names. Replace its callers
-// with the core's; nothing else here knows a name.
-
-/// One thing that has a canonical snake_case name on the wire.
-#[derive(Debug, Clone, Copy)]
-pub enum Named<'a> {
-    /// A session state: `idle`, `connecting`, `open`, `closing`, `backoff`, `closed`.
-    State(State),
-    /// The event's name: `state_changed`, `open`, `migrated`, `message`, `closed`,
-    /// `reconnecting`, `gave_up`, `error`.
-    Event(&'a SessionEvent),
-    /// A cause: `transport`, `connect_timeout`, …, `user_close`.
-    Cause(&'a Cause),
-    /// A transport error kind: `refused`, `unreachable`, `dns`, `tls`, `reset`, `timeout`,
-    /// `other`.
-    TransportError(TransportErrorKind),
-    /// A session error: `migration_failed`, `recovery_gap`, `envelope`, `unsendable`.
-    Error(&'a SessionError),
-    /// A `send` outcome other than `ok`: `queue_full`, `closed`, `rejected`.
-    SendError(&'a SendError),
-}
-
-/// The canonical name of `what` (stand-in for the core's `as_str()`).
-#[allow(unreachable_patterns)] // the core's enums may become #[non_exhaustive]
-pub fn canonical_name(what: Named<'_>) -> &'static str {
-    match what {
-        Named::State(s) => match s {
-            State::Idle => "idle",
-            State::Connecting => "connecting",
-            State::Open => "open",
-            State::Closing => "closing",
-            State::Backoff => "backoff",
-            State::Closed => "closed",
-            _ => "other",
-        },
-        Named::Event(e) => match e {
-            SessionEvent::StateChanged { .. } => "state_changed",
-            SessionEvent::Open { .. } => "open",
-            SessionEvent::Migrated { .. } => "migrated",
-            SessionEvent::Message(_) => "message",
-            SessionEvent::Closed { .. } => "closed",
-            SessionEvent::Reconnecting { .. } => "reconnecting",
-            SessionEvent::GaveUp { .. } => "gave_up",
-            SessionEvent::Error(_) => "error",
-            _ => "other",
-        },
-        Named::Cause(c) => match c {
-            Cause::Transport { .. } => "transport",
-            Cause::ConnectTimeout => "connect_timeout",
-            Cause::HandshakeTimeout => "handshake_timeout",
-            Cause::HandshakeRejected { .. } => "handshake_rejected",
-            Cause::HandshakeFailed(_) => "handshake_failed",
-            Cause::InvalidRequest(_) => "invalid_request",
-            Cause::Closed { .. } => "closed",
-            Cause::KeepaliveTimeout => "keepalive_timeout",
-            Cause::Protocol(_) => "protocol",
-            Cause::UserReconnect => "user_reconnect",
-            Cause::UserClose => "user_close",
-            _ => "other",
-        },
-        Named::TransportError(k) => match k {
-            TransportErrorKind::Refused => "refused",
-            TransportErrorKind::Unreachable => "unreachable",
-            TransportErrorKind::Dns => "dns",
-            TransportErrorKind::Tls => "tls",
-            TransportErrorKind::Reset => "reset",
-            TransportErrorKind::Timeout => "timeout",
-            TransportErrorKind::Other => "other",
-            _ => "other",
-        },
-        Named::Error(e) => match e {
-            SessionError::MigrationFailed { .. } => "migration_failed",
-            SessionError::RecoveryGap { .. } => "recovery_gap",
-            SessionError::Envelope(_) => "envelope",
-            SessionError::Unsendable(_) => "unsendable",
-            _ => "other",
-        },
-        Named::SendError(e) => match e {
-            SendError::QueueFull { .. } => "queue_full",
-            SendError::Closed => "closed",
-            SendError::Rejected(_) => "rejected",
-            _ => "other",
-        },
-    }
-}
 
 /// The session configuration an `options` object describes, for `url`: the object is
 /// [`SessionOptions`] (`null` gives every default). The session then asks for every
@@ -122,29 +33,27 @@ pub fn session_config(options: &Value, url: &str) -> Result<SessionConfig, Strin
     config.request_source = RequestSource::Provided;
     Ok(config)
 }
-// ------------------------------------------------------------------ END TO BE REPLACED
 
 fn cause_fields(c: &Cause, obj: &mut Map<String, Value>) {
-    obj.insert("cause".into(), canonical_name(Named::Cause(c)).into());
+    obj.insert("cause".into(), c.as_str().into());
     if let Cause::Transport { kind, .. } = c {
-        obj.insert("kind".into(), canonical_name(Named::TransportError(*kind)).into());
+        obj.insert("kind".into(), kind.as_str().into());
     }
     obj.insert("why".into(), c.to_string().into());
 }
 
 /// A session event as a protocol event line (without `t_ms`): `{"event": "closed",
 /// "code": 1006, "cause": "closed", "will_reconnect": true, …}`.
-#[allow(unreachable_patterns)] // the core's enums may become #[non_exhaustive]
 pub fn event_json(e: &SessionEvent) -> Value {
     let mut obj = Map::new();
-    obj.insert("event".into(), canonical_name(Named::Event(e)).into());
+    obj.insert("event".into(), e.as_str().into());
     let mut put = |k: &str, v: Value| {
         obj.insert(k.into(), v);
     };
     match e {
         SessionEvent::StateChanged { from, to } => {
-            put("from", canonical_name(Named::State(*from)).into());
-            put("to", canonical_name(Named::State(*to)).into());
+            put("from", from.as_str().into());
+            put("to", to.as_str().into());
         }
         SessionEvent::Open {
             attempt,
@@ -185,15 +94,16 @@ pub fn event_json(e: &SessionEvent) -> Value {
             cause_fields(cause, &mut obj);
         }
         SessionEvent::Error(err) => {
-            put("kind", canonical_name(Named::Error(err)).into());
+            put("error", err.as_str().into());
             let detail = match err {
                 SessionError::MigrationFailed { cause, retry_in_ms } => format!("{cause}; retry in {retry_in_ms} ms"),
                 SessionError::RecoveryGap { expected, got } => format!("expected {expected}, got {got}"),
                 SessionError::Envelope(why) | SessionError::Unsendable(why) => why.clone(),
-                other => format!("{other:?}"),
+                other => other.to_string(),
             };
             put("detail", detail.into());
         }
+        // Events a newer core may add: the name is all an agent can render.
         _ => {}
     }
     Value::Object(obj)
@@ -328,20 +238,20 @@ impl Agent {
                 };
                 let result = match self.host()?.send(message) {
                     Ok(()) => "ok",
-                    Err(e) => canonical_name(Named::SendError(&e)),
+                    Err(e) => e.as_str(),
                 };
                 return Ok(json!({ "result": result }));
             }
             "state?" => {
                 let Some(host) = self.host.as_ref() else {
                     return Ok(
-                        json!({"state": "idle", "timer_armed": false, "transports": 0, "queued": 0,
-                                     "sockets": 0, "threads": 0}),
+                        json!({"state": State::Idle.as_str(), "timer_armed": false, "transports": 0,
+                                     "queued": 0, "sockets": 0, "threads": 0}),
                     );
                 };
                 let s = host.session();
                 return Ok(json!({
-                    "state": canonical_name(Named::State(s.state())),
+                    "state": s.state().as_str(),
                     "timer_armed": s.poll_timeout().is_some(),
                     "transports": s.transports().len(),
                     "queued": s.queued_messages(),
@@ -395,6 +305,7 @@ impl Agent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use steadysock::session::TransportErrorKind;
 
     #[test]
     fn the_shipped_table_builds_configs() {
@@ -436,7 +347,7 @@ mod tests {
             json!({"event": "state_changed", "from": "backoff", "to": "connecting"})
         );
         let v = event_json(&SessionEvent::Error(SessionError::RecoveryGap { expected: 3, got: 5 }));
-        assert_eq!(v["kind"], "recovery_gap");
+        assert_eq!(v["error"], "recovery_gap");
     }
 
     #[test]

@@ -12,7 +12,6 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use steadysock::session::{BackoffPolicy, Jitter, RecoveryConfig, SessionConfig, SessionEvent, TransportKind};
 use steadysock::{ClientRequest, Config, Event, Keepalive, Message};
-use steadysock_conformance::agent::{canonical_name, Named};
 use steadysock_conformance::driver::{echo, Blocking};
 use steadysock_conformance::fault_server::{FaultConfig, FaultServer};
 use steadysock_conformance::session_host::SessionHost;
@@ -179,7 +178,7 @@ fn session_demo() -> std::io::Result<bool> {
                 ..
             } => println!(
                 "client: [{t:>5} ms] closed (code {code}, cause {}, will reconnect: {will_reconnect}) after m{}",
-                canonical_name(Named::Cause(&cause)),
+                cause.as_str(),
                 received.last().copied().unwrap_or(0)
             ),
             SessionEvent::Reconnecting {
@@ -188,7 +187,7 @@ fn session_demo() -> std::io::Result<bool> {
                 cause,
             } => println!(
                 "client: [{t:>5} ms] reconnecting: attempt {attempt} in {delay_ms} ms ({})",
-                canonical_name(Named::Cause(&cause))
+                cause.as_str()
             ),
             SessionEvent::Message(Message::Text(text)) => {
                 if let Some(n) = text.strip_prefix('m').and_then(|n| n.parse().ok()) {
