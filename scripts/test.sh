@@ -4,7 +4,7 @@
 #
 # Steps: lint (rustfmt on all three cargo workspaces, clippy, ruff), unit and simulation tests (cargo test), the scenario
 # table S1-S8 against the Rust host, the Autobahn quick set in both roles, and the wasm32
-# build of the core. A failing step does not stop the others; the exit status is non-zero
+# build of the core, and the Node binding (bindings-node/test.sh). A failing step does not stop the others; the exit status is non-zero
 # if any step failed. Each step's output is shown and also kept in target/test-logs/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ import re, sys
 p = f = 0
 for line in open(sys.argv[1], errors="replace"):
     m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed", line) or \
-        re.search(r"^(?:autobahn \w+ \w+|scenarios \w+): (\d+) passed, (\d+) failed", line)
+        re.search(r"^(?:autobahn \w+ \w+|scenarios \w+|node): (\d+) passed, (\d+) failed", line)
     if m:
         p += int(m.group(1)); f += int(m.group(2))
 print(p, f)
@@ -65,6 +65,7 @@ step unit cargo test --workspace
 step scenarios cargo run --release -q -p steadysock-conformance --bin scenarios
 step autobahn bash conformance/autobahn/run.sh both quick
 step wasm bash scripts/wasm-check.sh
+step node bash bindings-node/test.sh
 
 if [ ${#failed_steps[@]} -gt 0 ]; then
   echo "failed steps: ${failed_steps[*]}"

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// Builds the native addon (`npm install` runs this). A prebuilt addon for this platform in
-// native/ (as `npm pack` ships it) is used as is; otherwise cargo builds one from the
-// Rust sources beside this package and the shared library is copied to native/.
+// Builds the native addon (`npm install` runs this). In a checkout (the core's sources
+// beside this package) cargo always builds, which is a quick no-op when nothing changed;
+// elsewhere (a packed tarball) the prebuilt addon for this platform in native/ is used.
 //
-// Env: STEADYSOCK_FORCE_BUILD=1 rebuilds even when native/ has an addon;
-//      STEADYSOCK_PROFILE=debug builds without optimisation (default release);
-//      CARGO_TARGET_DIR is honoured.
+// Env: STEADYSOCK_PROFILE=debug builds without optimisation (default release);
+//      CARGO and CARGO_TARGET_DIR are honoured.
 "use strict";
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -15,9 +14,16 @@ const root = path.resolve(__dirname, "..");
 const { addonPath } = require("../lib/addon-path.js");
 const dest = addonPath(root);
 
-if (fs.existsSync(dest) && process.env.STEADYSOCK_FORCE_BUILD !== "1") {
-  console.log(`steadysock: using the addon in ${path.relative(root, dest)}`);
-  process.exit(0);
+if (!fs.existsSync(path.join(root, "..", "core", "Cargo.toml"))) {
+  if (fs.existsSync(dest)) {
+    console.log(`steadysock: using the prebuilt addon ${path.relative(root, dest)}`);
+    process.exit(0);
+  }
+  console.error(
+    `steadysock: no prebuilt addon for ${process.platform}-${process.arch} in this package, ` +
+      "and no steadysock sources to build one from (install from a checkout: npm install ./bindings-node)",
+  );
+  process.exit(1);
 }
 
 const profile = process.env.STEADYSOCK_PROFILE === "debug" ? "debug" : "release";
