@@ -4,7 +4,7 @@
 #
 # Steps: lint (rustfmt on all three cargo workspaces, clippy, ruff), unit and simulation tests (cargo test), the scenario
 # table S1-S8 against the Rust host, the Autobahn quick set in both roles, and the wasm32
-# build of the core, and the Node binding (bindings-node/test.sh). A failing step does not stop the others; the exit status is non-zero
+# build of the core, and the Node binding (bindings-node/test.sh, then its Autobahn client run). A failing step does not stop the others; the exit status is non-zero
 # if any step failed. Each step's output is shown and also kept in target/test-logs/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +66,8 @@ step scenarios cargo run --release -q -p steadysock-conformance --bin scenarios
 step autobahn bash conformance/autobahn/run.sh both quick
 step wasm bash scripts/wasm-check.sh
 step node bash bindings-node/test.sh
+step autobahn-node env HOST_NAME=node AGENT=steadysock-node SKIP_BUILD=1 \
+  CLIENT_CMD="node bindings-node/conformance/autobahn-client.mjs" bash conformance/autobahn/run.sh client quick
 
 if [ ${#failed_steps[@]} -gt 0 ]; then
   echo "failed steps: ${failed_steps[*]}"
