@@ -6,10 +6,12 @@
 #   2. npm ci: the pinned dev dependencies (typescript, @types/node) into node_modules/,
 #      and the package's install script, which builds the addon with cargo
 #   3. tsc --strict over index.d.ts and examples/, with @types/node alone and with the DOM lib
-#   4. node --test over test/*.test.mjs
+#   4. scripts/pack-check.sh: the `npm pack` tarball installs and loads (ESM and CommonJS)
+#      without cargo and offline (its prebuilt addon)
+#   5. node --test over test/*.test.mjs
 #
 # Ends with one line:  node: N passed, M failed   (the node --test counts, plus one per
-# check of steps 1-3). Exit status non-zero when anything failed.
+# check of steps 1-4). Exit status non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 passed=0 failed=0
@@ -25,6 +27,7 @@ check clippy cargo clippy -q --all-targets -- -D warnings
 check npm-ci npm ci --no-audit --no-fund
 check tsc npx --no-install tsc -p tsconfig.json
 check tsc-dom npx --no-install tsc -p tsconfig.dom.json
+check pack bash scripts/pack-check.sh
 
 log=$(mktemp)
 node --test test/*.test.mjs 2>&1 | tee "$log"

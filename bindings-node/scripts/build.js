@@ -14,7 +14,8 @@ const root = path.resolve(__dirname, "..");
 const { addonPath } = require("../lib/addon-path.js");
 const dest = addonPath(root);
 
-if (!fs.existsSync(path.join(root, "..", "core", "Cargo.toml"))) {
+const checkout = ["Cargo.toml", "../core/Cargo.toml"].every((f) => fs.existsSync(path.join(root, f)));
+if (!checkout) {
   if (fs.existsSync(dest)) {
     console.log(`steadysock: using the prebuilt addon ${path.relative(root, dest)}`);
     process.exit(0);
