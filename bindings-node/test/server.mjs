@@ -1,4 +1,4 @@
-// A small WebSocket test server on plain `net`, written from RFC 6455 independently of the
+// A small WebSocket test server on plain `net` (or `tls`), written from RFC 6455 independently of the
 // Rust core, so the tests do not check the core against itself. The request path picks
 // what the server does:
 //
@@ -16,6 +16,7 @@
 
 import { createHash } from "node:crypto";
 import net from "node:net";
+import tls from "node:tls";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -74,10 +75,11 @@ function parseFrames(buf) {
   return [frames, buf];
 }
 
-export async function startServer() {
+/** `options.tls`: `{ key, cert }` for a wss:// server. */
+export async function startServer(options = {}) {
   const connections = [];
   const sockets = new Set();
-  const server = net.createServer((socket) => {
+  const onSocket = (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
@@ -148,12 +150,13 @@ export async function startServer() {
         }
       }
     });
-  });
+  };
+  const server = options.tls ? tls.createServer(options.tls, onSocket) : net.createServer(onSocket);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
   return {
     port,
-    url: (path = "/echo") => `ws://127.0.0.1:${port}${path}`,
+    url: (path = "/echo") => `${options.tls ? "wss" : "ws"}://127.0.0.1:${port}${path}`,
     connections,
     close() {
       for (const s of sockets) s.destroy();

@@ -1,6 +1,9 @@
 // The WHATWG WebSocket of steadysock against a local server (test/server.mjs).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -300,7 +303,8 @@ describe("failures never throw", () => {
   });
 
   test("close() while CONNECTING: error and close 1006 come later, exactly once each", async () => {
-    for (const url of [server.url("/silent"), `ws://127.0.0.1:${await closedPort()}/`, server.url("/echo")]) {
+    const urls = [server.url("/silent"), `ws://127.0.0.1:${await closedPort()}/`, server.url("/echo"), "ws://steadysock-test.invalid/"];
+    for (const url of urls) {
       const ws = new WebSocket(url);
       const { log, done } = record(ws);
       ws.close();
@@ -386,4 +390,44 @@ describe("clean exits", () => {
       assert.equal(code, 0, out);
     });
   }
+});
+
+describe("wss://", () => {
+  let tlsServer;
+  let cert;
+  before(async () => {
+    // A throwaway self-signed certificate for 127.0.0.1, made with the openssl CLI.
+    const dir = mkdtempSync(join(tmpdir(), "steadysock-tls-"));
+    const made = spawnSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
+      { stdio: "ignore" },
+    );
+    assert.equal(made.status, 0, "openssl made a certificate");
+    cert = readFileSync(join(dir, "cert.pem"));
+    tlsServer = await startServer({ tls: { key: readFileSync(join(dir, "key.pem")), cert } });
+    rmSync(dir, { recursive: true });
+  });
+  after(() => tlsServer.close());
+
+  test("echo over TLS with the server's certificate trusted", async () => {
+    const ws = new WebSocket(tlsServer.url("/echo"), [], { tls: { ca: cert } });
+    ws.onopen = () => ws.send("over tls");
+    const [e] = await once(ws, "message");
+    assert.equal(e.data, "over tls");
+    ws.close(1000);
+    const [c] = await once(ws, "close");
+    assert.deepEqual([c.code, c.wasClean], [1000, true]);
+  });
+
+  test("an untrusted certificate: error (with the TLS error) then close 1006", async () => {
+    const ws = new WebSocket(tlsServer.url("/echo"));
+    const { log, done } = record(ws);
+    let err;
+    ws.addEventListener("error", (e) => (err = e.error));
+    await done;
+    assert.deepEqual(log, ["error", "close:1006:false"]);
+    assert.equal(err.code, "DEPTH_ZERO_SELF_SIGNED_CERT");
+  });
 });
