@@ -10,6 +10,7 @@
 
 mod rng;
 
+use bytes::Bytes;
 use napi::bindgen_prelude::{Array, ArrayBuffer, BufferSlice, Env, Null};
 use napi::{Error as NapiError, Result, Status};
 use napi_derive::napi;
@@ -64,6 +65,29 @@ pub struct RawConnection {
     host: String,
     port: u16,
     secure: bool,
+}
+
+/// Below this size, bytes are copied into memory that V8 allocates; above it, the core's
+/// buffer is handed over without a copy. An external buffer costs V8 a finalizer and a
+/// weak handle, which for small payloads is dearer (in garbage collection) than the copy.
+const EXTERNAL_MIN: usize = 64 << 10;
+
+/// Bytes as a Node `Buffer` (transmits).
+fn js_buffer(env: &Env, bytes: Bytes) -> Result<BufferSlice<'_>> {
+    if bytes.len() < EXTERNAL_MIN {
+        BufferSlice::copy_from(env, &bytes)
+    } else {
+        BufferSlice::from_data(env, Vec::from(bytes))
+    }
+}
+
+/// Bytes as an `ArrayBuffer` (binary messages).
+fn js_array_buffer(env: &Env, bytes: Bytes) -> Result<ArrayBuffer<'_>> {
+    if bytes.len() < EXTERNAL_MIN {
+        ArrayBuffer::copy_from(env, &bytes)
+    } else {
+        ArrayBuffer::from_data(env, Vec::from(bytes))
+    }
 }
 
 /// JavaScript time (milliseconds, a double) as the core's `u64`.
@@ -248,7 +272,7 @@ impl RawConnection {
             // transmit (a deferred close frame), which then precedes the event after it.
             if let Some(bytes) = self.conn.poll_transmit() {
                 out.insert(tag::TRANSMIT)?;
-                out.insert(BufferSlice::from_data(env, Vec::from(bytes))?)?;
+                out.insert(js_buffer(env, bytes)?)?;
                 continue;
             }
             if !events {
@@ -270,7 +294,7 @@ impl RawConnection {
                 }
                 Event::Message(Message::Binary(bytes)) => {
                     out.insert(tag::BINARY)?;
-                    out.insert(ArrayBuffer::from_data(env, Vec::from(bytes))?)?;
+                    out.insert(js_array_buffer(env, bytes)?)?;
                     return Ok(true);
                 }
                 Event::HandshakeFailed(e) => {
