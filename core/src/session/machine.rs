@@ -5,7 +5,7 @@ use super::config::{AttemptInfo, MessageMatcher, RequestProvider, SessionConfig,
 use super::envelope::{Envelope, Inbound, PlainEnvelope};
 use super::heartbeat::{Beat, Heartbeat, HeartbeatTimer};
 use super::msg::Message;
-use super::output::{Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
+use super::output::{Outbox, Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
 use super::policy::{Cause, RetryPolicy, TransportErrorKind};
 use super::queue::{OutboundQueue, QueueLimits};
 use super::recovery::{Admit, ParamPlacement, RecoveryState};
@@ -13,7 +13,6 @@ use super::shared_rng::SharedRandom;
 use super::transport::{Sent, Signal, Stage, Transport};
 use crate::connection::Config as ConnectionConfig;
 use crate::rng::RandomSource;
-use std::collections::VecDeque;
 
 /// Where the session stands, with the data that only exists in that state. Timers are
 /// fields of the states they belong to, so leaving a state disarms them.
@@ -119,7 +118,7 @@ pub struct Session {
     migration_backoff: Backoff,
     queue: OutboundQueue,
     recovery: RecoveryState,
-    out: VecDeque<Output>,
+    out: Outbox,
 }
 
 impl Session {
@@ -150,7 +149,7 @@ impl Session {
             migration_backoff: Backoff::default(),
             queue: OutboundQueue::default(),
             recovery: RecoveryState::default(),
-            out: VecDeque::new(),
+            out: Outbox::default(),
         }
     }
 
@@ -207,6 +206,15 @@ impl Session {
     /// The next instruction or event for the host.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
+    }
+
+    /// Appends every pending output to `into`, in order: the same as calling
+    /// [`poll_output`](Self::poll_output) until `None`, in one call (one crossing for a
+    /// binding).
+    pub fn poll_outputs(&mut self, into: &mut Vec<Output>) {
+        while let Some(output) = self.out.pop_front() {
+            into.push(output);
+        }
     }
 
     /// The earliest time [`handle_timeout`](Self::handle_timeout) has work to do; `None`

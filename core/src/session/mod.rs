@@ -22,6 +22,8 @@
 //!         CloseTransport { id, .. }     => flush, then close socket `id`; forget it
 //!         Event(e)                      => hand to the application
 //!     }
+//!     (or take them all at once: session.poll_outputs(&mut vec); consecutive bytes
+//!      for one socket come as one Transmit)
 //!     arm one timer at session.poll_timeout()
 //!     wait for: socket connected / bytes / message / open / closed / error, or the timer,
 //!     and call the matching handle_transport_*(id, ..., now) or handle_timeout(now)
@@ -52,6 +54,11 @@
 //!   one client [`Connection`](crate::Connection) per attempt (created on
 //!   `handle_transport_connected`), feeds it `handle_transport_bytes`, and emits its
 //!   output as `Transmit`. Protocol ping/pong keepalive comes from the connection config.
+//!   Whatever the connection queues (including while the session handles its events: a
+//!   pong, the answer to a close frame, the close frame after a protocol error) leaves
+//!   in the same drain, before the call that fed it returns. A protocol error by the peer
+//!   fails the connection (RFC 6455 §7.1.7): its close frame is written, then
+//!   `CloseTransport` and the retry follow at once, without waiting for the peer's answer.
 //! * **Messages** ([`TransportKind::Messages`]): the browser's `WebSocket`, which frames
 //!   for us: `handle_transport_open` / `_message` / `_closed(code)`. Keepalive is an
 //!   application [`Heartbeat`] (a ping message and a matcher for the reply).

@@ -8,8 +8,14 @@
 
 use super::msg::Message;
 use super::policy::Cause;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::fmt;
+
+/// Consecutive transmits for one transport are merged up to this many bytes per
+/// [`Output::Transmit`]; a chunk that would take the merged write past it starts the next
+/// one (so a large message is handed on as it is, without a copy).
+pub(crate) const TRANSMIT_MERGE_LIMIT: usize = 256 << 10;
 
 /// Names one transport (one socket) the session asked the host to open.
 ///
@@ -89,7 +95,10 @@ pub enum Output {
         /// Where and how to connect.
         request: TransportRequest,
     },
-    /// Byte transport: write these bytes to the socket, in order.
+    /// Byte transport: write these bytes to the socket, in order. Bytes the session
+    /// decided one after the other for the same socket come as one `Transmit` (merged up
+    /// to 256 KiB; a larger chunk comes alone, uncopied): the queue flushed on open is
+    /// one write, not one per message.
     Transmit {
         /// The socket.
         id: TransportId,
@@ -235,3 +244,130 @@ impl fmt::Display for SendError {
 }
 
 impl std::error::Error for SendError {}
+
+/// The session's ordered output queue. Consecutive transmits for one transport are
+/// merged as they are queued, so a drain hands the host one write per run of bytes
+/// instead of one per frame (one crossing per write in a binding).
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    queue: VecDeque<Output>,
+    /// The transmit at the logical back of the queue, still open for merging: its
+    /// transport, its chunks and their total length.
+    open: Option<(TransportId, Vec<Bytes>, usize)>,
+}
+
+impl Outbox {
+    /// Queues `output` after everything queued so far.
+    pub(crate) fn push_back(&mut self, output: Output) {
+        match output {
+            // Nothing to write: a `Transmit` is never empty.
+            Output::Transmit { bytes, .. } if bytes.is_empty() => {}
+            Output::Transmit { id, bytes } => {
+                if let Some((open_id, chunks, len)) = &mut self.open {
+                    if *open_id == id && *len + bytes.len() <= TRANSMIT_MERGE_LIMIT {
+                        *len += bytes.len();
+                        chunks.push(bytes);
+                        return;
+                    }
+                }
+                self.close_open();
+                let len = bytes.len();
+                self.open = Some((id, vec![bytes], len));
+            }
+            other => {
+                self.close_open();
+                self.queue.push_back(other);
+            }
+        }
+    }
+
+    /// The oldest queued output.
+    pub(crate) fn pop_front(&mut self) -> Option<Output> {
+        if self.queue.is_empty() {
+            self.close_open();
+        }
+        self.queue.pop_front()
+    }
+
+    /// Ends merging into the open transmit and queues it as one `Transmit`.
+    fn close_open(&mut self) {
+        let Some((id, mut chunks, len)) = self.open.take() else {
+            return;
+        };
+        let bytes = if chunks.len() == 1 {
+            chunks.pop().unwrap_or_default()
+        } else {
+            let mut merged = BytesMut::with_capacity(len);
+            for c in &chunks {
+                merged.extend_from_slice(c);
+            }
+            merged.freeze()
+        };
+        self.queue.push_back(Output::Transmit { id, bytes });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(id: u64, bytes: &[u8]) -> Output {
+        Output::Transmit {
+            id: TransportId(id),
+            bytes: Bytes::copy_from_slice(bytes),
+        }
+    }
+
+    fn drain(o: &mut Outbox) -> Vec<Output> {
+        std::iter::from_fn(|| o.pop_front()).collect()
+    }
+
+    #[test]
+    fn runs_of_transmits_for_one_transport_merge_and_nothing_else_moves() {
+        let mut o = Outbox::default();
+        let closed = Output::CloseTransport {
+            id: TransportId(1),
+            code: 1000,
+            reason: String::new(),
+        };
+        for out in [
+            tx(1, b"a"),
+            tx(1, b""),
+            tx(1, b"b"),
+            tx(2, b"c"),
+            tx(2, b"d"),
+            tx(1, b"e"),
+            closed.clone(),
+            tx(1, b"f"),
+        ] {
+            o.push_back(out);
+        }
+        assert_eq!(
+            drain(&mut o),
+            vec![tx(1, b"ab"), tx(2, b"cd"), tx(1, b"e"), closed, tx(1, b"f")]
+        );
+        // What the host already took is not merged with what comes later.
+        o.push_back(tx(1, b"g"));
+        assert_eq!(o.pop_front(), Some(tx(1, b"g")));
+        o.push_back(tx(1, b"h"));
+        assert_eq!(drain(&mut o), vec![tx(1, b"h")]);
+    }
+
+    #[test]
+    fn merging_stops_at_the_limit_and_large_chunks_come_alone() {
+        let mut o = Outbox::default();
+        let half = vec![1u8; TRANSMIT_MERGE_LIMIT / 2];
+        let big = vec![2u8; TRANSMIT_MERGE_LIMIT + 1];
+        for out in [tx(1, &half), tx(1, &half), tx(1, b"x"), tx(1, &big), tx(1, b"y")] {
+            o.push_back(out);
+        }
+        let sizes: Vec<usize> = drain(&mut o)
+            .into_iter()
+            .map(|out| match out {
+                Output::Transmit { bytes, .. } => bytes.len(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(sizes, [TRANSMIT_MERGE_LIMIT, 1, TRANSMIT_MERGE_LIMIT + 1, 1]);
+    }
+}
