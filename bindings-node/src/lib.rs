@@ -14,6 +14,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::{Array, ArrayBuffer, BufferSlice, Env, Null};
 use napi::{Error as NapiError, Result, Status};
 use napi_derive::napi;
+use steadysock::connection::Output;
 use steadysock::handshake::header_value;
 use steadysock::{ClientRequest, Config, Connection, Error as SendError, Event, Keepalive, Message, WsUrl};
 
@@ -245,8 +246,6 @@ impl RawConnection {
     /// answers to them go first). The host dispatches the batch, then calls `drain` again
     /// while `more` is true.
     ///
-    /// All driving calls end here, so switching to the core's single ordered output queue
-    /// changes only this function.
     #[napi]
     pub fn drain<'e>(&mut self, env: &'e Env) -> Result<Array<'e>> {
         let mut out = env.create_array(0)?;
@@ -268,18 +267,24 @@ impl RawConnection {
     /// early, with events possibly left.
     fn take_outputs(&mut self, env: &Env, out: &mut Array, events: bool) -> Result<bool> {
         loop {
-            // Transmits before the next event: handing out an event can release a
-            // transmit (a deferred close frame), which then precedes the event after it.
-            if let Some(bytes) = self.conn.poll_transmit() {
-                out.insert(tag::TRANSMIT)?;
-                out.insert(js_buffer(env, bytes)?)?;
-                continue;
-            }
-            if !events {
-                return Ok(false);
-            }
-            let Some(event) = self.conn.poll_event() else {
-                return Ok(false);
+            // The core's outputs in its order. After an application call only the
+            // transmits are taken: the events wait for the host's next drain, so that no
+            // listener runs inside `send()` or `close()`.
+            let output = if events {
+                self.conn.poll_output()
+            } else {
+                self.conn.poll_transmit().map(Output::Transmit)
+            };
+            let event = match output {
+                None => return Ok(false),
+                Some(Output::Transmit(bytes)) => {
+                    out.insert(tag::TRANSMIT)?;
+                    out.insert(js_buffer(env, bytes)?)?;
+                    continue;
+                }
+                Some(Output::Event(event)) => event,
+                // `Output` is non-exhaustive; a kind added to the core later needs a tag here.
+                Some(_) => continue,
             };
             match event {
                 Event::Open(info) => {
