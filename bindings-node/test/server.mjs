@@ -10,6 +10,7 @@
 //   /nopong          like /echo, but ignore pings
 //   /linger          like /echo, but after the closing handshake keep the TCP connection open
 //   /badutf8         send a text message with invalid UTF-8
+//   /msgthenbad      like /echo, but first send a text message and a reserved-opcode frame in one write
 //   /proto           like /echo, choosing the first offered subprotocol
 //
 // Every connection is recorded (`server.connections`): request head, frames received.
@@ -124,6 +125,9 @@ export async function startServer(options = {}) {
         } else if (mode === "drop") {
           socket.destroy();
           return;
+        } else if (mode === "msgthenbad") {
+          // One write: a text message, then a frame with a reserved opcode.
+          socket.write(Buffer.concat([frame(1, Buffer.from("first")), frame(3, Buffer.alloc(0))]));
         } else if (mode === "badutf8") {
           socket.write(frame(1, Buffer.from([0x68, 0x69, 0xff, 0xfe])));
         }

@@ -179,6 +179,21 @@ describe("messages", () => {
     assert.equal(lastConnection().closeFrame.code, 1007);
   });
 
+  test("a message just before a protocol error can still be answered; then close 1002", async () => {
+    const ws = new WebSocket(server.url("/msgthenbad"));
+    ws.onmessage = (e) => ws.send(`echo of ${e.data}`);
+    const { log, done } = record(ws);
+    const close = await done;
+    assert.deepEqual(log, ["open", "message:first", "error", "close:1002:true"]);
+    assert.equal(close.code, 1002);
+    const conn = lastConnection();
+    assert.deepEqual(conn.messages, [{ binary: false, data: "echo of first" }], "the answer went out");
+    const closeIndex = conn.frames.findIndex((f) => f.opcode === 8);
+    const answerIndex = conn.frames.findIndex((f) => f.opcode === 1);
+    assert.ok(answerIndex >= 0 && answerIndex < closeIndex, "the answer before the close frame");
+    assert.equal(conn.closeFrame.code, 1002);
+  });
+
   test("onX handlers and listeners both run, handlers in their registration place", async () => {
     const ws = new WebSocket(server.url("/echo"));
     const order = [];
