@@ -365,6 +365,22 @@ describe("failures never throw", () => {
 });
 
 describe("clean exits", () => {
+  test("300 open/echo/close cycles leave no socket or timer behind", async () => {
+    const kinds = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap" || r === "Timeout");
+    await new Promise((r) => setImmediate(r));
+    const baseline = kinds().length;
+    for (let i = 0; i < 300; i++) {
+      const ws = new WebSocket(server.url("/echo"), [], { keepalive: { intervalMs: 60_000, pongTimeoutMs: 1000 } });
+      ws.onopen = () => ws.send("x");
+      ws.onmessage = () => ws.close();
+      await once(ws, "close");
+    }
+    // The client side is gone once the close event has fired and the socket's own close
+    // callbacks have run.
+    for (let i = 0; i < 100 && kinds().length > baseline; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(kinds().length, baseline, `left keeping the loop alive: ${kinds().length - baseline}`);
+  });
+
   const child = fileURLToPath(new URL("./fixtures/close-and-exit.mjs", import.meta.url));
 
   // The child prints "closing" right before close(); from then on it must exit by itself.
