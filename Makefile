@@ -42,6 +42,8 @@ fuzz:
 	bash scripts/fuzz.sh "" $${FUZZ_SECONDS:-60}
 
 ## bench: throughput and memory against tungstenite and fastwebsockets, one summary table
-## (conformance/bench, its own cargo workspace; BENCH_QUICK=1 for a quick pass)
+## (conformance/bench, its own cargo workspace; BENCH_QUICK=1 for a quick pass); then the
+## Node client's CPU per round trip and per MiB against ws, partysocket and Node's WebSocket
 bench:
 	bash conformance/bench/run.sh
+	bash bindings-node/bench/run.sh
