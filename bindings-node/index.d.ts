@@ -144,3 +144,89 @@ export declare class WebSocket extends EventTarget {
     options?: HostRemoveOptions,
   ): void;
 }
+
+/** partysocket's options (defaults as partysocket 1.3), plus steadysock's own. */
+export interface ReconnectingWebSocketOptions {
+  /** Largest delay between attempts. Default 10 000 ms. */
+  maxReconnectionDelay?: number;
+  /** Delay before the first retry. Default 3 000 ms. */
+  minReconnectionDelay?: number;
+  /** Growth of the delay per retry. Default 1.3. */
+  reconnectionDelayGrowFactor?: number;
+  /** Uptime after which the retry count starts again. Default 5 000 ms. */
+  minUptime?: number;
+  /** How long the TCP connect, and then the handshake, may each take. Default 4 000 ms. */
+  connectionTimeout?: number;
+  /** Retries before giving up (`reconnect()` starts again). Default Infinity. */
+  maxRetries?: number;
+  /** Messages held while not open; a full queue is an `error` event. Default Infinity (the queue's 1 MiB byte limit still applies). */
+  maxEnqueuedMessages?: number;
+  /** Do not connect in the constructor. Default false. */
+  startClosed?: boolean;
+  /** steadysock: randomisation of the delays. Default `"none"` (as partysocket). */
+  jitter?: "none" | "full" | "decorrelated";
+  /** steadysock: protocol ping keepalive; `null` or `false` turns it off. Default 20 000 / 10 000 ms. */
+  keepalive?: { intervalMs: number; pongTimeoutMs: number } | null | false;
+  /** steadysock: extra request headers. */
+  headers?: Record<string, string>;
+  /** steadysock: options for `tls.connect` on `wss://`. */
+  tls?: TlsConnectionOptions;
+}
+
+/**
+ * A partysocket-compatible reconnecting WebSocket; reconnects, backoff, keepalive and the
+ * queue are the steadysock core's Session. This version takes a URL string (no URL or
+ * protocol providers yet) and uses its own byte transport (no `WebSocket` option yet).
+ */
+export declare class ReconnectingWebSocket extends EventTarget {
+  constructor(url: string, protocols?: string | string[] | null, options?: ReconnectingWebSocketOptions);
+
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+
+  /** CLOSED once close() was called; CONNECTING, OPEN or CLOSING as the connection goes; CLOSED while waiting to retry. */
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** Failed attempts in the current run. */
+  readonly retryCount: number;
+  readonly shouldReconnect: boolean;
+  /** The URL, `""` before the first attempt. */
+  readonly url: string;
+  readonly protocol: string;
+  readonly extensions: string;
+  /** Queued bytes plus the socket's unwritten bytes. */
+  readonly bufferedAmount: number;
+  binaryType: BinaryType;
+
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onclose: ((event: CloseEvent) => void) | null;
+  onerror: ((event: ErrorEvent) => void) | null;
+
+  /** true when written to an open socket; false when queued (or refused: then an `error` event). */
+  send(data: WebSocketData): boolean;
+  /** Closes for good, until reconnect(); the `close` event is dispatched before it returns. */
+  close(code?: number, reason?: string): void;
+  /** Starts again in any state (after close(), after giving up). */
+  reconnect(code?: number, reason?: string): void;
+
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: ReconnectingWebSocket, ev: WebSocketEventMap[K]) => any,
+    options?: HostAddOptions,
+  ): void;
+  addEventListener(type: string, listener: HostListener, options?: HostAddOptions): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: ReconnectingWebSocket, ev: WebSocketEventMap[K]) => any,
+    options?: HostRemoveOptions,
+  ): void;
+  removeEventListener(type: string, listener: HostListener, options?: HostRemoveOptions): void;
+}
+
+export default ReconnectingWebSocket;

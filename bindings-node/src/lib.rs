@@ -9,6 +9,9 @@
 //! keepalive all happen in the core.
 
 mod rng;
+mod session;
+
+pub use session::{RawSession, SessionInit};
 
 use bytes::Bytes;
 use napi::bindgen_prelude::{Array, ArrayBuffer, BufferSlice, Env, Null};
@@ -74,7 +77,7 @@ pub struct RawConnection {
 const EXTERNAL_MIN: usize = 64 << 10;
 
 /// Bytes as a Node `Buffer` (transmits).
-fn js_buffer(env: &Env, bytes: Bytes) -> Result<BufferSlice<'_>> {
+pub(crate) fn js_buffer(env: &Env, bytes: Bytes) -> Result<BufferSlice<'_>> {
     if bytes.len() < EXTERNAL_MIN {
         BufferSlice::copy_from(env, &bytes)
     } else {
@@ -83,7 +86,7 @@ fn js_buffer(env: &Env, bytes: Bytes) -> Result<BufferSlice<'_>> {
 }
 
 /// Bytes as an `ArrayBuffer` (binary messages).
-fn js_array_buffer(env: &Env, bytes: Bytes) -> Result<ArrayBuffer<'_>> {
+pub(crate) fn js_array_buffer(env: &Env, bytes: Bytes) -> Result<ArrayBuffer<'_>> {
     if bytes.len() < EXTERNAL_MIN {
         ArrayBuffer::copy_from(env, &bytes)
     } else {
@@ -92,7 +95,7 @@ fn js_array_buffer(env: &Env, bytes: Bytes) -> Result<ArrayBuffer<'_>> {
 }
 
 /// JavaScript time (milliseconds, a double) as the core's `u64`.
-fn ms(now: f64) -> u64 {
+pub(crate) fn ms(now: f64) -> u64 {
     if now.is_finite() && now > 0.0 {
         now as u64
     } else {
@@ -100,7 +103,7 @@ fn ms(now: f64) -> u64 {
     }
 }
 
-fn invalid(message: impl Into<String>) -> NapiError {
+pub(crate) fn invalid(message: impl Into<String>) -> NapiError {
     NapiError::new(Status::InvalidArg, message.into())
 }
 

@@ -76,7 +76,7 @@ function parseFrames(buf) {
   return [frames, buf];
 }
 
-/** `options.tls`: `{ key, cert }` for a wss:// server. */
+/** `options.tls`: `{ key, cert }` for a wss:// server; `options.port`: a fixed port. */
 export async function startServer(options = {}) {
   const connections = [];
   const sockets = new Set();
@@ -156,12 +156,16 @@ export async function startServer(options = {}) {
     });
   };
   const server = options.tls ? tls.createServer(options.tls, onSocket) : net.createServer(onSocket);
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(options.port || 0, "127.0.0.1", resolve));
   const { port } = server.address();
   return {
     port,
     url: (path = "/echo") => `${options.tls ? "wss" : "ws"}://127.0.0.1:${port}${path}`,
     connections,
+    /** Breaks every connection (no close frame), still listening. */
+    dropAll() {
+      for (const s of sockets) s.destroy();
+    },
     close() {
       for (const s of sockets) s.destroy();
       return new Promise((resolve) => server.close(resolve));

@@ -1,0 +1,470 @@
+"use strict";
+// A partysocket-compatible ReconnectingWebSocket over the core's Session (lib/native.js →
+// src/session.rs): reconnect, backoff, keepalive and the outbound queue are the Session's
+// decisions; this file opens the `net`/`tls` sockets it asks for, moves their bytes, arms
+// its one timer and presents its events as partysocket does.
+//
+// First slice: string URLs only (URL and protocol providers wait for the core's request
+// provider), byte transport only (no `WebSocket` option yet), no drainQueuedMessages().
+
+const net = require("node:net");
+const tls = require("node:tls");
+const { RawSession } = require("./native.js");
+const { CloseEvent, ErrorEvent } = require("./events.js");
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+// Output tags of RawSession batches (src/session.rs, `mod tag`).
+const T_OPEN_TRANSPORT = 10;
+const T_TRANSMIT = 11;
+const T_CLOSE_TRANSPORT = 12;
+const T_STATE = 13;
+const T_OPEN = 14;
+const T_TEXT = 15;
+const T_BINARY = 16;
+const T_CLOSED = 17;
+const T_RECONNECTING = 18;
+const T_GAVE_UP = 19;
+const T_ERROR = 20;
+const T_MIGRATED = 21;
+const ARITY = {
+  [T_OPEN_TRANSPORT]: 4,
+  [T_TRANSMIT]: 2,
+  [T_CLOSE_TRANSPORT]: 1,
+  [T_STATE]: 2,
+  [T_OPEN]: 3,
+  [T_TEXT]: 1,
+  [T_BINARY]: 1,
+  [T_CLOSED]: 4,
+  [T_RECONNECTING]: 3,
+  [T_GAVE_UP]: 2,
+  [T_ERROR]: 1,
+  [T_MIGRATED]: 1,
+};
+
+/** partysocket 1.3 defaults. */
+const DEFAULTS = {
+  maxReconnectionDelay: 10000,
+  minReconnectionDelay: 3000,
+  reconnectionDelayGrowFactor: 1.3,
+  minUptime: 5000,
+  connectionTimeout: 4000,
+  maxRetries: Infinity,
+  maxEnqueuedMessages: Infinity,
+  startClosed: false,
+  debug: false,
+};
+
+const now = () => performance.now();
+
+/** The Session's transport-error category for a Node socket error. */
+function errorKind(err) {
+  const code = (err && err.code) || "";
+  if (code === "ECONNREFUSED") return "refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") return "dns";
+  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return "unreachable";
+  if (code === "ECONNRESET" || code === "EPIPE") return "reset";
+  if (code === "ETIMEDOUT") return "timeout";
+  if (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return "tls";
+  return "other";
+}
+
+function byteSize(data) {
+  if (typeof data === "string") return Buffer.byteLength(data);
+  if (data instanceof Blob) return data.size;
+  return data.byteLength;
+}
+
+class ReconnectingWebSocket extends EventTarget {
+  static CONNECTING = CONNECTING;
+  static OPEN = OPEN;
+  static CLOSING = CLOSING;
+  static CLOSED = CLOSED;
+
+  /** Plain handler properties, called before the listeners (partysocket). */
+  onopen = null;
+  onmessage = null;
+  onclose = null;
+  onerror = null;
+
+  #raw;
+  #url;
+  #options;
+  #sockets = new Map();
+  #timer = null;
+  #deadline = null;
+  #state = "idle";
+  /** The state before the last transition (tells a failed attempt from a lost connection). */
+  #from = "idle";
+  #protocol = "";
+  #binaryType = "blob";
+  #started = false;
+  /** close() was called and reconnect() was not since: the Session's own close events are not shown. */
+  #userClosed = false;
+  /** reconnect() dispatched its close event; the Session's matching one is not shown. */
+  #skipClosed = false;
+  #warnedAfterClose = false;
+  /** The cause of the last failed attempt when the Session gave up (shown with its `closed`). */
+  #gaveUp = null;
+  /** Messages sent after close(), delivered by reconnect() (partysocket). */
+  #afterClose = [];
+  #pumping = false;
+  #drainPending = false;
+
+  /**
+   * @param {string} url
+   * @param {string | string[] | null} [protocols]
+   * @param {object} [options] partysocket's options (see index.d.ts)
+   */
+  constructor(url, protocols = undefined, options = {}) {
+    super();
+    if (typeof url !== "string") {
+      throw new TypeError("steadysock: this version of ReconnectingWebSocket takes a URL string (providers are not supported yet)");
+    }
+    this.#url = url;
+    this.#options = { ...DEFAULTS, ...options };
+    const o = this.#options;
+    const list = protocols == null ? [] : typeof protocols === "string" ? [protocols] : Array.from(protocols, String);
+    this.#raw = new RawSession(
+      url,
+      {
+        protocols: list,
+        headers: o.headers ? Object.entries(o.headers).map(([k, v]) => [String(k), String(v)]) : undefined,
+        minDelayMs: o.minReconnectionDelay,
+        maxDelayMs: o.maxReconnectionDelay,
+        factor: o.reconnectionDelayGrowFactor,
+        jitter: o.jitter === undefined ? "none" : String(o.jitter),
+        maxRetries: o.maxRetries,
+        minUptimeMs: o.minUptime,
+        connectTimeoutMs: o.connectionTimeout,
+        handshakeTimeoutMs: o.connectionTimeout,
+        queueMaxMessages: o.maxEnqueuedMessages,
+        keepalive: o.keepalive || undefined,
+        keepaliveOff: o.keepalive === null || o.keepalive === false,
+      },
+      now(),
+    );
+    if (!o.startClosed) {
+      this.#started = true;
+      this.#pump(this.#raw.connect(now()));
+    }
+  }
+
+  get readyState() {
+    if (this.#userClosed) return CLOSED;
+    switch (this.#state) {
+      case "idle":
+        return this.#options.startClosed ? CLOSED : CONNECTING;
+      case "connecting":
+        return CONNECTING;
+      case "open":
+        return OPEN;
+      case "closing":
+        return CLOSING;
+      default:
+        // backoff (the last socket is closed, the next not yet made) and closed
+        return CLOSED;
+    }
+  }
+
+  get retryCount() {
+    return Math.max(this.#raw.attempt - 1, 0);
+  }
+
+  get shouldReconnect() {
+    return !this.#userClosed && this.#state !== "closed";
+  }
+
+  get url() {
+    return this.#started ? this.#url : "";
+  }
+
+  get protocol() {
+    return this.#protocol;
+  }
+
+  get extensions() {
+    return "";
+  }
+
+  get binaryType() {
+    return this.#binaryType;
+  }
+
+  set binaryType(value) {
+    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+  }
+
+  get bufferedAmount() {
+    let n = this.#raw.queuedBytes;
+    for (const d of this.#afterClose) n += byteSize(d);
+    for (const s of this.#sockets.values()) if (!s.destroyed) n += s.writableLength;
+    return n;
+  }
+
+  /**
+   * Sends now (true) or queues until open (false). After close(), the message waits for
+   * reconnect() (with one warning per close, as partysocket). A full queue is an `error`
+   * event, never a silent drop.
+   */
+  send(data) {
+    if (this.#userClosed) {
+      if (!this.#warnedAfterClose) {
+        this.#warnedAfterClose = true;
+        console.warn("ReconnectingWebSocket: send() was called after close(); the message is queued until reconnect()");
+      }
+      this.#afterClose.push(data);
+      return false;
+    }
+    if (data instanceof Blob) {
+      // Read, then sent in order behind what is already queued in the session.
+      data.arrayBuffer().then(
+        (ab) => this.#sendNow(new Uint8Array(ab)),
+        (err) => this.#emitError(`could not read a Blob to send: ${err.message}`, err),
+      );
+      return false;
+    }
+    return this.#sendNow(data);
+  }
+
+  #sendNow(data) {
+    const wasOpen = this.#state === "open";
+    let out;
+    try {
+      if (typeof data === "string") out = this.#raw.sendText(data, now());
+      else if (ArrayBuffer.isView(data)) out = this.#raw.sendBinary(Buffer.from(data.buffer, data.byteOffset, data.byteLength), now());
+      else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(Buffer.from(data), now());
+      else out = this.#raw.sendText(String(data), now());
+    } catch (err) {
+      this.#emitError(`message not sent: ${err.message}`, err);
+      return false;
+    }
+    this.#pump(out);
+    return wasOpen;
+  }
+
+  /** Closes for good (until reconnect()); the close event is dispatched before this returns. */
+  close(code = 1000, reason = undefined) {
+    const wasActive = this.#state === "open" || this.#state === "connecting";
+    const already = this.#userClosed;
+    this.#userClosed = true;
+    this.#warnedAfterClose = false;
+    this.#pump(this.#raw.close(code, reason === undefined ? "" : String(reason), now()));
+    if (wasActive && !already) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
+  }
+
+  /** Starts again, in any state (also after close() or when retries ran out). */
+  reconnect(code = 1000, reason = undefined) {
+    if (this.#state === "open" && !this.#userClosed) {
+      this.#skipClosed = true;
+      this.#emitClose(code, reason === undefined ? "" : String(reason), true);
+    }
+    this.#userClosed = false;
+    this.#started = true;
+    const waiting = this.#afterClose;
+    this.#afterClose = [];
+    this.#pump(this.#raw.reconnect(now()));
+    for (const d of waiting) this.send(d);
+  }
+
+  // ---------------------------------------------------------------- driving the session
+
+  #pump(out) {
+    if (this.#pumping) {
+      if (this.#apply(out)) this.#drainPending = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      let more = this.#apply(out);
+      while (more || this.#drainPending) {
+        this.#drainPending = false;
+        more = this.#apply(this.#raw.drain());
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Applies one batch in order; returns whether more outputs may be pending. */
+  #apply(out) {
+    const end = out.length - 2;
+    for (let i = 0; i < end; i += 1 + ARITY[out[i]]) {
+      const a = out[i + 1];
+      const b = out[i + 2];
+      const c = out[i + 3];
+      const d = out[i + 4];
+      switch (out[i]) {
+        case T_OPEN_TRANSPORT:
+          this.#openTransport(a, b, c, d);
+          break;
+        case T_TRANSMIT: {
+          const s = this.#sockets.get(a);
+          if (s && !s.destroyed) s.write(b);
+          break;
+        }
+        case T_CLOSE_TRANSPORT:
+          this.#closeTransport(a);
+          break;
+        case T_STATE:
+          this.#from = a;
+          this.#state = b;
+          break;
+        case T_OPEN:
+          this.#protocol = c;
+          this.#emit(new Event("open"), "onopen");
+          break;
+        case T_TEXT:
+          this.#emit(new MessageEvent("message", { data: a }), "onmessage");
+          break;
+        case T_BINARY:
+          this.#emit(new MessageEvent("message", { data: this.#binaryType === "arraybuffer" ? a : new Blob([a]) }), "onmessage");
+          break;
+        case T_CLOSED:
+          if (this.#userClosed) break;
+          if (this.#skipClosed) {
+            this.#skipClosed = false;
+            break;
+          }
+          if (this.#gaveUp !== null) {
+            // The last attempt failed: a close, then the error, as for every failed attempt.
+            const cause = this.#gaveUp;
+            this.#gaveUp = null;
+            this.#emitClose(1006, cause, false);
+            this.#emitError(cause);
+            break;
+          }
+          this.#emitClose(a, b, a !== 1006);
+          break;
+        case T_RECONNECTING:
+          // An attempt that never opened failed: partysocket shows a close, then the error.
+          if (this.#from === "connecting" && !this.#userClosed) {
+            this.#emitClose(1006, c, false);
+            this.#emitError(c);
+          }
+          break;
+        case T_GAVE_UP:
+          // The Session's `closed` follows at once; it shows this attempt's failure.
+          if (this.#state === "connecting") this.#gaveUp = b;
+          break;
+        case T_ERROR:
+          this.#emitError(a);
+          break;
+        case T_MIGRATED:
+          break;
+        default:
+          throw new Error(`steadysock: unknown session output tag ${out[i]}`);
+      }
+    }
+    this.#arm(out[end]);
+    return out[end + 1];
+  }
+
+  #openTransport(id, host, port, secure) {
+    const socket = secure
+      ? tls.connect({ ALPNProtocols: ["http/1.1"], ...this.#options.tls, host, port })
+      : net.connect({ host, port });
+    this.#sockets.set(id, socket);
+    socket.setNoDelay(true);
+    const live = () => this.#sockets.get(id) === socket;
+    socket.on(secure ? "secureConnect" : "connect", () => {
+      if (live()) this.#pump(this.#raw.handleConnected(id, now()));
+    });
+    socket.on("data", (chunk) => {
+      if (live()) this.#pump(this.#raw.handleBytes(id, chunk, now()));
+    });
+    const ended = () => {
+      if (live()) {
+        this.#sockets.delete(id);
+        this.#pump(this.#raw.handleClosed(id, now()));
+      }
+    };
+    socket.on("end", ended);
+    socket.on("close", ended);
+    // Stays for the socket's whole life: a socket error is never unhandled.
+    socket.on("error", (err) => {
+      if (live()) {
+        this.#sockets.delete(id);
+        socket.destroy();
+        this.#pump(this.#raw.handleError(id, errorKind(err), err.message, now()));
+      }
+    });
+  }
+
+  #closeTransport(id) {
+    const socket = this.#sockets.get(id);
+    if (!socket) return;
+    this.#sockets.delete(id);
+    if (socket.connecting || socket.destroyed) socket.destroy();
+    else {
+      socket.destroySoon();
+      socket.unref();
+    }
+  }
+
+  /**
+   * One timer at the Session's deadline. It holds the process while the session is
+   * connecting, open or waiting to retry (a reconnecting client keeps running), not once
+   * close() was called.
+   */
+  #arm(deadline) {
+    if (deadline === this.#deadline && this.#timer !== null) {
+      this.#refTimer();
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#deadline = deadline;
+    if (deadline === null) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#deadline = null;
+        this.#pump(this.#raw.handleTimeout(now()));
+      },
+      Math.max(0, Math.ceil(deadline - now())),
+    );
+    this.#refTimer();
+  }
+
+  #refTimer() {
+    if (this.#timer === null) return;
+    if (this.#userClosed || this.#state === "closed") this.#timer.unref();
+    else this.#timer.ref();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  #emit(event, handler) {
+    const fn = this[handler];
+    if (typeof fn === "function") {
+      try {
+        fn.call(this, event);
+      } catch (err) {
+        // As a listener's exception: reported, never breaking the socket's handling.
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+    }
+    this.dispatchEvent(event);
+  }
+
+  #emitClose(code, reason, wasClean) {
+    this.#emit(new CloseEvent("close", { code, reason, wasClean }), "onclose");
+  }
+
+  #emitError(message, error = undefined) {
+    const text = /^(connect|handshake) timeout/.test(message) ? "TIMEOUT" : message;
+    this.#emit(new ErrorEvent("error", { message: text, error: error || new Error(message) }), "onerror");
+  }
+}
+
+for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
+  Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
+}
+
+module.exports = { ReconnectingWebSocket };

@@ -1,0 +1,240 @@
+// The partysocket-compatible ReconnectingWebSocket (over the core Session) against the
+// independent test server (test/server.mjs), including the known partysocket /
+// reconnecting-websocket bugs it must not have.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import ReconnectingWebSocket, { CloseEvent, ErrorEvent, ReconnectingWebSocket as Named } from "../index.mjs";
+import { closedPort, startServer } from "./server.mjs";
+
+const unhandled = [];
+process.on("uncaughtException", (e) => unhandled.push(e));
+process.on("unhandledRejection", (e) => unhandled.push(e));
+
+// Fast retries for the tests; every other option keeps partysocket's default.
+const FAST = { minReconnectionDelay: 20, maxReconnectionDelay: 100 };
+
+let server;
+before(async () => {
+  server = await startServer();
+});
+after(async () => {
+  await server.close();
+  assert.deepEqual(unhandled, [], "no uncaught exception or unhandled rejection");
+});
+
+function record(ws) {
+  const log = [];
+  ws.addEventListener("open", () => log.push("open"));
+  ws.addEventListener("message", (e) => log.push(`message:${e.data}`));
+  ws.addEventListener("error", (e) => log.push(`error:${e.message}`));
+  ws.addEventListener("close", (e) => log.push(`close:${e.code}:${e.wasClean}`));
+  return log;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 30));
+
+describe("ReconnectingWebSocket", () => {
+  test("exports: default and named, the constants, partysocket's defaults", () => {
+    assert.equal(ReconnectingWebSocket, Named);
+    assert.deepEqual(
+      [ReconnectingWebSocket.CONNECTING, ReconnectingWebSocket.OPEN, ReconnectingWebSocket.CLOSING, ReconnectingWebSocket.CLOSED],
+      [0, 1, 2, 3],
+    );
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, { startClosed: true });
+    assert.equal(ws.readyState, ws.CLOSED, "startClosed");
+    assert.equal(ws.url, "", "no socket yet");
+    assert.equal(ws.binaryType, "blob");
+    assert.equal(ws.retryCount, 0);
+    assert.ok(ws instanceof EventTarget);
+    assert.throws(() => ReconnectingWebSocket(server.url()), TypeError, "needs new");
+  });
+
+  test("open, echo, close: the close event is synchronous, readyState CLOSED at once, exactly one", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, FAST);
+    const log = record(ws);
+    assert.equal(ws.readyState, ws.CONNECTING);
+    await once(ws, "open");
+    assert.equal(ws.readyState, ws.OPEN);
+    assert.equal(ws.send("hi"), true, "written to an open socket");
+    await once(ws, "message");
+    ws.close(4000, "bye");
+    assert.equal(ws.readyState, ws.CLOSED);
+    assert.deepEqual(log, ["open", "message:hi", "close:4000:true"]);
+    await tick();
+    await tick();
+    assert.deepEqual(log, ["open", "message:hi", "close:4000:true"], "nothing after");
+    assert.deepEqual(server.connections.at(-1).closeFrame, { code: 4000, reason: "bye" });
+  });
+
+  test("a dropped connection: close 1006 (wasClean false), then reconnected; the listeners and onX stay", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, FAST);
+    let opens = 0;
+    ws.onopen = () => opens++;
+    const log = record(ws);
+    await once(ws, "open");
+    server.dropAll();
+    const [e] = await once(ws, "close");
+    assert.ok(e instanceof CloseEvent);
+    assert.deepEqual([e.code, e.wasClean], [1006, false]);
+    await once(ws, "open");
+    assert.equal(opens, 2);
+    ws.send("again");
+    await once(ws, "message");
+    ws.close();
+    assert.deepEqual(log, ["open", "close:1006:false", "open", "message:again", "close:1000:true"]);
+  });
+
+  test("the server's close code and reason reach the listener", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/close?code=4001&reason=later"), undefined, FAST);
+    const [e] = await once(ws, "close");
+    assert.deepEqual([e.code, e.reason, e.wasClean], [4001, "later", true]);
+    ws.close();
+  });
+
+  test("messages sent while connecting are queued (false) and delivered in order on open", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, FAST);
+    assert.equal(ws.send("one"), false);
+    assert.equal(ws.send(new Uint8Array([1, 2])), false);
+    assert.equal(ws.send("three"), false);
+    assert.ok(ws.bufferedAmount >= 8);
+    ws.binaryType = "arraybuffer";
+    const got = [];
+    ws.onmessage = (e) => got.push(typeof e.data === "string" ? e.data : [...new Uint8Array(e.data)]);
+    while (got.length < 3) await once(ws, "message");
+    assert.deepEqual(got, ["one", [1, 2], "three"]);
+    ws.close();
+  });
+
+  test("unreachable host: close 1006 then error per attempt, retryCount counts, no crash; gives up after maxRetries", async () => {
+    const ws = new ReconnectingWebSocket(`ws://127.0.0.1:${await closedPort()}/`, undefined, { ...FAST, maxRetries: 2 });
+    const log = record(ws);
+    const counts = [];
+    ws.addEventListener("error", (e) => {
+      assert.ok(e instanceof ErrorEvent);
+      counts.push(ws.retryCount);
+    });
+    while (log.length < 6) await once(ws, "error");
+    await tick();
+    assert.equal(log.length, 6, "3 attempts, then nothing");
+    assert.deepEqual(
+      log.map((l) => l.split(":")[0] + (l.startsWith("close") ? l.slice(5) : "")),
+      ["close:1006:false", "error", "close:1006:false", "error", "close:1006:false", "error"],
+    );
+    assert.match(log[1], /ECONNREFUSED/);
+    assert.deepEqual(counts, [0, 1, 2]);
+    assert.equal(ws.readyState, ws.CLOSED);
+  });
+
+  test("reconnect() works after maxRetries ran out (partysocket #252, rws #125)", async () => {
+    const port = await closedPort();
+    const ws = new ReconnectingWebSocket(`ws://127.0.0.1:${port}/echo`, undefined, { ...FAST, maxRetries: 0 });
+    await once(ws, "error");
+    await tick();
+    const late = await startServer({ port });
+    try {
+      ws.reconnect();
+      await once(ws, "open");
+      ws.send("back");
+      const [m] = await once(ws, "message");
+      assert.equal(m.data, "back");
+      ws.close();
+    } finally {
+      await late.close();
+    }
+  });
+
+  test("close() while CONNECTING: one close event, no error, nothing unhandled (partysocket #912, rws #197)", async () => {
+    for (const url of [server.url("/silent"), `ws://127.0.0.1:${await closedPort()}/`, "ws://steadysock-test.invalid/"]) {
+      const ws = new ReconnectingWebSocket(url, undefined, FAST);
+      const log = record(ws);
+      ws.close();
+      assert.equal(ws.readyState, ws.CLOSED);
+      assert.deepEqual(log, ["close:1000:true"], url);
+      await tick();
+      await tick();
+      assert.deepEqual(log, ["close:1000:true"], `${url}: nothing after`);
+    }
+  });
+
+  test("close() before the first connect, then reconnect() (rws #165)", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, { ...FAST, startClosed: true });
+    ws.close();
+    ws.reconnect();
+    await once(ws, "open");
+    ws.close();
+  });
+
+  test("reconnect() while open: one close event with its code, then open again", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, FAST);
+    const log = record(ws);
+    await once(ws, "open");
+    ws.reconnect(4002, "fresh");
+    assert.deepEqual(log, ["open", "close:4002:true"]);
+    await once(ws, "open");
+    await tick();
+    ws.close();
+    assert.deepEqual(log, ["open", "close:4002:true", "open", "close:1000:true"]);
+  });
+
+  test("send() after close(): warned once, delivered by reconnect()", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, FAST);
+    await once(ws, "open");
+    ws.close();
+    const warn = console.warn;
+    const warnings = [];
+    console.warn = (...args) => warnings.push(args.join(" "));
+    try {
+      assert.equal(ws.send("kept 1"), false);
+      assert.equal(ws.send("kept 2"), false);
+    } finally {
+      console.warn = warn;
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /send\(\) was called after close\(\)/);
+    ws.reconnect();
+    const got = [];
+    ws.onmessage = (e) => got.push(e.data);
+    while (got.length < 2) await once(ws, "message");
+    assert.deepEqual(got, ["kept 1", "kept 2"]);
+    ws.close();
+  });
+
+  test("connectionTimeout: the error says TIMEOUT", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/silent"), undefined, { ...FAST, connectionTimeout: 50, maxRetries: 0 });
+    const [e] = await once(ws, "error");
+    assert.equal(e.message, "TIMEOUT");
+    ws.close();
+  });
+
+  const child = fileURLToPath(new URL("./fixtures/rws-child.mjs", import.meta.url));
+
+  test("a process that calls close() exits within a second", async () => {
+    const proc = spawn(process.execPath, [child, server.url("/echo"), "close"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    proc.stdout.on("data", (d) => (out += d));
+    while (!out.includes("closing") && proc.exitCode === null) await tick();
+    let timer;
+    const result = await Promise.race([
+      (proc.exitCode !== null ? Promise.resolve() : once(proc, "exit")).then(() => "exited"),
+      new Promise((r) => (timer = setTimeout(() => r("still running"), 1000))),
+    ]);
+    clearTimeout(timer);
+    if (result !== "exited") proc.kill("SIGKILL");
+    assert.equal(result, "exited", out);
+  });
+
+  test("a process that never closes keeps running while reconnecting", async () => {
+    const proc = spawn(process.execPath, [child, `ws://127.0.0.1:${await closedPort()}/`, "keep"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    proc.stdout.on("data", (d) => (out += d));
+    while ((out.match(/error/g) || []).length < 4 && proc.exitCode === null) await tick();
+    assert.equal(proc.exitCode, null, `still running after 4 failed attempts: ${out}`);
+    proc.kill();
+    await once(proc, "exit");
+  });
+});
