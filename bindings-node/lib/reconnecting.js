@@ -113,6 +113,8 @@ class ReconnectingWebSocket extends EventTarget {
   #afterClose = [];
   #pumping = false;
   #drainPending = false;
+  #blobsPending = 0;
+  #sendChain = Promise.resolve();
 
   /**
    * @param {string} url
@@ -219,12 +221,13 @@ class ReconnectingWebSocket extends EventTarget {
       this.#afterClose.push(data);
       return false;
     }
-    if (data instanceof Blob) {
-      // Read, then sent in order behind what is already queued in the session.
-      data.arrayBuffer().then(
-        (ab) => this.#sendNow(new Uint8Array(ab)),
-        (err) => this.#emitError(`could not read a Blob to send: ${err.message}`, err),
-      );
+    if (this.#blobsPending > 0 || data instanceof Blob) {
+      // A Blob is read asynchronously; it and everything sent after it keep their order.
+      this.#blobsPending++;
+      this.#sendChain = this.#sendChain
+        .then(async () => this.#sendNow(data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data))
+        .catch((err) => this.#emitError(`could not read a Blob to send: ${err.message}`, err))
+        .finally(() => this.#blobsPending--);
       return false;
     }
     return this.#sendNow(data);

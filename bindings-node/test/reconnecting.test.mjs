@@ -98,13 +98,14 @@ describe("ReconnectingWebSocket", () => {
     const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, FAST);
     assert.equal(ws.send("one"), false);
     assert.equal(ws.send(new Uint8Array([1, 2])), false);
-    assert.equal(ws.send("three"), false);
-    assert.ok(ws.bufferedAmount >= 8);
+    assert.equal(ws.send(new Blob(["three"])), false);
+    assert.equal(ws.send("four"), false);
+    assert.ok(ws.bufferedAmount >= 5);
     ws.binaryType = "arraybuffer";
     const got = [];
     ws.onmessage = (e) => got.push(typeof e.data === "string" ? e.data : [...new Uint8Array(e.data)]);
-    while (got.length < 3) await once(ws, "message");
-    assert.deepEqual(got, ["one", [1, 2], "three"]);
+    while (got.length < 4) await once(ws, "message");
+    assert.deepEqual(got, ["one", [1, 2], [0x74, 0x68, 0x72, 0x65, 0x65], "four"], "a Blob keeps its place");
     ws.close();
   });
 
