@@ -127,7 +127,7 @@ fn handshake_messages_and_graceful_close() {
 }
 
 #[test]
-fn http_401_stops_unless_the_predicate_retries() {
+fn http_401_stops_unless_removed_from_the_fatal_statuses() {
     for (status, retry_401, expect_retry) in [
         (401, false, false),
         (403, false, false),
@@ -136,9 +136,7 @@ fn http_401_stops_unless_the_predicate_retries() {
     ] {
         let mut c = byte_config();
         if retry_401 {
-            c.retry.predicate = Some(Box::new(|cause, default| {
-                matches!(cause, Cause::HandshakeRejected { status: 401 }) || default
-            }));
+            c.retry.fatal_http_statuses.remove(&401);
         }
         let mut h = H::new(c);
         h.s.connect(0);
