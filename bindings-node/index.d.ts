@@ -145,6 +145,16 @@ export declare class WebSocket extends EventTarget {
   ): void;
 }
 
+/** A URL, or a function giving one (sync or async), asked again for every attempt. */
+export type UrlProvider = string | (() => string) | (() => Promise<string>);
+/** Subprotocols, or a function giving them (sync or async), asked again for every attempt. */
+export type ProtocolsProvider =
+  | null
+  | string
+  | string[]
+  | (() => string | string[] | null)
+  | (() => Promise<string | string[] | null>);
+
 /** partysocket's options (defaults as partysocket 1.3), plus steadysock's own. */
 export interface ReconnectingWebSocketOptions {
   /** Largest delay between attempts. Default 10 000 ms. */
@@ -175,11 +185,11 @@ export interface ReconnectingWebSocketOptions {
 
 /**
  * A partysocket-compatible reconnecting WebSocket; reconnects, backoff, keepalive and the
- * queue are the steadysock core's Session. This version takes a URL string (no URL or
- * protocol providers yet) and uses its own byte transport (no `WebSocket` option yet).
+ * queue are the steadysock core's Session. A thrown or rejected provider is an `error`
+ * event and a retry. This version uses its own byte transport (no `WebSocket` option yet).
  */
 export declare class ReconnectingWebSocket extends EventTarget {
-  constructor(url: string, protocols?: string | string[] | null, options?: ReconnectingWebSocketOptions);
+  constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: ReconnectingWebSocketOptions);
 
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
@@ -195,7 +205,7 @@ export declare class ReconnectingWebSocket extends EventTarget {
   /** Failed attempts in the current run. */
   readonly retryCount: number;
   readonly shouldReconnect: boolean;
-  /** The URL, `""` before the first attempt. */
+  /** The URL of the last attempt, `""` before the first. */
   readonly url: string;
   readonly protocol: string;
   readonly extensions: string;

@@ -2,7 +2,8 @@
 // becomes `from "steadysock"`.
 import ReconnectingWebSocket, { type CloseEvent, type ErrorEvent } from "steadysock";
 
-const ws = new ReconnectingWebSocket("ws://127.0.0.1:9002/feed", [], {
+let token = 0;
+const ws = new ReconnectingWebSocket(async () => `ws://127.0.0.1:9002/feed?token=${++token}`, ["feed.v1"], {
   minReconnectionDelay: 1000,
   maxRetries: 10,
   jitter: "full",

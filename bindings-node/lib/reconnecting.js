@@ -4,8 +4,8 @@
 // decisions; this file opens the `net`/`tls` sockets it asks for, moves their bytes, arms
 // its one timer and presents its events as partysocket does.
 //
-// First slice: string URLs only (URL and protocol providers wait for the core's request
-// provider), byte transport only (no `WebSocket` option yet), no drainQueuedMessages().
+// First slice: byte transport only (no `WebSocket` option yet), no drainQueuedMessages().
+// URL and protocols providers answer the Session's request for each attempt.
 
 const net = require("node:net");
 const tls = require("node:tls");
@@ -30,7 +30,9 @@ const T_RECONNECTING = 18;
 const T_GAVE_UP = 19;
 const T_ERROR = 20;
 const T_MIGRATED = 21;
+const T_NEED_REQUEST = 22;
 const ARITY = {
+  [T_NEED_REQUEST]: 2,
   [T_OPEN_TRANSPORT]: 4,
   [T_TRANSMIT]: 2,
   [T_CLOSE_TRANSPORT]: 1,
@@ -72,6 +74,11 @@ function errorKind(err) {
   return "other";
 }
 
+function protocolList(protocols) {
+  if (protocols == null) return [];
+  return typeof protocols === "string" ? [protocols] : Array.from(protocols, String);
+}
+
 function byteSize(data) {
   if (typeof data === "string") return Buffer.byteLength(data);
   if (data instanceof Blob) return data.size;
@@ -92,6 +99,8 @@ class ReconnectingWebSocket extends EventTarget {
 
   #raw;
   #url;
+  #urlSource;
+  #protocolsSource;
   #options;
   #sockets = new Map();
   #timer = null;
@@ -117,38 +126,46 @@ class ReconnectingWebSocket extends EventTarget {
   #sendChain = Promise.resolve();
 
   /**
-   * @param {string} url
-   * @param {string | string[] | null} [protocols]
+   * @param {string | (() => string | Promise<string>)} url
+   * @param {null | string | string[] | (() => ...)} [protocols]
    * @param {object} [options] partysocket's options (see index.d.ts)
    */
   constructor(url, protocols = undefined, options = {}) {
     super();
-    if (typeof url !== "string") {
-      throw new TypeError("steadysock: this version of ReconnectingWebSocket takes a URL string (providers are not supported yet)");
-    }
-    this.#url = url;
     this.#options = { ...DEFAULTS, ...options };
     const o = this.#options;
-    const list = protocols == null ? [] : typeof protocols === "string" ? [protocols] : Array.from(protocols, String);
-    this.#raw = new RawSession(
-      url,
-      {
-        protocols: list,
-        headers: o.headers ? Object.entries(o.headers).map(([k, v]) => [String(k), String(v)]) : undefined,
-        minDelayMs: o.minReconnectionDelay,
-        maxDelayMs: o.maxReconnectionDelay,
-        factor: o.reconnectionDelayGrowFactor,
+    // A URL or protocols provider (a function, sync or async) is asked again for every
+    // attempt: the Session asks for each attempt's request (NEED_REQUEST).
+    const provided = typeof url === "function" || typeof protocols === "function";
+    this.#urlSource = url;
+    this.#protocolsSource = protocols;
+    this.#url = typeof url === "function" ? "" : String(url);
+    const int = (v) => Math.max(0, Math.floor(Number(v)));
+    const keepalive =
+      o.keepalive === null || o.keepalive === false
+        ? null
+        : o.keepalive
+          ? { interval_ms: int(o.keepalive.intervalMs), pong_timeout_ms: int(o.keepalive.pongTimeoutMs) }
+          : undefined;
+    // The core's SessionOptions (snake_case); absent keys keep the core's defaults.
+    const sessionOptions = {
+      request_source: provided ? "provided" : "fixed",
+      subprotocols: provided ? undefined : protocolList(protocols),
+      headers: o.headers ? Object.entries(o.headers).map(([k, v]) => [String(k), String(v)]) : undefined,
+      backoff: {
+        min_ms: int(o.minReconnectionDelay),
+        max_ms: int(o.maxReconnectionDelay),
+        factor: Number(o.reconnectionDelayGrowFactor),
         jitter: o.jitter === undefined ? "none" : String(o.jitter),
-        maxRetries: o.maxRetries,
-        minUptimeMs: o.minUptime,
-        connectTimeoutMs: o.connectionTimeout,
-        handshakeTimeoutMs: o.connectionTimeout,
-        queueMaxMessages: o.maxEnqueuedMessages,
-        keepalive: o.keepalive || undefined,
-        keepaliveOff: o.keepalive === null || o.keepalive === false,
       },
-      now(),
-    );
+      max_retries: Number.isFinite(o.maxRetries) ? int(o.maxRetries) : null,
+      min_uptime_ms: int(o.minUptime),
+      connect_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
+      handshake_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
+      queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : Number.MAX_SAFE_INTEGER },
+      keepalive,
+    };
+    this.#raw = new RawSession(provided ? "ws://provided.invalid/" : this.#url, JSON.stringify(sessionOptions), now());
     if (!o.startClosed) {
       this.#started = true;
       this.#pump(this.#raw.connect(now()));
@@ -301,6 +318,9 @@ class ReconnectingWebSocket extends EventTarget {
       const c = out[i + 3];
       const d = out[i + 4];
       switch (out[i]) {
+        case T_NEED_REQUEST:
+          this.#provideRequest(a);
+          break;
         case T_OPEN_TRANSPORT:
           this.#openTransport(a, b, c, d);
           break;
@@ -364,6 +384,28 @@ class ReconnectingWebSocket extends EventTarget {
     }
     this.#arm(out[end]);
     return out[end + 1];
+  }
+
+  /** Asks the URL and protocols providers for attempt `id`; their failure fails the attempt. */
+  #provideRequest(id) {
+    const resolve = (source) => (typeof source === "function" ? source() : source);
+    let answer;
+    try {
+      answer = Promise.all([resolve(this.#urlSource), resolve(this.#protocolsSource)]);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    answer.then(
+      ([url, protocols]) => {
+        this.#url = String(url);
+        const headers = this.#options.headers ? Object.entries(this.#options.headers).map(([k, v]) => [String(k), String(v)]) : [];
+        this.#pump(this.#raw.provideRequest(id, this.#url, protocolList(protocols), headers, now()));
+      },
+      (err) => {
+        const message = err instanceof Error ? err.message : String(err);
+        this.#pump(this.#raw.provideRequestError(id, message, now()));
+      },
+    );
   }
 
   #openTransport(id, host, port, secure) {

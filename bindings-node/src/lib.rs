@@ -11,7 +11,7 @@
 mod rng;
 mod session;
 
-pub use session::{RawSession, SessionInit};
+pub use session::RawSession;
 
 use bytes::Bytes;
 use napi::bindgen_prelude::{Array, ArrayBuffer, BufferSlice, Env, Null};
@@ -161,7 +161,7 @@ impl RawConnection {
             headers,
             subprotocols: options.protocols.clone().unwrap_or_default(),
         };
-        let conn = Connection::client(&request, config_from(&options), rng::os_random(), ms(now))
+        let conn = Connection::client(&request, config_from(&options), rng::os_random()?, ms(now))
             .map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             conn,

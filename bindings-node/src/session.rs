@@ -6,20 +6,22 @@
 //! pending outputs as one flat array (layout in [`tag`]); a batch ends after a message so
 //! that the application can answer it before the next decision.
 
-use crate::{invalid, js_array_buffer, js_buffer, ms, rng, KeepaliveOptions};
+use crate::{invalid, js_array_buffer, js_buffer, ms, rng};
 use napi::bindgen_prelude::{Array, BufferSlice, Env, Null};
 use napi::Result;
 use napi_derive::napi;
 use steadysock::session::{
-    BackoffPolicy, Jitter, Output, QueueLimits, SendError, Session, SessionConfig, SessionError, SessionEvent, State,
-    TransportErrorKind, TransportId, TransportKind,
+    Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
+    TransportRequest,
 };
-use steadysock::{Keepalive, Message, WsUrl};
+use steadysock::{Message, WsUrl};
 
 /// Output tags of a session batch (`lib/reconnecting.js` reads the same numbers).
 mod tag {
     /// `id, host, port, secure` — open a socket and report about it with `id`.
     pub const OPEN_TRANSPORT: u32 = 10;
+    /// `id, attempt` — attempt `id` needs its request (URL provider).
+    pub const NEED_REQUEST: u32 = 22;
     /// `id, bytes: Buffer` — write to socket `id`.
     pub const TRANSMIT: u32 = 11;
     /// `id` — end socket `id` (after what was written) and forget it.
@@ -44,178 +46,33 @@ mod tag {
     pub const MIGRATED: u32 = 21;
 }
 
-/// Session settings from JavaScript; every field is optional and keeps the core's default
-/// (`SessionConfig::bytes`). Numbers are doubles so that `Infinity` means "no limit".
-#[napi(object)]
-pub struct SessionInit {
-    pub protocols: Option<Vec<String>>,
-    /// `[name, value]` pairs.
-    pub headers: Option<Vec<Vec<String>>>,
-    pub min_delay_ms: Option<f64>,
-    pub max_delay_ms: Option<f64>,
-    pub factor: Option<f64>,
-    /// `"none"`, `"full"` or `"decorrelated"`.
-    pub jitter: Option<String>,
-    /// Retries per run; `Infinity` for no limit.
-    pub max_retries: Option<f64>,
-    pub min_uptime_ms: Option<f64>,
-    /// `Infinity` for none.
-    pub connect_timeout_ms: Option<f64>,
-    /// `Infinity` for none.
-    pub handshake_timeout_ms: Option<f64>,
-    pub close_timeout_ms: Option<f64>,
-    pub queue_max_messages: Option<f64>,
-    pub queue_max_bytes: Option<f64>,
-    /// Protocol keepalive; `keepaliveOff` turns the default (20 s / 10 s) off.
-    pub keepalive: Option<KeepaliveOptions>,
-    pub keepalive_off: Option<bool>,
-    pub deflate: Option<bool>,
-}
-
-/// A non-negative finite double as an integer; `None` for `Infinity` (or NaN).
-fn limit(v: f64) -> Option<u64> {
-    if v.is_finite() {
-        Some(v.max(0.0) as u64)
-    } else {
-        None
-    }
-}
-
-fn config_from(url: String, init: SessionInit) -> Result<SessionConfig> {
-    let mut config = SessionConfig::bytes(url);
-    for pair in init.headers.iter().flatten() {
-        match pair.as_slice() {
-            [name, value] => config.request.headers.push((name.clone(), value.clone())),
-            _ => return Err(invalid("a header must be a [name, value] pair")),
-        }
-    }
-    config.request.subprotocols = init.protocols.unwrap_or_default();
-    let mut backoff = BackoffPolicy::default();
-    if let Some(v) = init.min_delay_ms {
-        backoff.min_delay_ms = limit(v).unwrap_or(u64::MAX);
-    }
-    if let Some(v) = init.max_delay_ms {
-        backoff.max_delay_ms = limit(v).unwrap_or(u64::MAX);
-    }
-    if let Some(v) = init.factor {
-        backoff.factor = v;
-    }
-    if let Some(j) = init.jitter.as_deref() {
-        backoff.jitter = match j {
-            "none" => Jitter::None,
-            "full" => Jitter::Full,
-            "decorrelated" => Jitter::Decorrelated,
-            other => {
-                return Err(invalid(format!(
-                    "unknown jitter {other:?} (none, full or decorrelated)"
-                )))
-            }
-        };
-    }
-    config.retry.backoff = backoff;
-    if let Some(v) = init.max_retries {
-        config.retry.max_retries = limit(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-    }
-    if let Some(v) = init.min_uptime_ms {
-        config.retry.min_uptime_ms = limit(v).unwrap_or(u64::MAX);
-    }
-    if let Some(v) = init.connect_timeout_ms {
-        config.retry.connect_timeout_ms = limit(v);
-    }
-    if let Some(v) = init.handshake_timeout_ms {
-        config.retry.handshake_timeout_ms = limit(v);
-    }
-    if let Some(v) = init.close_timeout_ms {
-        config.retry.close_timeout_ms = limit(v).unwrap_or(u64::MAX);
-    }
-    let mut queue = QueueLimits::default();
-    if let Some(v) = init.queue_max_messages {
-        queue.max_messages = limit(v).map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    }
-    if let Some(v) = init.queue_max_bytes {
-        queue.max_bytes = limit(v).map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    }
-    config.queue = queue;
-    if let TransportKind::Bytes(connection) = &mut config.transport {
-        if init.keepalive_off == Some(true) {
-            connection.keepalive = None;
-        } else if let Some(k) = &init.keepalive {
-            connection.keepalive = Some(Keepalive {
-                interval_ms: u64::from(k.interval_ms),
-                pong_timeout_ms: u64::from(k.pong_timeout_ms),
-                any_data_counts: true,
-            });
-        }
-        if init.deflate == Some(false) {
-            connection.deflate = None;
-        }
-    }
-    Ok(config)
-}
-
-fn state_name(s: State) -> &'static str {
-    match s {
-        State::Idle => "idle",
-        State::Connecting => "connecting",
-        State::Open => "open",
-        State::Closing => "closing",
-        State::Backoff => "backoff",
-        State::Closed => "closed",
-    }
-}
-
-fn error_kind(kind: &str) -> TransportErrorKind {
-    match kind {
-        "refused" => TransportErrorKind::Refused,
-        "unreachable" => TransportErrorKind::Unreachable,
-        "dns" => TransportErrorKind::Dns,
-        "tls" => TransportErrorKind::Tls,
-        "reset" => TransportErrorKind::Reset,
-        "timeout" => TransportErrorKind::Timeout,
-        _ => TransportErrorKind::Other,
-    }
-}
-
 /// One reconnecting session driven from JavaScript.
 #[napi]
 pub struct RawSession {
     session: Session,
+    /// The time of the latest call, for what the wrapper itself reports.
+    now: u64,
 }
 
 #[napi]
 impl RawSession {
-    /// A session for `url`, idle until `connect`. Throws on unusable settings.
+    /// A session for `url`, idle until `connect`, with the core's `SessionOptions` as JSON
+    /// text (snake_case keys, every one optional). Throws on unusable settings, naming
+    /// the key.
     #[napi(constructor)]
-    pub fn new(url: String, init: Option<SessionInit>, now: f64) -> Result<Self> {
-        WsUrl::parse(&url).map_err(invalid)?;
-        let init = init.unwrap_or(SessionInit {
-            protocols: None,
-            headers: None,
-            min_delay_ms: None,
-            max_delay_ms: None,
-            factor: None,
-            jitter: None,
-            max_retries: None,
-            min_uptime_ms: None,
-            connect_timeout_ms: None,
-            handshake_timeout_ms: None,
-            close_timeout_ms: None,
-            queue_max_messages: None,
-            queue_max_bytes: None,
-            keepalive: None,
-            keepalive_off: None,
-            deflate: None,
-        });
-        let config = config_from(url, init)?;
+    pub fn new(url: String, options_json: String, now: f64) -> Result<Self> {
+        let options = SessionOptions::from_json(&options_json).map_err(|e| invalid(e.to_string()))?;
+        let config = options.into_config(url).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
-            session: Session::new(config, rng::os_random(), ms(now)),
+            session: Session::new(config, rng::os_random()?, ms(now)),
+            now: ms(now),
         })
     }
 
     /// The state's name.
     #[napi(getter)]
     pub fn state(&self) -> &'static str {
-        state_name(self.session.state())
+        self.session.state().as_str()
     }
 
     /// The attempt number within the current run (0 before the first).
@@ -232,18 +89,21 @@ impl RawSession {
 
     #[napi]
     pub fn connect<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         self.session.connect(ms(now));
         self.drain(env)
     }
 
     #[napi]
     pub fn reconnect<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         self.session.reconnect(ms(now));
         self.drain(env)
     }
 
     #[napi]
     pub fn close<'e>(&mut self, env: &'e Env, code: u32, reason: String, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         let code = u16::try_from(code).map_err(|_| invalid(format!("close code {code} out of range")))?;
         self.session.close(code, &reason, ms(now));
         self.drain(env)
@@ -254,6 +114,7 @@ impl RawSession {
     /// silently.
     #[napi]
     pub fn send_text<'e>(&mut self, env: &'e Env, text: String, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         let sent = self.session.send(Message::text(text), ms(now));
         self.after_send(env, sent)
     }
@@ -261,6 +122,7 @@ impl RawSession {
     /// Sends (or queues) a binary message; throws like `sendText`.
     #[napi]
     pub fn send_binary<'e>(&mut self, env: &'e Env, data: BufferSlice, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         let sent = self.session.send(Message::binary(data.to_vec()), ms(now));
         self.after_send(env, sent)
     }
@@ -268,6 +130,7 @@ impl RawSession {
     /// Socket `id` connected (TCP, or TLS once secured).
     #[napi]
     pub fn handle_connected<'e>(&mut self, env: &'e Env, id: f64, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         self.session
             .handle_transport_connected(TransportId::from_raw(id as u64), ms(now));
         self.drain(env)
@@ -276,6 +139,7 @@ impl RawSession {
     /// Bytes arrived on socket `id`.
     #[napi]
     pub fn handle_bytes<'e>(&mut self, env: &'e Env, id: f64, data: BufferSlice, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         self.session
             .handle_transport_bytes(TransportId::from_raw(id as u64), &data, ms(now));
         self.drain(env)
@@ -284,6 +148,7 @@ impl RawSession {
     /// Socket `id` ended (the peer closed the stream).
     #[napi]
     pub fn handle_closed<'e>(&mut self, env: &'e Env, id: f64, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         self.session
             .handle_transport_closed(TransportId::from_raw(id as u64), None, "", ms(now));
         self.drain(env)
@@ -299,14 +164,59 @@ impl RawSession {
         detail: String,
         now: f64,
     ) -> Result<Array<'e>> {
+        self.now = ms(now);
+        self.session.handle_transport_error(
+            TransportId::from_raw(id as u64),
+            TransportErrorKind::from_name(&kind).unwrap_or(TransportErrorKind::Other),
+            &detail,
+            ms(now),
+        );
+        self.drain(env)
+    }
+
+    /// The answer to `NEED_REQUEST` for attempt `id`: the URL (and subprotocols) a URL
+    /// provider gave. An unusable URL fails the attempt like any other.
+    #[napi]
+    pub fn provide_request<'e>(
+        &mut self,
+        env: &'e Env,
+        id: f64,
+        url: String,
+        protocols: Vec<String>,
+        headers: Vec<Vec<String>>,
+        now: f64,
+    ) -> Result<Array<'e>> {
+        self.now = ms(now);
+        let id = TransportId::from_raw(id as u64);
+        let mut pairs = Vec::with_capacity(headers.len());
+        for pair in headers {
+            match <[String; 2]>::try_from(pair) {
+                Ok([name, value]) => pairs.push((name, value)),
+                Err(_) => return Err(invalid("a header must be a [name, value] pair")),
+            }
+        }
+        let request = TransportRequest {
+            url,
+            headers: pairs,
+            subprotocols: protocols,
+        };
+        self.session.provide_request(id, request, ms(now));
+        self.drain(env)
+    }
+
+    /// The URL provider of attempt `id` failed (threw or rejected) with `reason`.
+    #[napi]
+    pub fn provide_request_error<'e>(&mut self, env: &'e Env, id: f64, reason: String, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         self.session
-            .handle_transport_error(TransportId::from_raw(id as u64), error_kind(&kind), &detail, ms(now));
+            .provide_request_error(TransportId::from_raw(id as u64), &reason, ms(now));
         self.drain(env)
     }
 
     /// The timer armed at the last deadline fired.
     #[napi]
     pub fn handle_timeout<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
         self.session.handle_timeout(ms(now));
         self.drain(env)
     }
@@ -332,6 +242,7 @@ impl RawSession {
             Err(SendError::QueueFull { .. }) => Err(invalid("queue_full")),
             Err(SendError::Closed) => Err(invalid("closed")),
             Err(SendError::Rejected(why)) => Err(invalid(format!("rejected: {why}"))),
+            Err(e) => Err(invalid(e.to_string())),
         }
     }
 
@@ -339,6 +250,11 @@ impl RawSession {
     fn take_outputs(&mut self, env: &Env, out: &mut Array) -> Result<bool> {
         while let Some(output) = self.session.poll_output() {
             match output {
+                Output::NeedRequest { id, attempt, .. } => {
+                    out.insert(tag::NEED_REQUEST)?;
+                    out.insert(id.get() as f64)?;
+                    out.insert(attempt)?;
+                }
                 Output::OpenTransport { id, request } => match WsUrl::parse(&request.url) {
                     Ok(url) => {
                         out.insert(tag::OPEN_TRANSPORT)?;
@@ -347,11 +263,17 @@ impl RawSession {
                         out.insert(u32::from(url.port))?;
                         out.insert(url.secure)?;
                     }
-                    // The session checked the URL when it was configured; should a request
-                    // still be unusable, the attempt fails like any other.
-                    Err(why) => self
-                        .session
-                        .handle_transport_error(id, TransportErrorKind::Other, &why, 0),
+                    // A URL the session cannot use (from a URL provider): the attempt fails
+                    // like any other.
+                    Err(why) => {
+                        let now = self.now;
+                        self.session.handle_transport_error(
+                            id,
+                            TransportErrorKind::Other,
+                            &format!("invalid URL: {why}"),
+                            now,
+                        )
+                    }
                 },
                 Output::Transmit { id, bytes } => {
                     out.insert(tag::TRANSMIT)?;
@@ -362,13 +284,15 @@ impl RawSession {
                     out.insert(tag::CLOSE_TRANSPORT)?;
                     out.insert(id.get() as f64)?;
                 }
-                // A byte-transport session never asks the host to frame a message.
-                Output::SendMessage { .. } => {}
                 Output::Event(event) => {
-                    if self.take_event(env, out, event)? {
+                    let message = self.take_event(env, out, event)?;
+                    if message {
                         return Ok(true);
                     }
                 }
+                // A byte-transport session never asks the host to frame a message; a
+                // kind added to the core later needs a tag here.
+                _ => {}
             }
         }
         Ok(false)
@@ -379,8 +303,8 @@ impl RawSession {
         match event {
             SessionEvent::StateChanged { from, to } => {
                 out.insert(tag::STATE)?;
-                out.insert(state_name(from))?;
-                out.insert(state_name(to))?;
+                out.insert(from.as_str())?;
+                out.insert(to.as_str())?;
             }
             SessionEvent::Open {
                 attempt,
@@ -437,6 +361,8 @@ impl RawSession {
                 out.insert(tag::ERROR)?;
                 out.insert(session_error(&e))?;
             }
+            // A kind added to the core later needs a tag here.
+            _ => {}
         }
         Ok(false)
     }
@@ -450,5 +376,6 @@ fn session_error(e: &SessionError) -> String {
         SessionError::RecoveryGap { expected, got } => format!("recovery gap: expected offset {expected}, got {got}"),
         SessionError::Envelope(why) => format!("undecodable message dropped: {why}"),
         SessionError::Unsendable(why) => format!("queued message refused by the transport and dropped: {why}"),
+        other => other.to_string(),
     }
 }

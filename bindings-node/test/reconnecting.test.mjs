@@ -210,6 +210,58 @@ describe("ReconnectingWebSocket", () => {
     ws.close();
   });
 
+  test("a URL provider is asked again for every attempt (sync, then async)", async () => {
+    const dead = `ws://127.0.0.1:${await closedPort()}/`;
+    const asked = [];
+    const ws = new ReconnectingWebSocket(
+      () => {
+        asked.push(asked.length);
+        return asked.length === 1 ? dead : Promise.resolve(server.url("/echo?attempt=2"));
+      },
+      () => ["chat"],
+      FAST,
+    );
+    assert.equal(ws.url, "", "not known before the provider answered");
+    await once(ws, "open");
+    assert.deepEqual(asked, [0, 1]);
+    assert.equal(ws.url, server.url("/echo?attempt=2"));
+    assert.equal(server.connections.at(-1).path, "/echo?attempt=2");
+    assert.equal(server.connections.at(-1).headers["sec-websocket-protocol"], "chat");
+    ws.close();
+  });
+
+  test("a throwing or rejecting URL provider is an error event and a retry, never unhandled", async () => {
+    let calls = 0;
+    const ws = new ReconnectingWebSocket(
+      () => {
+        calls++;
+        if (calls === 1) throw new Error("no token yet");
+        if (calls === 2) return Promise.reject(new Error("token service down"));
+        return server.url("/echo");
+      },
+      undefined,
+      FAST,
+    );
+    const errors = [];
+    ws.addEventListener("error", (e) => errors.push(e.message));
+    await once(ws, "open");
+    assert.equal(calls, 3);
+    assert.equal(errors.length, 2);
+    assert.match(errors[0], /no token yet/);
+    assert.match(errors[1], /token service down/);
+    ws.close();
+  });
+
+  test("a provider's unusable URL fails that attempt only", async () => {
+    let calls = 0;
+    const ws = new ReconnectingWebSocket(() => (++calls === 1 ? "http://not-a-ws-url/" : server.url("/echo")), undefined, FAST);
+    const [e] = await once(ws, "error");
+    assert.match(e.message, /URL/);
+    await once(ws, "open");
+    assert.equal(calls, 2);
+    ws.close();
+  });
+
   const child = fileURLToPath(new URL("./fixtures/rws-child.mjs", import.meta.url));
 
   test("a process that calls close() exits within a second", async () => {
