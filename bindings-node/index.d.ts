@@ -173,6 +173,12 @@ export interface ReconnectingWebSocketOptions {
   maxEnqueuedMessages?: number;
   /** Do not connect in the constructor. Default false. */
   startClosed?: boolean;
+  /** Return false to stop reconnecting after this close (decided before the close listeners run). */
+  shouldReconnectOnClose?: (event: CloseEvent) => boolean;
+  /** Log what happens through `debugLogger`. Default false. */
+  debug?: boolean;
+  /** Called as `("RWS>", what, …)`. Default `console.log`. */
+  debugLogger?: (...args: any[]) => void;
   /** steadysock: randomisation of the delays. Default `"none"` (as partysocket). */
   jitter?: "none" | "full" | "decorrelated";
   /** steadysock: protocol ping keepalive; `null` or `false` turns it off. Default 20 000 / 10 000 ms. */
@@ -224,6 +230,8 @@ export declare class ReconnectingWebSocket extends EventTarget {
   close(code?: number, reason?: string): void;
   /** Starts again in any state (after close(), after giving up). */
   reconnect(code?: number, reason?: string): void;
+  /** Removes and returns the messages not sent yet, oldest first. */
+  drainQueuedMessages(): Array<string | ArrayBuffer | ArrayBufferView | Blob>;
 
   addEventListener<K extends keyof WebSocketEventMap>(
     type: K,

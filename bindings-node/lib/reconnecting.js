@@ -266,6 +266,13 @@ class ReconnectingWebSocket extends EventTarget {
     return wasOpen;
   }
 
+  /** Removes and returns the messages not sent yet (queued while not open, or after close()). */
+  drainQueuedMessages() {
+    const queued = [...this.#raw.takeUnsent(), ...this.#afterClose];
+    this.#afterClose = [];
+    return queued;
+  }
+
   /** Closes for good (until reconnect()); the close event is dispatched before this returns. */
   close(code = 1000, reason = undefined) {
     const wasActive = this.#state === "open" || this.#state === "connecting";
@@ -322,6 +329,7 @@ class ReconnectingWebSocket extends EventTarget {
           this.#provideRequest(a);
           break;
         case T_OPEN_TRANSPORT:
+          this.#debug("connect", this.retryCount);
           this.#openTransport(a, b, c, d);
           break;
         case T_TRANSMIT: {
@@ -360,12 +368,13 @@ class ReconnectingWebSocket extends EventTarget {
             this.#emitError(cause);
             break;
           }
-          this.#emitClose(a, b, a !== 1006);
+          this.#emitClose(a, b, a !== 1006, d);
           break;
         case T_RECONNECTING:
+          this.#debug("next reconnect in", b, "ms");
           // An attempt that never opened failed: partysocket shows a close, then the error.
           if (this.#from === "connecting" && !this.#userClosed) {
-            this.#emitClose(1006, c, false);
+            this.#emitClose(1006, c, false, true);
             this.#emitError(c);
           }
           break;
@@ -483,7 +492,12 @@ class ReconnectingWebSocket extends EventTarget {
 
   // ---------------------------------------------------------------- events
 
+  #debug(...args) {
+    if (this.#options.debug) (this.#options.debugLogger || console.log)("RWS>", ...args);
+  }
+
   #emit(event, handler) {
+    this.#debug(event.type, ...(event.type === "close" ? [event.code, event.reason] : event.type === "error" ? [event.message] : []));
     const fn = this[handler];
     if (typeof fn === "function") {
       try {
@@ -498,8 +512,29 @@ class ReconnectingWebSocket extends EventTarget {
     this.dispatchEvent(event);
   }
 
-  #emitClose(code, reason, wasClean) {
-    this.#emit(new CloseEvent("close", { code, reason, wasClean }), "onclose");
+  /**
+   * A close event. When the Session will reconnect, the application's
+   * `shouldReconnectOnClose(event)` may say no first (partysocket 1.3): that is close().
+   */
+  #emitClose(code, reason, wasClean, willReconnect = false) {
+    const event = new CloseEvent("close", { code, reason, wasClean });
+    const predicate = this.#options.shouldReconnectOnClose;
+    if (willReconnect && typeof predicate === "function") {
+      let again = true;
+      try {
+        again = predicate.call(this, event) !== false;
+      } catch (err) {
+        // Reported like a listener's exception; the Session goes on.
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+      if (!again) {
+        this.#userClosed = true;
+        this.#pump(this.#raw.close(1000, "", now()));
+      }
+    }
+    this.#emit(event, "onclose");
   }
 
   #emitError(message, error = undefined) {

@@ -221,6 +221,19 @@ impl RawSession {
         self.drain(env)
     }
 
+    /// Empties the outbound queue: its messages, oldest first (strings and ArrayBuffers).
+    #[napi]
+    pub fn take_unsent<'e>(&mut self, env: &'e Env) -> Result<Array<'e>> {
+        let mut out = env.create_array(0)?;
+        for message in self.session.take_unsent() {
+            match message {
+                Message::Text(text) => out.insert(text.as_str())?,
+                Message::Binary(bytes) => out.insert(js_array_buffer(env, bytes)?)?,
+            }
+        }
+        Ok(out)
+    }
+
     /// The pending outputs: `[TAG, values…, …, deadline, more]` (see [`tag`]).
     #[napi]
     pub fn drain<'e>(&mut self, env: &'e Env) -> Result<Array<'e>> {

@@ -262,6 +262,52 @@ describe("ReconnectingWebSocket", () => {
     ws.close();
   });
 
+  test("shouldReconnectOnClose returning false stops reconnecting before the close listeners run", async () => {
+    const seen = [];
+    const ws = new ReconnectingWebSocket(server.url("/close?code=4004&reason=gone"), undefined, {
+      ...FAST,
+      shouldReconnectOnClose: (e) => {
+        seen.push(e.code);
+        return e.code !== 4004;
+      },
+    });
+    const [e] = await once(ws, "close");
+    assert.equal(e.code, 4004);
+    assert.equal(ws.shouldReconnect, false, "already decided when the listener runs");
+    assert.equal(ws.readyState, ws.CLOSED);
+    const before = server.connections.length;
+    await tick();
+    await tick();
+    assert.equal(server.connections.length, before, "no new attempt");
+    assert.deepEqual(seen, [4004]);
+    ws.reconnect();
+    await once(ws, "close");
+    ws.close();
+  });
+
+  test("drainQueuedMessages() takes what is queued, in order", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, { ...FAST, startClosed: true });
+    ws.reconnect();
+    ws.send("a");
+    ws.send(new Uint8Array([7]));
+    const drained = ws.drainQueuedMessages();
+    assert.equal(drained.length, 2);
+    assert.equal(drained[0], "a");
+    assert.deepEqual([...new Uint8Array(drained[1])], [7]);
+    assert.deepEqual(ws.drainQueuedMessages(), []);
+    ws.close();
+  });
+
+  test("debug: the debugLogger gets RWS> lines", async () => {
+    const lines = [];
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, { ...FAST, debug: true, debugLogger: (...a) => lines.push(a) });
+    await once(ws, "open");
+    ws.close();
+    assert.deepEqual(lines[0], ["RWS>", "connect", 0]);
+    assert.ok(lines.some((l) => l[1] === "open"));
+    assert.ok(lines.some((l) => l[1] === "close"));
+  });
+
   const child = fileURLToPath(new URL("./fixtures/rws-child.mjs", import.meta.url));
 
   test("a process that calls close() exits within a second", async () => {
