@@ -62,6 +62,13 @@ const DEFAULTS = {
 
 const now = () => performance.now();
 
+/**
+ * Option key of the `steadysock/reconnecting-websocket` entry point: reconnecting-websocket
+ * 4.4's observable differences (close() leaves CLOSING and its close event comes later,
+ * with the real code; send() returns nothing).
+ */
+const RWS44 = Symbol("reconnecting-websocket 4.4");
+
 /** The Session's transport-error category for a Node socket error. */
 function errorKind(err) {
   const code = (err && err.code) || "";
@@ -122,6 +129,9 @@ class ReconnectingWebSocket extends EventTarget {
   #afterClose = [];
   #pumping = false;
   #drainPending = false;
+  #rws44 = false;
+  /** rws 4.4: close() was called on an active socket; its close event is still to come. */
+  #awaitingClose = false;
   #blobsPending = 0;
   #sendChain = Promise.resolve();
 
@@ -134,6 +144,7 @@ class ReconnectingWebSocket extends EventTarget {
     super();
     this.#options = { ...DEFAULTS, ...options };
     const o = this.#options;
+    this.#rws44 = o[RWS44] === true;
     // A URL or protocols provider (a function, sync or async) is asked again for every
     // attempt: the Session asks for each attempt's request (NEED_REQUEST).
     const provided = typeof url === "function" || typeof protocols === "function";
@@ -173,7 +184,7 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   get readyState() {
-    if (this.#userClosed) return CLOSED;
+    if (this.#userClosed) return this.#awaitingClose ? CLOSING : CLOSED;
     switch (this.#state) {
       case "idle":
         return this.#options.startClosed ? CLOSED : CONNECTING;
@@ -230,6 +241,11 @@ class ReconnectingWebSocket extends EventTarget {
    * event, never a silent drop.
    */
   send(data) {
+    const sent = this.#send(data);
+    return this.#rws44 ? undefined : sent;
+  }
+
+  #send(data) {
     if (this.#userClosed) {
       if (!this.#warnedAfterClose) {
         this.#warnedAfterClose = true;
@@ -279,12 +295,14 @@ class ReconnectingWebSocket extends EventTarget {
     const already = this.#userClosed;
     this.#userClosed = true;
     this.#warnedAfterClose = false;
+    if (this.#rws44) this.#awaitingClose = wasActive && !already;
     this.#pump(this.#raw.close(code, reason === undefined ? "" : String(reason), now()));
-    if (wasActive && !already) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
+    if (wasActive && !already && !this.#rws44) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
   }
 
   /** Starts again, in any state (also after close() or when retries ran out). */
   reconnect(code = 1000, reason = undefined) {
+    this.#awaitingClose = false;
     if (this.#state === "open" && !this.#userClosed) {
       this.#skipClosed = true;
       this.#emitClose(code, reason === undefined ? "" : String(reason), true);
@@ -355,7 +373,17 @@ class ReconnectingWebSocket extends EventTarget {
           this.#emit(new MessageEvent("message", { data: this.#binaryType === "arraybuffer" ? a : new Blob([a]) }), "onmessage");
           break;
         case T_CLOSED:
-          if (this.#userClosed) break;
+          if (this.#userClosed) {
+            if (this.#awaitingClose) {
+              // rws 4.4: the closed socket's own close event, from a later task.
+              const event = new CloseEvent("close", { code: a, reason: b, wasClean: a !== 1006 });
+              setImmediate(() => {
+                this.#awaitingClose = false;
+                this.#emit(event, "onclose");
+              });
+            }
+            break;
+          }
           if (this.#skipClosed) {
             this.#skipClosed = false;
             break;
@@ -547,4 +575,4 @@ for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED }
   Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
 }
 
-module.exports = { ReconnectingWebSocket };
+module.exports = { ReconnectingWebSocket, RWS44 };
