@@ -308,6 +308,26 @@ describe("ReconnectingWebSocket", () => {
     assert.ok(lines.some((l) => l[1] === "close"));
   });
 
+  test("10,000 reconnect cycles: flat memory and no growing handle count", async () => {
+    const cycles = Number(process.env.STEADYSOCK_CYCLES || 10000);
+    const script = fileURLToPath(new URL("./fixtures/cycles.mjs", import.meta.url));
+    const proc = spawn(process.execPath, ["--expose-gc", script, server.url("/drop"), String(cycles)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    proc.stdout.on("data", (d) => (out += d));
+    const [code] = await once(proc, "exit");
+    assert.equal(code, 0, out);
+    const r = JSON.parse(out);
+    assert.equal(r.opens, cycles);
+    assert.ok(r.closes >= cycles - 1, `a close event per dropped connection: ${r.closes}`);
+    assert.ok(r.end.resources <= r.early.resources, `resources ${r.early.resources} -> ${r.end.resources}`);
+    // 90% of the cycles may leave at most 64 bytes each on the heap.
+    const growth = r.end.heapUsed - r.early.heapUsed;
+    assert.ok(growth < cycles * 0.9 * 64, `heap grew ${growth} bytes over ${cycles * 0.9} cycles`);
+    console.log(`# cycles: ${cycles}, heap ${r.early.heapUsed} -> ${r.end.heapUsed} B, rss ${r.early.rss} -> ${r.end.rss} B`);
+  });
+
   const child = fileURLToPath(new URL("./fixtures/rws-child.mjs", import.meta.url));
 
   test("a process that calls close() exits within a second", async () => {
