@@ -179,6 +179,12 @@ export interface ReconnectingWebSocketOptions {
   debug?: boolean;
   /** Called as `("RWS>", what, …)`. Default `console.log`. */
   debugLogger?: (...args: any[]) => void;
+  /**
+   * A WebSocket class (`ws`, a polyfill, Node's global): the Session runs over it as a
+   * message transport (keepalive is then off). Default: steadysock's own `net`/`tls` byte
+   * transport, with protocol ping keepalive.
+   */
+  WebSocket?: new (url: string, protocols?: string | string[]) => any;
   /** steadysock: randomisation of the delays. Default `"none"` (as partysocket). */
   jitter?: "none" | "full" | "decorrelated";
   /** steadysock: protocol ping keepalive; `null` or `false` turns it off. Default 20 000 / 10 000 ms. */
@@ -192,7 +198,7 @@ export interface ReconnectingWebSocketOptions {
 /**
  * A partysocket-compatible reconnecting WebSocket; reconnects, backoff, keepalive and the
  * queue are the steadysock core's Session. A thrown or rejected provider is an `error`
- * event and a retry. This version uses its own byte transport (no `WebSocket` option yet).
+ * event and a retry.
  */
 export declare class ReconnectingWebSocket extends EventTarget {
   constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: ReconnectingWebSocketOptions);

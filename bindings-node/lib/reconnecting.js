@@ -4,8 +4,9 @@
 // decisions; this file opens the `net`/`tls` sockets it asks for, moves their bytes, arms
 // its one timer and presents its events as partysocket does.
 //
-// First slice: byte transport only (no `WebSocket` option yet), no drainQueuedMessages().
-// URL and protocols providers answer the Session's request for each attempt.
+// Transports: our own `net`/`tls` byte transport, or, given a `WebSocket` class (ws, a
+// polyfill, Node's global), that class as a message transport. URL and protocols providers
+// answer the Session's request for each attempt.
 
 const net = require("node:net");
 const tls = require("node:tls");
@@ -31,11 +32,15 @@ const T_GAVE_UP = 19;
 const T_ERROR = 20;
 const T_MIGRATED = 21;
 const T_NEED_REQUEST = 22;
+const T_OPEN_WEBSOCKET = 23;
+const T_SEND_MESSAGE = 24;
 const ARITY = {
   [T_NEED_REQUEST]: 2,
+  [T_OPEN_WEBSOCKET]: 3,
+  [T_SEND_MESSAGE]: 2,
   [T_OPEN_TRANSPORT]: 4,
   [T_TRANSMIT]: 2,
-  [T_CLOSE_TRANSPORT]: 1,
+  [T_CLOSE_TRANSPORT]: 3,
   [T_STATE]: 2,
   [T_OPEN]: 3,
   [T_TEXT]: 1,
@@ -110,6 +115,8 @@ class ReconnectingWebSocket extends EventTarget {
   #protocolsSource;
   #options;
   #sockets = new Map();
+  /** Message transport: the host WebSockets by transport id. */
+  #hostSockets = new Map();
   #timer = null;
   #deadline = null;
   #state = "idle";
@@ -160,6 +167,9 @@ class ReconnectingWebSocket extends EventTarget {
           : undefined;
     // The core's SessionOptions (snake_case); absent keys keep the core's defaults.
     const sessionOptions = {
+      // With a WebSocket class (ws, a polyfill, Node's global), the Session runs over it as
+      // a message transport; without one, over our own net/tls byte transport.
+      transport: o.WebSocket ? "messages" : "bytes",
       request_source: provided ? "provided" : "fixed",
       subprotocols: provided ? undefined : protocolList(protocols),
       headers: o.headers ? Object.entries(o.headers).map(([k, v]) => [String(k), String(v)]) : undefined,
@@ -232,6 +242,7 @@ class ReconnectingWebSocket extends EventTarget {
     let n = this.#raw.queuedBytes;
     for (const d of this.#afterClose) n += byteSize(d);
     for (const s of this.#sockets.values()) if (!s.destroyed) n += s.writableLength;
+    for (const ws of this.#hostSockets.values()) n += Number(ws.bufferedAmount) || 0;
     return n;
   }
 
@@ -356,7 +367,14 @@ class ReconnectingWebSocket extends EventTarget {
           break;
         }
         case T_CLOSE_TRANSPORT:
-          this.#closeTransport(a);
+          this.#closeTransport(a, b, c);
+          break;
+        case T_OPEN_WEBSOCKET:
+          this.#debug("connect", this.retryCount);
+          this.#openWebSocket(a, b, c);
+          break;
+        case T_SEND_MESSAGE:
+          this.#sendMessage(a, b);
           break;
         case T_STATE:
           this.#from = a;
@@ -461,7 +479,7 @@ class ReconnectingWebSocket extends EventTarget {
     const ended = () => {
       if (live()) {
         this.#sockets.delete(id);
-        this.#pump(this.#raw.handleClosed(id, now()));
+        this.#pump(this.#raw.handleClosed(id, null, null, now()));
       }
     };
     socket.on("end", ended);
@@ -476,7 +494,70 @@ class ReconnectingWebSocket extends EventTarget {
     });
   }
 
-  #closeTransport(id) {
+  /** Message transport: a host WebSocket for attempt `id`; its events go to the Session. */
+  #openWebSocket(id, url, protocols) {
+    const Ctor = this.#options.WebSocket;
+    let ws;
+    try {
+      ws = new Ctor(url, protocols);
+    } catch (err) {
+      // Reported from a later task, like any socket failure (never inside the
+      // constructor or a call of the application).
+      const message = err instanceof Error ? err.message : String(err);
+      setImmediate(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+      return;
+    }
+    this.#hostSockets.set(id, ws);
+    const live = () => this.#hostSockets.get(id) === ws;
+    try {
+      ws.binaryType = "arraybuffer";
+    } catch {
+      // A WebSocket without binaryType: binary data arrives as whatever it gives.
+    }
+    ws.onopen = () => {
+      if (live()) this.#pump(this.#raw.handleOpen(id, ws.protocol || "", now()));
+    };
+    ws.onmessage = (event) => {
+      if (!live()) return;
+      const data = event.data;
+      if (typeof data === "string") this.#pump(this.#raw.handleText(id, data, now()));
+      else if (data instanceof ArrayBuffer) this.#pump(this.#raw.handleBinary(id, Buffer.from(data), now()));
+      else if (ArrayBuffer.isView(data)) this.#pump(this.#raw.handleBinary(id, Buffer.from(data.buffer, data.byteOffset, data.byteLength), now()));
+      else if (Array.isArray(data)) this.#pump(this.#raw.handleBinary(id, Buffer.concat(data), now()));
+    };
+    ws.onclose = (event) => {
+      if (!live()) return;
+      this.#hostSockets.delete(id);
+      this.#pump(this.#raw.handleClosed(id, event && event.code ? event.code : null, (event && event.reason) || "", now()));
+    };
+    // Stays for the socket's whole life (the `ws` package throws an 'error' nobody
+    // listens to); the close event that follows tells the Session.
+    ws.onerror = () => {};
+  }
+
+  #sendMessage(id, data) {
+    const ws = this.#hostSockets.get(id);
+    if (!ws) return;
+    try {
+      ws.send(data);
+    } catch (err) {
+      this.#hostSockets.delete(id);
+      const message = err instanceof Error ? err.message : String(err);
+      setImmediate(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+    }
+  }
+
+  #closeTransport(id, code, reason) {
+    const ws = this.#hostSockets.get(id);
+    if (ws) {
+      this.#hostSockets.delete(id);
+      try {
+        ws.close(code, reason);
+      } catch {
+        // Closing is best effort: the Session has already forgotten this socket.
+      }
+      return;
+    }
     const socket = this.#sockets.get(id);
     if (!socket) return;
     this.#sockets.delete(id);

@@ -12,7 +12,7 @@ use napi::Result;
 use napi_derive::napi;
 use steadysock::session::{
     Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
-    TransportRequest,
+    TransportRequest, TransportType,
 };
 use steadysock::{Message, WsUrl};
 
@@ -24,8 +24,13 @@ mod tag {
     pub const NEED_REQUEST: u32 = 22;
     /// `id, bytes: Buffer` — write to socket `id`.
     pub const TRANSMIT: u32 = 11;
-    /// `id` — end socket `id` (after what was written) and forget it.
+    /// `id, code, reason` — end socket `id` (after what was written; a host WebSocket:
+    /// `close(code, reason)`) and forget it.
     pub const CLOSE_TRANSPORT: u32 = 12;
+    /// `id, url, protocols: string[]` — message transport: `new WebSocket(url, protocols)`.
+    pub const OPEN_WEBSOCKET: u32 = 23;
+    /// `id, data: string | ArrayBuffer` — message transport: `send(data)` on socket `id`.
+    pub const SEND_MESSAGE: u32 = 24;
     /// `from, to` — state names (`idle`, `connecting`, `open`, `closing`, `backoff`, `closed`).
     pub const STATE: u32 = 13;
     /// `attempt, recovered, protocol`.
@@ -52,6 +57,8 @@ pub struct RawSession {
     session: Session,
     /// The time of the latest call, for what the wrapper itself reports.
     now: u64,
+    /// A message transport (the host's WebSocket frames), not a byte transport.
+    messages: bool,
 }
 
 #[napi]
@@ -62,10 +69,12 @@ impl RawSession {
     #[napi(constructor)]
     pub fn new(url: String, options_json: String, now: f64) -> Result<Self> {
         let options = SessionOptions::from_json(&options_json).map_err(|e| invalid(e.to_string()))?;
+        let messages = options.transport == TransportType::Messages;
         let config = options.into_config(url).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             session: Session::new(config, rng::os_random()?, ms(now)),
             now: ms(now),
+            messages,
         })
     }
 
@@ -145,12 +154,56 @@ impl RawSession {
         self.drain(env)
     }
 
-    /// Socket `id` ended (the peer closed the stream).
+    /// Socket `id` ended: a byte transport's end of stream (no code), or a host WebSocket's
+    /// `close` event with its code and reason.
     #[napi]
-    pub fn handle_closed<'e>(&mut self, env: &'e Env, id: f64, now: f64) -> Result<Array<'e>> {
+    pub fn handle_closed<'e>(
+        &mut self,
+        env: &'e Env,
+        id: f64,
+        code: Option<u32>,
+        reason: Option<String>,
+        now: f64,
+    ) -> Result<Array<'e>> {
+        self.now = ms(now);
+        let code = code.and_then(|c| u16::try_from(c).ok());
+        self.session.handle_transport_closed(
+            TransportId::from_raw(id as u64),
+            code,
+            reason.as_deref().unwrap_or(""),
+            ms(now),
+        );
+        self.drain(env)
+    }
+
+    /// Message transport: socket `id` opened with this subprotocol (`""` for none).
+    #[napi]
+    pub fn handle_open<'e>(&mut self, env: &'e Env, id: f64, protocol: String, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
+        let protocol = (!protocol.is_empty()).then_some(protocol);
+        self.session
+            .handle_transport_open(TransportId::from_raw(id as u64), protocol, ms(now));
+        self.drain(env)
+    }
+
+    /// Message transport: a text message arrived on socket `id`.
+    #[napi]
+    pub fn handle_text<'e>(&mut self, env: &'e Env, id: f64, text: String, now: f64) -> Result<Array<'e>> {
         self.now = ms(now);
         self.session
-            .handle_transport_closed(TransportId::from_raw(id as u64), None, "", ms(now));
+            .handle_transport_message(TransportId::from_raw(id as u64), Message::text(text), ms(now));
+        self.drain(env)
+    }
+
+    /// Message transport: a binary message arrived on socket `id`.
+    #[napi]
+    pub fn handle_binary<'e>(&mut self, env: &'e Env, id: f64, data: BufferSlice, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
+        self.session.handle_transport_message(
+            TransportId::from_raw(id as u64),
+            Message::binary(data.to_vec()),
+            ms(now),
+        );
         self.drain(env)
     }
 
@@ -268,6 +321,12 @@ impl RawSession {
                     out.insert(id.get() as f64)?;
                     out.insert(attempt)?;
                 }
+                Output::OpenTransport { id, request } if self.messages => {
+                    out.insert(tag::OPEN_WEBSOCKET)?;
+                    out.insert(id.get() as f64)?;
+                    out.insert(request.url)?;
+                    out.insert(request.subprotocols)?;
+                }
                 Output::OpenTransport { id, request } => match WsUrl::parse(&request.url) {
                     Ok(url) => {
                         out.insert(tag::OPEN_TRANSPORT)?;
@@ -293,9 +352,19 @@ impl RawSession {
                     out.insert(id.get() as f64)?;
                     out.insert(js_buffer(env, bytes)?)?;
                 }
-                Output::CloseTransport { id, .. } => {
+                Output::CloseTransport { id, code, reason } => {
                     out.insert(tag::CLOSE_TRANSPORT)?;
                     out.insert(id.get() as f64)?;
+                    out.insert(u32::from(code))?;
+                    out.insert(reason)?;
+                }
+                Output::SendMessage { id, message } => {
+                    out.insert(tag::SEND_MESSAGE)?;
+                    out.insert(id.get() as f64)?;
+                    match message {
+                        Message::Text(text) => out.insert(text.as_str())?,
+                        Message::Binary(bytes) => out.insert(js_array_buffer(env, bytes)?)?,
+                    }
                 }
                 Output::Event(event) => {
                     let message = self.take_event(env, out, event)?;
@@ -303,8 +372,7 @@ impl RawSession {
                         return Ok(true);
                     }
                 }
-                // A byte-transport session never asks the host to frame a message; a
-                // kind added to the core later needs a tag here.
+                // A kind added to the core later needs a tag here.
                 _ => {}
             }
         }

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import ReconnectingWebSocket, { CloseEvent, ErrorEvent, ReconnectingWebSocket as Named } from "../index.mjs";
+import ReconnectingWebSocket, { CloseEvent, ErrorEvent, ReconnectingWebSocket as Named, WebSocket } from "../index.mjs";
 import { closedPort, startServer } from "./server.mjs";
 
 const unhandled = [];
@@ -326,6 +326,55 @@ describe("ReconnectingWebSocket", () => {
     const growth = r.end.heapUsed - r.early.heapUsed;
     assert.ok(growth < cycles * 0.9 * 64, `heap grew ${growth} bytes over ${cycles * 0.9} cycles`);
     console.log(`# cycles: ${cycles}, heap ${r.early.heapUsed} -> ${r.end.heapUsed} B, rss ${r.early.rss} -> ${r.end.rss} B`);
+  });
+
+  test("the WebSocket option: the Session over a host WebSocket class (message transport)", async () => {
+    const made = [];
+    class Host extends WebSocket {
+      constructor(url, protocols) {
+        super(url, protocols);
+        made.push([url, protocols]);
+      }
+    }
+    const ws = new ReconnectingWebSocket(server.url("/proto"), ["v1"], { ...FAST, WebSocket: Host });
+    const log = record(ws);
+    ws.binaryType = "arraybuffer";
+    await once(ws, "open");
+    assert.equal(ws.protocol, "v1");
+    assert.deepEqual(made, [[server.url("/proto"), ["v1"]]]);
+    ws.send("text");
+    ws.send(new Uint8Array([5, 6]));
+    const got = [];
+    ws.onmessage = (e) => got.push(typeof e.data === "string" ? e.data : [...new Uint8Array(e.data)]);
+    while (got.length < 2) await once(ws, "message");
+    assert.deepEqual(got, ["text", [5, 6]]);
+    server.dropAll();
+    await once(ws, "open");
+    assert.equal(made.length, 2, "a new host socket for the new attempt");
+    ws.close(4000, "done");
+    assert.deepEqual(log.filter((l) => l.startsWith("close")), ["close:1006:false", "close:4000:true"]);
+    await tick();
+    assert.deepEqual(server.connections.at(-1).closeFrame, { code: 4000, reason: "done" });
+  });
+
+  test("the WebSocket option: close while CONNECTING and a throwing constructor never crash", async () => {
+    const a = new ReconnectingWebSocket(server.url("/silent"), undefined, { ...FAST, WebSocket });
+    const logA = record(a);
+    a.close();
+    await tick();
+    assert.deepEqual(logA, ["close:1000:true"]);
+    let calls = 0;
+    class Flaky extends WebSocket {
+      constructor(url, protocols) {
+        if (++calls === 1) throw new Error("no sockets today");
+        super(url, protocols);
+      }
+    }
+    const b = new ReconnectingWebSocket(server.url("/echo"), undefined, { ...FAST, WebSocket: Flaky });
+    const [e] = await once(b, "error");
+    assert.match(e.message, /no sockets today/);
+    await once(b, "open");
+    b.close();
   });
 
   const child = fileURLToPath(new URL("./fixtures/rws-child.mjs", import.meta.url));
