@@ -45,10 +45,10 @@ const ARITY = {
   [T_OPEN]: 3,
   [T_TEXT]: 1,
   [T_BINARY]: 1,
-  [T_CLOSED]: 4,
-  [T_RECONNECTING]: 3,
-  [T_GAVE_UP]: 2,
-  [T_ERROR]: 1,
+  [T_CLOSED]: 6,
+  [T_RECONNECTING]: 5,
+  [T_GAVE_UP]: 4,
+  [T_ERROR]: 2,
   [T_MIGRATED]: 1,
 };
 
@@ -408,28 +408,29 @@ class ReconnectingWebSocket extends EventTarget {
           }
           if (this.#gaveUp !== null) {
             // The last attempt failed: a close, then the error, as for every failed attempt.
-            const cause = this.#gaveUp;
+            const { why, cause } = this.#gaveUp;
             this.#gaveUp = null;
-            this.#emitClose(1006, cause, false);
-            this.#emitError(cause);
+            this.#emitClose(1006, why, false);
+            this.#emitError(why, undefined, cause);
             break;
           }
-          this.#emitClose(a, b, a !== 1006, d);
+          this.#emitClose(a, b, a !== 1006, c);
           break;
         case T_RECONNECTING:
           this.#debug("next reconnect in", b, "ms");
           // An attempt that never opened failed: partysocket shows a close, then the error.
           if (this.#from === "connecting" && !this.#userClosed) {
-            this.#emitClose(1006, c, false, true);
-            this.#emitError(c);
+            const why = out[i + 5];
+            this.#emitClose(1006, why, false, true);
+            this.#emitError(why, undefined, c);
           }
           break;
         case T_GAVE_UP:
           // The Session's `closed` follows at once; it shows this attempt's failure.
-          if (this.#state === "connecting") this.#gaveUp = b;
+          if (this.#state === "connecting") this.#gaveUp = { why: d, cause: b };
           break;
         case T_ERROR:
-          this.#emitError(a);
+          this.#emitError(b);
           break;
         case T_MIGRATED:
           break;
@@ -646,8 +647,8 @@ class ReconnectingWebSocket extends EventTarget {
     this.#emit(event, "onclose");
   }
 
-  #emitError(message, error = undefined) {
-    const text = /^(connect|handshake) timeout/.test(message) ? "TIMEOUT" : message;
+  #emitError(message, error = undefined, cause = undefined) {
+    const text = cause === "connect_timeout" || cause === "handshake_timeout" ? "TIMEOUT" : message;
     this.#emit(new ErrorEvent("error", { message: text, error: error || new Error(message) }), "onerror");
   }
 }

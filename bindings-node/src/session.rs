@@ -11,7 +11,7 @@ use napi::bindgen_prelude::{Array, BufferSlice, Env, Null};
 use napi::Result;
 use napi_derive::napi;
 use steadysock::session::{
-    Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
+    Cause, Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
     TransportRequest, TransportType,
 };
 use steadysock::{Message, WsUrl};
@@ -39,13 +39,14 @@ mod tag {
     pub const TEXT: u32 = 15;
     /// `data: ArrayBuffer`.
     pub const BINARY: u32 = 16;
-    /// `code, reason, cause, willReconnect`.
+    /// `code, reason, willReconnect, cause, kind, why` — `cause` the canonical name,
+    /// `kind` the transport error's (or `null`), `why` human text.
     pub const CLOSED: u32 = 17;
-    /// `attempt, delayMs, cause`.
+    /// `attempt, delayMs, cause, kind, why`.
     pub const RECONNECTING: u32 = 18;
-    /// `attempts, cause`.
+    /// `attempts, cause, kind, why`.
     pub const GAVE_UP: u32 = 19;
-    /// `message` — a non-fatal anomaly.
+    /// `error, detail` — a non-fatal anomaly: its canonical name and human text.
     pub const ERROR: u32 = 20;
     /// `recovered` — make-before-break finished.
     pub const MIGRATED: u32 = 21;
@@ -90,6 +91,24 @@ impl RawSession {
         self.session.attempt()
     }
 
+    /// Whether the session has a timer armed.
+    #[napi(getter)]
+    pub fn timer_armed(&self) -> bool {
+        self.session.poll_timeout().is_some()
+    }
+
+    /// How many transports the session tracks (two only during make-before-break).
+    #[napi(getter)]
+    pub fn transports(&self) -> u32 {
+        self.session.transports().len() as u32
+    }
+
+    /// Messages waiting in the queue while not open.
+    #[napi(getter)]
+    pub fn queued_messages(&self) -> u32 {
+        self.session.queued_messages() as u32
+    }
+
     /// Payload bytes waiting in the queue while not open.
     #[napi(getter)]
     pub fn queued_bytes(&self) -> f64 {
@@ -100,6 +119,14 @@ impl RawSession {
     pub fn connect<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
         self.now = ms(now);
         self.session.connect(ms(now));
+        self.drain(env)
+    }
+
+    /// The server announced that it will disconnect: make-before-break.
+    #[napi]
+    pub fn disconnect_warning<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
+        self.session.disconnect_warning(ms(now));
         self.drain(env)
     }
 
@@ -416,8 +443,8 @@ impl RawSession {
                 out.insert(tag::CLOSED)?;
                 out.insert(u32::from(code))?;
                 out.insert(reason)?;
-                out.insert(cause.to_string())?;
                 out.insert(will_reconnect)?;
+                insert_cause(out, &cause)?;
             }
             SessionEvent::Reconnecting {
                 attempt,
@@ -427,12 +454,12 @@ impl RawSession {
                 out.insert(tag::RECONNECTING)?;
                 out.insert(attempt)?;
                 out.insert(delay_ms as f64)?;
-                out.insert(cause.to_string())?;
+                insert_cause(out, &cause)?;
             }
             SessionEvent::GaveUp { attempts, cause } => {
                 out.insert(tag::GAVE_UP)?;
                 out.insert(attempts)?;
-                out.insert(cause.to_string())?;
+                insert_cause(out, &cause)?;
             }
             SessionEvent::Migrated { recovered } => {
                 out.insert(tag::MIGRATED)?;
@@ -440,6 +467,7 @@ impl RawSession {
             }
             SessionEvent::Error(e) => {
                 out.insert(tag::ERROR)?;
+                out.insert(e.as_str())?;
                 out.insert(session_error(&e))?;
             }
             // A kind added to the core later needs a tag here.
@@ -447,6 +475,16 @@ impl RawSession {
         }
         Ok(false)
     }
+}
+
+/// A cause as three values: canonical name, transport error kind (or `null`), text.
+fn insert_cause(out: &mut Array, cause: &Cause) -> Result<()> {
+    out.insert(cause.as_str())?;
+    match cause {
+        Cause::Transport { kind, .. } => out.insert(kind.as_str())?,
+        _ => out.insert(Null)?,
+    }
+    out.insert(cause.to_string())
 }
 
 fn session_error(e: &SessionError) -> String {
