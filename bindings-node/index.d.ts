@@ -49,6 +49,8 @@ export interface CloseEventInit extends HostEventInit {
 /** The `close` event: how the connection ended. 1006 means no closing handshake (`wasClean: false`). */
 export declare class CloseEvent extends Event {
   constructor(type: string, init?: CloseEventInit);
+  /** partysocket's form: type "close", `wasClean` true, `target` as given. */
+  constructor(code?: number, reason?: string, target?: unknown);
   readonly code: number;
   readonly reason: string;
   readonly wasClean: boolean;
@@ -62,6 +64,8 @@ export interface ErrorEventInit extends HostEventInit {
 /** The `error` event: why the connection failed (the socket's error in `error`, when there was one). */
 export declare class ErrorEvent extends Event {
   constructor(type: string, init?: ErrorEventInit);
+  /** partysocket's form: type "error", `message` the error's, `target` as given. */
+  constructor(error: Error, target?: unknown);
   readonly message: string;
   readonly error: unknown;
 }

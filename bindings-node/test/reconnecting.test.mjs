@@ -52,6 +52,22 @@ describe("ReconnectingWebSocket", () => {
     assert.throws(() => ReconnectingWebSocket(server.url()), TypeError, "needs new");
   });
 
+  test("CloseEvent and ErrorEvent also take partysocket's constructor forms", () => {
+    const target = {};
+    const c = new CloseEvent(4001, "bye", target);
+    assert.deepEqual([c.type, c.code, c.reason, c.wasClean, c.target], ["close", 4001, "bye", true, target]);
+    const d = new CloseEvent();
+    assert.deepEqual([d.type, d.code, d.reason], ["close", 1000, ""]);
+    const w = new CloseEvent("close", { code: 1006, reason: "", wasClean: false });
+    assert.deepEqual([w.code, w.wasClean, w.target], [1006, false, null]);
+    const err = new Error("boom");
+    const e = new ErrorEvent(err, target);
+    assert.deepEqual([e.type, e.message, e.error, e.target], ["error", "boom", err, target]);
+    assert.ok(e instanceof Event && c instanceof Event);
+    const we = new ErrorEvent("error", { message: "m", error: err });
+    assert.deepEqual([we.message, we.error], ["m", err]);
+  });
+
   test("open, echo, close: the close event is synchronous, readyState CLOSED at once, exactly one", async () => {
     const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, FAST);
     const log = record(ws);
