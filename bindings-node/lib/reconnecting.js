@@ -8,6 +8,7 @@
 // polyfill, Node's global), that class as a message transport. URL and protocols providers
 // answer the Session's request for each attempt.
 
+const { setMaxListeners } = require("node:events");
 const net = require("node:net");
 const tls = require("node:tls");
 const { RawSession } = require("./native.js");
@@ -149,6 +150,9 @@ class ReconnectingWebSocket extends EventTarget {
    */
   constructor(url, protocols = undefined, options = {}) {
     super();
+    // Any number of listeners is normal for a socket an app shares (Node's EventTarget
+    // would warn above 10 of one type, as it does for partysocket).
+    setMaxListeners(0, this);
     this.#options = { ...DEFAULTS, ...options };
     const o = this.#options;
     this.#rws44 = o[RWS44] === true;
@@ -381,6 +385,8 @@ class ReconnectingWebSocket extends EventTarget {
           this.#state = b;
           break;
         case T_OPEN:
+          // A new connection: a skip left from reconnect() no longer applies.
+          this.#skipClosed = false;
           this.#protocol = c;
           this.#emit(new Event("open"), "onopen");
           break;

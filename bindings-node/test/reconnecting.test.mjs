@@ -52,6 +52,23 @@ describe("ReconnectingWebSocket", () => {
     assert.throws(() => ReconnectingWebSocket(server.url()), TypeError, "needs new");
   });
 
+  test("20 listeners of one type: no MaxListenersExceededWarning (a partysocket annoyance)", async () => {
+    const warnings = [];
+    const onWarning = (w) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      for (const Class of [ReconnectingWebSocket, WebSocket]) {
+        const ws = new Class(server.url("/silent"));
+        for (let i = 0; i < 20; i++) ws.addEventListener("message", () => {});
+        ws.close();
+      }
+      await tick();
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings.filter((n) => n === "MaxListenersExceededWarning"), []);
+  });
+
   test("CloseEvent and ErrorEvent also take partysocket's constructor forms", () => {
     const target = {};
     const c = new CloseEvent(4001, "bye", target);
