@@ -19,6 +19,7 @@ pub type Header = (String, String);
 
 /// Why a handshake did not complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HandshakeError {
     /// The server answered with something other than `101 Switching Protocols`.
     Rejected(HttpResponse),

@@ -131,6 +131,7 @@ pub struct CloseInfo {
 
 /// Something the host or application should learn about.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// Server role: a valid upgrade request awaits [`accept`](super::Connection::accept)
     /// or [`reject`](super::Connection::reject).
@@ -167,6 +168,7 @@ pub enum Output {
 
 /// Errors returned by operations and reported through [`Event::Error`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The URL could not be used.
     InvalidUrl(String),

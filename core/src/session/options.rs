@@ -219,6 +219,18 @@ pub enum RecoveryPlacement {
     Headers,
 }
 
+impl RecoveryPlacement {
+    /// The canonical name: `first_message`, `query` or `headers` (as
+    /// [`ParamPlacement::as_str`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstMessage => "first_message",
+            Self::Query => "query",
+            Self::Headers => "headers",
+        }
+    }
+}
+
 /// `backoff`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -689,6 +701,13 @@ mod tests {
         }
         for t in [TransportType::Bytes, TransportType::Messages] {
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        for p in [
+            RecoveryPlacement::FirstMessage,
+            RecoveryPlacement::Query,
+            RecoveryPlacement::Headers,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
         }
     }
 }

@@ -11,6 +11,7 @@ use std::fmt;
 
 /// Where the client presents its session id, resume token and offset on each attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ParamPlacement {
     /// In its first message on the transport, `ss2 resume <sid> <token> <offset>\n`
     /// (works everywhere, browsers included; nothing lands in URLs or access logs).
