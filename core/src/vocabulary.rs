@@ -352,14 +352,10 @@ mod tests {
         use crate::OriginRejected as O;
         row(
             "OriginRejected",
-            &[
-                O::Missing,
-                O::Multiple,
-                O::NotAllowed { prefix: s(), len: 0 },
-            ]
-            .iter()
-            .map(O::as_str)
-            .collect::<Vec<_>>(),
+            &[O::Missing, O::Multiple, O::NotAllowed { prefix: s(), len: 0 }]
+                .iter()
+                .map(O::as_str)
+                .collect::<Vec<_>>(),
         );
         use crate::deflate::InflateError as I;
         row("InflateError", &[I::Corrupt, I::TooBig].map(I::as_str));
