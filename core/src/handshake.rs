@@ -193,7 +193,8 @@ pub fn check_header(name: &str, value: &str) -> Result<(), String> {
     }
 }
 
-/// The client's upgrade request.
+/// The client's upgrade request. A `Host` among `headers` replaces the one taken from
+/// the URL (websocket-client's `host=`), so the request never carries two.
 pub fn client_request(
     url: &WsUrl,
     key: &str,
@@ -201,10 +202,14 @@ pub fn client_request(
     extensions: Option<&str>,
     headers: &[Header],
 ) -> String {
+    let is_host = |name: &str| name.eq_ignore_ascii_case("host");
+    let host = match headers.iter().find(|(n, _)| is_host(n)) {
+        Some((_, v)) => v.clone(),
+        None => url.host_header(),
+    };
     let mut req = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
         url.resource,
-        url.host_header()
     );
     if !subprotocols.is_empty() {
         req.push_str(&format!("Sec-WebSocket-Protocol: {}\r\n", subprotocols.join(", ")));
@@ -212,7 +217,7 @@ pub fn client_request(
     if let Some(ext) = extensions {
         req.push_str(&format!("Sec-WebSocket-Extensions: {ext}\r\n"));
     }
-    for (n, v) in headers {
+    for (n, v) in headers.iter().filter(|(n, _)| !is_host(n)) {
         req.push_str(&format!("{n}: {v}\r\n"));
     }
     req.push_str("\r\n");
@@ -573,6 +578,16 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
         assert!(r.ends_with("\r\n\r\n"));
         let req = parse_request(r.replace("KEY", "dGhlIHNhbXBsZSBub25jZQ==").as_bytes()).unwrap();
         assert_eq!(req.query_param("q"), Some("1"));
+    }
+
+    #[test]
+    fn a_host_header_replaces_the_urls() {
+        let u = WsUrl::parse("ws://10.0.0.1:81/p").unwrap();
+        let headers = [("host".into(), "api.example.com".into()), ("X-T".into(), "v".into())];
+        let r = client_request(&u, "KEY", &[], None, &headers);
+        assert!(r.starts_with("GET /p HTTP/1.1\r\nHost: api.example.com\r\n"), "{r}");
+        assert_eq!(r.to_ascii_lowercase().matches("host:").count(), 1, "{r}");
+        assert!(r.contains("X-T: v\r\n"));
     }
 
     #[test]
