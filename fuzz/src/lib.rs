@@ -36,6 +36,7 @@ pub fn config(keepalive: bool, auto_pong: bool, max_handshake_size: usize) -> Co
             interval_ms: 1_000,
             pong_timeout_ms: 500,
             any_data_counts: false,
+            ping_payload: None,
         }),
         auto_pong,
         // Everything else (permessage-deflate, when core has it) as the defaults.
