@@ -485,6 +485,25 @@ impl RecoveryLog {
     ///
     /// `owner` is whatever the app authenticated (a user id, a certificate hash); a
     /// session is bound to the owner it started with.
+    ///
+    /// Ids and tokens come from the operating system's entropy source, which the log
+    /// owns: no caller can pass it a predictable generator. This is the whole call:
+    ///
+    /// ```
+    /// use steadysock::session::{RecoveryLog, RecoveryLogConfig};
+    /// let mut log = RecoveryLog::new(RecoveryLogConfig::default());
+    /// let fresh = log.attach(None, None, 0).unwrap();
+    /// assert!(!fresh.recovered);
+    /// ```
+    ///
+    /// and one with a random source of the caller's does not compile:
+    ///
+    /// ```compile_fail
+    /// use steadysock::session::{RecoveryLog, RecoveryLogConfig};
+    /// let mut log = RecoveryLog::new(RecoveryLogConfig::default());
+    /// let predictable = Box::new(steadysock::SeededRandom::new(1));
+    /// let fresh = log.attach(None, None, 0, predictable).unwrap();
+    /// ```
     pub fn attach(
         &mut self,
         request: Option<ResumeRequest>,
