@@ -334,8 +334,9 @@ pub fn validate_response(head: &ResponseHead, key: &str, offered: &[String]) -> 
     })
 }
 
-/// A valid upgrade request, as the server saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A valid upgrade request, as the server saw it. `Debug` hides credentials (see
+/// [`is_sensitive`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     /// Request target: path and query.
     pub path: String,
@@ -345,6 +346,53 @@ pub struct Request {
     pub subprotocols: Vec<String>,
     /// The client's `Sec-WebSocket-Key`.
     pub key: String,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("path", &redact_query(&self.path))
+            .field("headers", &redact_headers(&self.headers))
+            .field("subprotocols", &self.subprotocols)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+/// Whether a header or query parameter of this name carries a credential, so `Debug`
+/// output shows `<redacted>` for its value: `Authorization`, `Proxy-Authorization`,
+/// `Cookie`, and any name containing `token` (the resume token's `ss_token` / `ss-token`;
+/// keep `token` in the name if you rename it). Case-insensitive.
+pub fn is_sensitive(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(name.as_str(), "authorization" | "proxy-authorization" | "cookie") || name.contains("token")
+}
+
+/// Headers for `Debug`: sensitive values (see [`is_sensitive`]) shown as `<redacted>`.
+pub(crate) fn redact_headers(headers: &[Header]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), if is_sensitive(n) { "<redacted>" } else { v.as_str() }))
+        .collect()
+}
+
+/// A URL or request target for `Debug`: sensitive query values shown as `<redacted>`.
+pub(crate) fn redact_query(url: &str) -> String {
+    let Some((base, rest)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let (query, fragment) = match rest.find('#') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if is_sensitive(k) => format!("{k}=<redacted>"),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{base}?{}{fragment}", params.join("&"))
 }
 
 impl Request {

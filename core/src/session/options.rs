@@ -53,7 +53,7 @@
 //! | `recovery` | bool | `false` | session id + resume token + offset, replay after reconnect (`ss2` server) |
 //! | `recovery_placement` | `"first_message"` \| `"query"` \| `"headers"` | `"first_message"` | where the client presents its credential: its first message (`ss2 resume …`), or, opt-in, URL query parameters (they land in access logs) or headers |
 //! | `recovery_session_param` | string | `"ss_sid"` | name of the session-id parameter (query, headers) |
-//! | `recovery_token_param` | string | `"ss_token"` | name of the resume-token parameter (query, headers) |
+//! | `recovery_token_param` | string | `"ss_token"` | name of the resume-token parameter (query, headers); keep `token` in it: `Debug` hides the values of such names |
 //! | `recovery_offset_param` | string | `"ss_offset"` | name of the offset parameter (query, headers) |
 //! | `max_message_size` | integer | 67 108 864 | largest message accepted (byte transport; bigger closes 1009) |
 //! | `max_frame_size` | integer | 16 777 216 | largest frame accepted (byte transport) |
