@@ -75,7 +75,7 @@
 //! | — | `ping_interval`, `ping_timeout` (0 / `None` = off) | `keepalive` (`null` = off) |
 //! | — | `ping_payload` | `keepalive.ping_payload` |
 //! | `shouldReconnectOnClose` (a close-code decision) | — | `fatal_close_codes` |
-//! | — | `suppress_origin` | nothing to do: no `Origin` is sent unless `headers` has one |
+//! | — | `suppress_origin` | the core sends no `Origin` unless `headers` has one (websocket-client derives one from the URL by default: a binding that copies that adds it to `headers` unless `suppress_origin`) |
 //! | — | `skip_utf8_validation` | no key: a no-op the binding accepts and ignores (see below) |
 //!
 //! `skip_utf8_validation` is accepted and ignored on purpose: text is always validated,
