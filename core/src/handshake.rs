@@ -19,6 +19,7 @@ pub type Header = (String, String);
 
 /// Why a handshake did not complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HandshakeError {
     /// The server answered with something other than `101 Switching Protocols`.
     Rejected(HttpResponse),
@@ -192,7 +193,8 @@ pub fn check_header(name: &str, value: &str) -> Result<(), String> {
     }
 }
 
-/// The client's upgrade request.
+/// The client's upgrade request. A `Host` among `headers` replaces the one taken from
+/// the URL (websocket-client's `host=`), so the request never carries two.
 pub fn client_request(
     url: &WsUrl,
     key: &str,
@@ -200,10 +202,14 @@ pub fn client_request(
     extensions: Option<&str>,
     headers: &[Header],
 ) -> String {
+    let is_host = |name: &str| name.eq_ignore_ascii_case("host");
+    let host = match headers.iter().find(|(n, _)| is_host(n)) {
+        Some((_, v)) => v.clone(),
+        None => url.host_header(),
+    };
     let mut req = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
         url.resource,
-        url.host_header()
     );
     if !subprotocols.is_empty() {
         req.push_str(&format!("Sec-WebSocket-Protocol: {}\r\n", subprotocols.join(", ")));
@@ -211,7 +217,7 @@ pub fn client_request(
     if let Some(ext) = extensions {
         req.push_str(&format!("Sec-WebSocket-Extensions: {ext}\r\n"));
     }
-    for (n, v) in headers {
+    for (n, v) in headers.iter().filter(|(n, _)| !is_host(n)) {
         req.push_str(&format!("{n}: {v}\r\n"));
     }
     req.push_str("\r\n");
@@ -328,8 +334,9 @@ pub fn validate_response(head: &ResponseHead, key: &str, offered: &[String]) -> 
     })
 }
 
-/// A valid upgrade request, as the server saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A valid upgrade request, as the server saw it. `Debug` hides credentials (see
+/// [`is_sensitive`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     /// Request target: path and query.
     pub path: String,
@@ -339,6 +346,53 @@ pub struct Request {
     pub subprotocols: Vec<String>,
     /// The client's `Sec-WebSocket-Key`.
     pub key: String,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("path", &redact_query(&self.path))
+            .field("headers", &redact_headers(&self.headers))
+            .field("subprotocols", &self.subprotocols)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+/// Whether a header or query parameter of this name carries a credential, so `Debug`
+/// output shows `<redacted>` for its value: `Authorization`, `Proxy-Authorization`,
+/// `Cookie`, and any name containing `token` (the resume token's `ss_token` / `ss-token`;
+/// keep `token` in the name if you rename it). Case-insensitive.
+pub fn is_sensitive(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(name.as_str(), "authorization" | "proxy-authorization" | "cookie") || name.contains("token")
+}
+
+/// Headers for `Debug`: sensitive values (see [`is_sensitive`]) shown as `<redacted>`.
+pub(crate) fn redact_headers(headers: &[Header]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), if is_sensitive(n) { "<redacted>" } else { v.as_str() }))
+        .collect()
+}
+
+/// A URL or request target for `Debug`: sensitive query values shown as `<redacted>`.
+pub(crate) fn redact_query(url: &str) -> String {
+    let Some((base, rest)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let (query, fragment) = match rest.find('#') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if is_sensitive(k) => format!("{k}=<redacted>"),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{base}?{}{fragment}", params.join("&"))
 }
 
 impl Request {
@@ -572,6 +626,16 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
         assert!(r.ends_with("\r\n\r\n"));
         let req = parse_request(r.replace("KEY", "dGhlIHNhbXBsZSBub25jZQ==").as_bytes()).unwrap();
         assert_eq!(req.query_param("q"), Some("1"));
+    }
+
+    #[test]
+    fn a_host_header_replaces_the_urls() {
+        let u = WsUrl::parse("ws://10.0.0.1:81/p").unwrap();
+        let headers = [("host".into(), "api.example.com".into()), ("X-T".into(), "v".into())];
+        let r = client_request(&u, "KEY", &[], None, &headers);
+        assert!(r.starts_with("GET /p HTTP/1.1\r\nHost: api.example.com\r\n"), "{r}");
+        assert_eq!(r.to_ascii_lowercase().matches("host:").count(), 1, "{r}");
+        assert!(r.contains("X-T: v\r\n"));
     }
 
     #[test]

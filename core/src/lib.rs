@@ -38,7 +38,8 @@ pub mod utf8;
 pub mod vocabulary;
 
 pub use connection::{
-    Accept, ClientRequest, CloseInfo, Config, Connection, Error, Event, HandshakeInfo, Keepalive, Role, State,
+    Accept, ClientRequest, CloseInfo, Config, Connection, Error, Event, HandshakeInfo, Keepalive, PingPayload, Role,
+    State,
 };
 pub use handshake::{HandshakeError, HttpResponse, Request, WsUrl};
 pub use message::{Message, Text};

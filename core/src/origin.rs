@@ -37,6 +37,7 @@ pub struct OriginPolicy {
 
 /// Why [`OriginPolicy`] refused a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OriginRejected {
     /// No `Origin` header, and the policy requires one.
     Missing,
@@ -62,6 +63,18 @@ impl fmt::Display for OriginRejected {
 }
 
 impl std::error::Error for OriginRejected {}
+
+impl OriginRejected {
+    /// The canonical name: `missing`, `multiple` or `not_allowed` (see the
+    /// [vocabulary](crate::vocabulary)).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Multiple => "multiple",
+            Self::NotAllowed { .. } => "not_allowed",
+        }
+    }
+}
 
 impl OriginPolicy {
     /// Allows exactly these origins (`scheme://host[:port]`, e.g.

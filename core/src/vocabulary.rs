@@ -4,7 +4,10 @@
 //! the same names through serde where the type is serializable); none keeps a table of
 //! its own. The names never change once published; enums that will grow are
 //! `#[non_exhaustive]`, so a host written today keeps compiling and should treat an
-//! unknown name as "something else happened".
+//! unknown name as "something else happened". That is every event, output, cause and
+//! error enum, and the option enums; the only exhaustive ones are closed by the
+//! protocol: `connection::State` (the four `readyState`s), `Role`, `Message` (text or
+//! binary), `frame::OpCode` (RFC 6455's opcodes) and `JsonScalar` (JSON's scalars).
 //!
 //! | type | names |
 //! |------|-------|
@@ -26,6 +29,9 @@
 //! | [`connection::Error`] | `invalid_url`, `invalid_header`, `invalid_state`, `invalid_close_code`, `reason_too_long`, `control_payload_too_long`, `protocol`, `keepalive_timeout` |
 //! | [`HandshakeError`] | `rejected`, `invalid_response`, `invalid_request`, `too_large`, `connection_closed`, `timeout` |
 //! | [`connection::Role`] | `client`, `server` |
+//! | [`OriginRejected`] | `missing`, `multiple`, `not_allowed` |
+//! | [`InflateError`] | `corrupt`, `too_big` |
+//! | [`session::AttachError`] | `rate_limited`, `entropy` |
 //!
 //! Details (codes, statuses, reasons) travel in the fields of each value; the human text
 //! of `Display` is for people and is never matched on.
@@ -48,6 +54,9 @@
 //! [`connection::Error`]: crate::connection::Error
 //! [`connection::Role`]: crate::connection::Role
 //! [`HandshakeError`]: crate::HandshakeError
+//! [`OriginRejected`]: crate::OriginRejected
+//! [`InflateError`]: crate::deflate::InflateError
+//! [`session::AttachError`]: crate::session::AttachError
 
 use crate::connection::{Error, Event, Output, Role, State};
 use crate::handshake::HandshakeError;
@@ -340,6 +349,24 @@ mod tests {
             .map(H::as_str)
             .collect::<Vec<_>>(),
         );
+        use crate::OriginRejected as O;
+        row(
+            "OriginRejected",
+            &[O::Missing, O::Multiple, O::NotAllowed { prefix: s(), len: 0 }]
+                .iter()
+                .map(O::as_str)
+                .collect::<Vec<_>>(),
+        );
+        use crate::deflate::InflateError as I;
+        row("InflateError", &[I::Corrupt, I::TooBig].map(I::as_str));
+        #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+        {
+            use crate::session::AttachError as A;
+            row(
+                "session::AttachError",
+                &[A::RateLimited { retry_after_ms: 0 }, A::Entropy].map(|a| a.as_str()),
+            );
+        }
         use crate::connection::{CloseInfo, Event, HandshakeInfo, Output};
         row(
             "connection::Output",

@@ -48,6 +48,7 @@ fn connection_demo() -> std::io::Result<()> {
             interval_ms: 1_000,
             pong_timeout_ms: 2_000,
             any_data_counts: true,
+            ping_payload: None,
         }),
         ..Config::default()
     };
@@ -135,6 +136,7 @@ fn session_demo() -> std::io::Result<bool> {
             interval_ms: 1_000,
             pong_timeout_ms: 1_000,
             any_data_counts: true,
+            ping_payload: None,
         });
     }
     let mut client = SessionHost::new(config)?;

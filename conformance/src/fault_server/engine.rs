@@ -327,7 +327,8 @@ impl Engine {
                 Event::Message(m) if attachment.is_none() => {
                     let resume = match read_greeting(&m) {
                         Greeting::Resume(r) => Some(r),
-                        Greeting::Fresh | Greeting::NotAGreeting => query_resume.take(),
+                        // `Fresh`, `NotAGreeting`, or a kind added later.
+                        _ => query_resume.take(),
                     };
                     // Another open connection still attached to the requested session:
                     // the client is moving over before the old one is gone.
@@ -389,7 +390,8 @@ impl Engine {
                         let _ = ws.pong(&payload);
                     }
                 }
-                Event::Pong(_) | Event::HandshakeFailed(_) | Event::Error(_) | Event::Closed(_) => {}
+                // Pong, HandshakeFailed, Error, Closed, and kinds added later.
+                _ => {}
             }
         }
         let over = ws.should_close_transport();

@@ -275,22 +275,28 @@ impl Connection {
         if self.state != State::Open {
             return;
         }
-        let Some(ka_cfg) = self.config.keepalive else { return };
+        let Some(ka_cfg) = &self.config.keepalive else { return };
+        let (interval_ms, pong_timeout_ms) = (ka_cfg.interval_ms, ka_cfg.pong_timeout_ms);
+        let fixed_payload = ka_cfg.ping_payload.as_ref().map(|p| p.as_bytes().clone());
         let Some(mut ka) = self.keepalive else { return };
         if ka.pong_deadline.is_some_and(|d| d <= now) {
             self.events.push_back(Event::Error(Error::KeepaliveTimeout));
-            let reason = format!("keepalive: no answer within {} ms of a ping", ka_cfg.pong_timeout_ms);
+            let reason = format!("keepalive: no answer within {pong_timeout_ms} ms of a ping");
             self.abort(close::ABNORMAL, reason, false);
             return;
         }
         if ka.next_ping_at <= now {
-            self.ping_counter = self.ping_counter.wrapping_add(1);
-            let payload = self.ping_counter.to_be_bytes();
-            self.write_frame(true, OpCode::Ping, &payload);
-            if ka.pong_deadline.is_none() {
-                ka.pong_deadline = Some(now.saturating_add(ka_cfg.pong_timeout_ms));
+            match fixed_payload {
+                Some(payload) => self.write_frame(true, OpCode::Ping, &payload),
+                None => {
+                    self.ping_counter = self.ping_counter.wrapping_add(1);
+                    self.write_frame(true, OpCode::Ping, &self.ping_counter.to_be_bytes());
+                }
             }
-            ka.next_ping_at = now.saturating_add(ka_cfg.interval_ms.max(1));
+            if ka.pong_deadline.is_none() {
+                ka.pong_deadline = Some(now.saturating_add(pong_timeout_ms));
+            }
+            ka.next_ping_at = now.saturating_add(interval_ms.max(1));
             self.keepalive = Some(ka);
         }
     }
@@ -493,7 +499,7 @@ impl Connection {
     // ------------------------------------------------------------------ frames
 
     fn note_activity(&mut self, now: u64) {
-        if let (Some(cfg), Some(ka)) = (self.config.keepalive, self.keepalive.as_mut()) {
+        if let (Some(cfg), Some(ka)) = (&self.config.keepalive, self.keepalive.as_mut()) {
             if cfg.any_data_counts {
                 ka.pong_deadline = None;
                 ka.next_ping_at = now.saturating_add(cfg.interval_ms.max(1));

@@ -233,7 +233,7 @@ impl Connection {
         self.state = State::Open;
         self.phase = Phase::Frames;
         self.handshake_deadline = None;
-        self.keepalive = self.config.keepalive.map(|ka| KeepaliveTimers {
+        self.keepalive = self.config.keepalive.as_ref().map(|ka| KeepaliveTimers {
             next_ping_at: now.saturating_add(ka.interval_ms.max(1)),
             pong_deadline: None,
         });

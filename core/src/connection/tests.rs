@@ -505,6 +505,7 @@ fn keepalive_pings_then_declares_the_peer_dead() {
         interval_ms: 1_000,
         pong_timeout_ms: 500,
         any_data_counts: false,
+        ping_payload: None,
     };
     let (mut c, mut s) = open_pair(
         Config {
@@ -542,6 +543,7 @@ fn keepalive_counts_any_data_when_configured() {
         interval_ms: 1_000,
         pong_timeout_ms: 500,
         any_data_counts: true,
+        ping_payload: None,
     };
     let (mut c, mut s) = open_pair(
         Config {
@@ -559,6 +561,51 @@ fn keepalive_counts_any_data_when_configured() {
     c.handle_input(&drain(&mut s), 2_000);
     c.handle_timeout(2_400);
     assert_eq!(c.state(), State::Open, "data satisfied the ping");
+}
+
+/// The pings the server saw, in order.
+fn pings(evs: &[Event]) -> Vec<Bytes> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::Ping(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn keepalive_ping_payload_is_configurable_and_any_pong_answers() {
+    assert_eq!(PingPayload::new(vec![7u8; 126]), Err(Error::ControlPayloadTooLong(126)));
+    assert_eq!(PingPayload::new(vec![7u8; 125]).unwrap().as_bytes().len(), 125);
+    for (payload, expected) in [
+        (None, [1u64.to_be_bytes().to_vec(), 2u64.to_be_bytes().to_vec()]),
+        (Some(PingPayload::new("hb").unwrap()), [b"hb".to_vec(), b"hb".to_vec()]),
+        (Some(PingPayload::default()), [Vec::new(), Vec::new()]),
+    ] {
+        let ka = Keepalive {
+            interval_ms: 1_000,
+            pong_timeout_ms: 500,
+            any_data_counts: false,
+            ping_payload: payload,
+        };
+        let config = Config {
+            keepalive: Some(ka),
+            auto_pong: false,
+            ..Config::default()
+        };
+        let (mut c, mut s) = open_pair(config, 1 << 20);
+        c.handle_timeout(1_000);
+        s.handle_input(&drain(&mut c), 1_000);
+        assert_eq!(c.poll_timeout(), Some(1_500));
+        // A pong whose payload matches no ping still answers it.
+        s.pong(b"not yours").unwrap();
+        c.handle_input(&drain(&mut s), 1_100);
+        assert_eq!(c.poll_timeout(), Some(2_000), "any pong answers the ping");
+        c.handle_timeout(2_000);
+        s.handle_input(&drain(&mut c), 2_000);
+        let seen: Vec<Vec<u8>> = pings(&events(&mut s)).iter().map(|p| p.to_vec()).collect();
+        assert_eq!(seen, expected);
+    }
 }
 
 #[test]
@@ -977,6 +1024,7 @@ mod queued_while_polling {
                 interval_ms: 100,
                 pong_timeout_ms: 50,
                 any_data_counts: false,
+                ping_payload: None,
             }),
             ..Config::default()
         };

@@ -59,7 +59,15 @@ impl Default for Config {
 }
 
 /// Protocol-level keepalive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// **Which pong answers a ping:** any pong, whatever its payload. A peer may answer only
+/// the latest of several pings (RFC 6455 §5.5.3) or send unsolicited pongs as its own
+/// heartbeat, and either is a sign of life; matching payloads would only turn a slow
+/// peer into a dead one. With `any_data_counts`, any received bytes count as well.
+///
+/// `Default` gives the values a session uses when keepalive is on: 20 s, 10 s, any data
+/// counts, a counter as payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keepalive {
     /// Send a ping after this long without one (or, with `any_data_counts`, without
     /// anything received).
@@ -69,6 +77,44 @@ pub struct Keepalive {
     pub pong_timeout_ms: u64,
     /// Count any received bytes as a sign of life, not only pongs.
     pub any_data_counts: bool,
+    /// What each keepalive ping carries (websocket-client's `ping_payload`). `None`: an
+    /// 8-byte big-endian counter, one more per ping.
+    pub ping_payload: Option<PingPayload>,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Self {
+            interval_ms: 20_000,
+            pong_timeout_ms: 10_000,
+            any_data_counts: true,
+            ping_payload: None,
+        }
+    }
+}
+
+/// A ping's payload: at most 125 bytes (a control frame's limit), checked when it is
+/// made, so a configured keepalive can always send it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PingPayload(Bytes);
+
+impl PingPayload {
+    /// Largest payload a ping can carry (RFC 6455 §5.5).
+    pub const MAX: usize = 125;
+
+    /// The payload, or [`Error::ControlPayloadTooLong`] if it exceeds 125 bytes.
+    pub fn new(payload: impl Into<Bytes>) -> Result<Self, Error> {
+        let payload = payload.into();
+        if payload.len() > Self::MAX {
+            return Err(Error::ControlPayloadTooLong(payload.len()));
+        }
+        Ok(Self(payload))
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.0
+    }
 }
 
 /// What a client asks for.
@@ -131,6 +177,7 @@ pub struct CloseInfo {
 
 /// Something the host or application should learn about.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// Server role: a valid upgrade request awaits [`accept`](super::Connection::accept)
     /// or [`reject`](super::Connection::reject).
@@ -167,6 +214,7 @@ pub enum Output {
 
 /// Errors returned by operations and reported through [`Event::Error`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The URL could not be used.
     InvalidUrl(String),

@@ -18,11 +18,22 @@ pub use codec::{Compressor, Decompressor};
 
 /// The compressed data is corrupt, or inflates past the size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InflateError {
     /// Not a valid deflate stream (the connection fails with 1007).
     Corrupt,
     /// The message would exceed the limit (the connection fails with 1009).
     TooBig,
+}
+
+impl InflateError {
+    /// The canonical name: `corrupt` or `too_big` (see the [vocabulary](crate::vocabulary)).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Corrupt => "corrupt",
+            Self::TooBig => "too_big",
+        }
+    }
 }
 
 /// The negotiated extension at work on one connection: a compressor for what we send

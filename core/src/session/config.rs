@@ -120,11 +120,7 @@ impl SessionConfig {
     /// pings, and without them a half-open TCP connection is never noticed).
     pub fn bytes(url: impl Into<String>) -> Self {
         let connection = ConnectionConfig {
-            keepalive: Some(Keepalive {
-                interval_ms: 20_000,
-                pong_timeout_ms: 10_000,
-                any_data_counts: true,
-            }),
+            keepalive: Some(Keepalive::default()),
             ..ConnectionConfig::default()
         };
         Self::new(url, TransportKind::Bytes(connection))

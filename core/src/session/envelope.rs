@@ -60,6 +60,7 @@ pub const MAX_OFFSET: u64 = (1 << 53) - 1;
 
 /// What an inbound message means to the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Inbound {
     /// The server's greeting on a new transport.
     Welcome {

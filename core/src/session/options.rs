@@ -41,6 +41,7 @@
 //! | `keepalive.interval_ms` | integer | 20 000 | ping after this long without traffic |
 //! | `keepalive.pong_timeout_ms` | integer | 10 000 | dead this long after an unanswered ping |
 //! | `keepalive.any_data_counts` | bool | `true` | any received data counts as an answer |
+//! | `keepalive.ping_payload` | string (≤ 125 bytes of UTF-8) or `null` | `null` (an 8-byte counter) | what each ping carries; longer is an error naming the key. Any pong answers a ping, whatever its payload |
 //! | `heartbeat` | object or `null` | `null` | application heartbeat (any transport; the browser's only keepalive) |
 //! | `heartbeat.interval_ms` | integer ≥ 1 | 20 000 | ping message after this long without a reply |
 //! | `heartbeat.timeout_ms` | integer | 10 000 | dead this long after an unanswered ping |
@@ -52,7 +53,7 @@
 //! | `recovery` | bool | `false` | session id + resume token + offset, replay after reconnect (`ss2` server) |
 //! | `recovery_placement` | `"first_message"` \| `"query"` \| `"headers"` | `"first_message"` | where the client presents its credential: its first message (`ss2 resume …`), or, opt-in, URL query parameters (they land in access logs) or headers |
 //! | `recovery_session_param` | string | `"ss_sid"` | name of the session-id parameter (query, headers) |
-//! | `recovery_token_param` | string | `"ss_token"` | name of the resume-token parameter (query, headers) |
+//! | `recovery_token_param` | string | `"ss_token"` | name of the resume-token parameter (query, headers); keep `token` in it: `Debug` hides the values of such names |
 //! | `recovery_offset_param` | string | `"ss_offset"` | name of the offset parameter (query, headers) |
 //! | `max_message_size` | integer | 67 108 864 | largest message accepted (byte transport; bigger closes 1009) |
 //! | `max_frame_size` | integer | 16 777 216 | largest frame accepted (byte transport) |
@@ -68,14 +69,24 @@
 //! | `minUptime` | — | `min_uptime_ms` |
 //! | `connectionTimeout` | `timeout` | `connect_timeout_ms` |
 //! | `maxEnqueuedMessages` | — | `queue.max_messages` |
-//! | `url` as a (sync or async) function | `header` as a callable | `request_source: "provided"` |
+//! | `url` or `protocols` as a (sync or async) function | `header` as a callable | `request_source: "provided"` (the host answers each `need_request` with URL, headers and subprotocols) |
 //! | `protocols` | `subprotocols` | `subprotocols` |
-//! | — | `header`, `cookie`, `origin`, `host` | `headers` |
+//! | — | `header` (list or dict), `cookie`, `origin`, `host` (replaces the URL's `Host`) | `headers` (`Cookie`, `Origin`, `Host`) |
 //! | — | `ping_interval`, `ping_timeout` (0 / `None` = off) | `keepalive` (`null` = off) |
+//! | — | `ping_payload` | `keepalive.ping_payload` |
 //! | `shouldReconnectOnClose` (a close-code decision) | — | `fatal_close_codes` |
+//! | — | `suppress_origin` | the core sends no `Origin` unless `headers` has one (websocket-client derives one from the URL by default: a binding that copies that adds it to `headers` unless `suppress_origin`) |
+//! | — | `skip_utf8_validation` | no key: a no-op the binding accepts and ignores (see below) |
+//!
+//! `skip_utf8_validation` is accepted and ignored on purpose: text is always validated,
+//! incrementally as it arrives (so the cost is one pass over bytes already in cache), and
+//! a [`Message::Text`] can only hold valid UTF-8, so invalid text never reaches an
+//! application as a string; it closes the connection with 1007 as RFC 6455 requires. (websocket-client with the flag set would only fail later, when it
+//! decodes the text.)
 //!
 //! Options that are the host's own business (the `WebSocket` class, `startClosed`,
 //! `debug`, proxies, `sslopt`, `sockopt`, `dispatcher`) are not session settings.
+//! websocket-client's `suppress_host` has no equivalent: HTTP/1.1 requires `Host`.
 
 use super::backoff::{BackoffPolicy, Jitter};
 use super::config::{RequestSource, SessionConfig, TransportKind};
@@ -85,7 +96,7 @@ use super::msg::Message;
 use super::pattern::MessagePattern;
 use super::queue::QueueLimits;
 use super::recovery::{ParamPlacement, RecoveryConfig};
-use crate::connection::{Config as ConnectionConfig, Keepalive};
+use crate::connection::{Config as ConnectionConfig, Keepalive, PingPayload};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
@@ -219,6 +230,18 @@ pub enum RecoveryPlacement {
     Headers,
 }
 
+impl RecoveryPlacement {
+    /// The canonical name: `first_message`, `query` or `headers` (as
+    /// [`ParamPlacement::as_str`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstMessage => "first_message",
+            Self::Query => "query",
+            Self::Headers => "headers",
+        }
+    }
+}
+
 /// `backoff`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -266,7 +289,7 @@ impl Default for QueueOptions {
 }
 
 /// `keepalive`: protocol ping/pong of a byte transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeepaliveOptions {
     /// `keepalive.interval_ms`.
@@ -275,14 +298,18 @@ pub struct KeepaliveOptions {
     pub pong_timeout_ms: u64,
     /// `keepalive.any_data_counts`.
     pub any_data_counts: bool,
+    /// `keepalive.ping_payload` (`None`: a counter).
+    pub ping_payload: Option<String>,
 }
 
 impl Default for KeepaliveOptions {
     fn default() -> Self {
+        let k = Keepalive::default();
         Self {
-            interval_ms: 20_000,
-            pong_timeout_ms: 10_000,
-            any_data_counts: true,
+            interval_ms: k.interval_ms,
+            pong_timeout_ms: k.pong_timeout_ms,
+            any_data_counts: k.any_data_counts,
+            ping_payload: None,
         }
     }
 }
@@ -340,9 +367,19 @@ impl SessionOptions {
         if self.heartbeat.as_ref().is_some_and(|h| h.interval_ms == 0) {
             return bad("heartbeat.interval_ms must be at least 1");
         }
-        if self.keepalive.is_some_and(|k| k.interval_ms == 0) {
+        if self.keepalive.as_ref().is_some_and(|k| k.interval_ms == 0) {
             return bad("keepalive.interval_ms must be at least 1 (null turns keepalive off)");
         }
+        let ping_payload = match self.keepalive.as_ref().and_then(|k| k.ping_payload.as_deref()) {
+            None => None,
+            Some(text) => Some(PingPayload::new(text.to_owned()).map_err(|_| {
+                OptionsError(format!(
+                    "keepalive.ping_payload is {} bytes; a ping carries at most {}",
+                    text.len(),
+                    PingPayload::MAX
+                ))
+            })?),
+        };
         if !(self.backoff.factor.is_finite() && self.backoff.factor >= 1.0) {
             return bad("backoff.factor must be a number ≥ 1");
         }
@@ -361,10 +398,11 @@ impl SessionOptions {
                     max_message_size: self.max_message_size,
                     max_frame_size: self.max_frame_size,
                     fragment_size: self.fragment_size.filter(|&n| n > 0),
-                    keepalive: self.keepalive.map(|k| Keepalive {
+                    keepalive: self.keepalive.as_ref().map(|k| Keepalive {
                         interval_ms: k.interval_ms,
                         pong_timeout_ms: k.pong_timeout_ms,
                         any_data_counts: k.any_data_counts,
+                        ping_payload: ping_payload.clone(),
                     }),
                     deflate: if self.deflate { defaults.deflate.clone() } else { None },
                     // The connection's own timers must not cut the session's short.
@@ -524,7 +562,7 @@ mod tests {
             "handshake_timeout_ms": null, "close_timeout_ms": 250,
             "fatal_close_codes": [1008, 4004], "fatal_http_statuses": [],
             "queue": {"max_messages": 5, "max_bytes": 100},
-            "keepalive": {"interval_ms": 30000, "pong_timeout_ms": 5000},
+            "keepalive": {"interval_ms": 30000, "pong_timeout_ms": 5000, "ping_payload": "hb"},
             "heartbeat": {"interval_ms": 1000, "timeout_ms": 500, "ping": "ping", "pong": {"exact": "pong"}},
             "disconnect_warning": {"json": {"type": "disconnect"}},
             "envelope": "steady", "recovery": true, "recovery_placement": "headers",
@@ -569,7 +607,8 @@ mod tests {
             Some(Keepalive {
                 interval_ms: 30000,
                 pong_timeout_ms: 5000,
-                any_data_counts: true
+                any_data_counts: true,
+                ping_payload: Some(PingPayload::new("hb").unwrap()),
             })
         );
         assert_eq!(
@@ -645,6 +684,10 @@ mod tests {
             (r#"{"backoff": {"factor": 0.5}}"#, "backoff.factor"),
             (r#"{"backoff": {"min_ms": 10, "max_ms": 5}}"#, "backoff.max_ms"),
             (
+                &format!(r#"{{"keepalive": {{"ping_payload": "{}"}}}}"#, "x".repeat(126)),
+                "keepalive.ping_payload is 126 bytes",
+            ),
+            (
                 r#"{"transport": "messages", "recovery": true, "recovery_placement": "headers"}"#,
                 "headers",
             ),
@@ -689,6 +732,13 @@ mod tests {
         }
         for t in [TransportType::Bytes, TransportType::Messages] {
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        for p in [
+            RecoveryPlacement::FirstMessage,
+            RecoveryPlacement::Query,
+            RecoveryPlacement::Headers,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
         }
     }
 }

@@ -109,8 +109,10 @@ impl fmt::Display for State {
     }
 }
 
-/// What a host should ask its transport layer for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a host should ask its transport layer for. `Debug` hides credentials: the values
+/// of headers and query parameters named as [`is_sensitive`](crate::handshake::is_sensitive)
+/// says (the resume token's among them).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct TransportRequest {
     /// `ws://` or `wss://` URL, recovery parameters included.
     pub url: String,
@@ -118,6 +120,16 @@ pub struct TransportRequest {
     pub headers: Vec<(String, String)>,
     /// Subprotocols to offer, in order of preference.
     pub subprotocols: Vec<String>,
+}
+
+impl fmt::Debug for TransportRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportRequest")
+            .field("url", &crate::handshake::redact_query(&self.url))
+            .field("headers", &crate::handshake::redact_headers(&self.headers))
+            .field("subprotocols", &self.subprotocols)
+            .finish()
+    }
 }
 
 /// One instruction or event for the host.

@@ -11,6 +11,7 @@ use std::fmt;
 
 /// Where the client presents its session id, resume token and offset on each attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ParamPlacement {
     /// In its first message on the transport, `ss2 resume <sid> <token> <offset>\n`
     /// (works everywhere, browsers included; nothing lands in URLs or access logs).
@@ -281,6 +282,44 @@ mod tests {
             "Text(\"ss2 msg 1\\nhi\")"
         );
         assert_eq!(redact_control_line("ss2 resume x"), Some("ss2 resume x".into()));
+    }
+
+    /// Query and header placements: the request a host may log never shows the token,
+    /// nor does the upgrade request a server sees.
+    #[test]
+    fn requests_with_tokens_never_show_them_in_debug() {
+        let mut s = RecoveryState::default();
+        s.welcome("sid1".into(), Secret::new("s3cr3t"), false);
+        for placement in [ParamPlacement::query(), ParamPlacement::headers()] {
+            let mut req = TransportRequest {
+                url: "wss://h/ws?room=1".into(),
+                headers: vec![("Authorization".into(), "Bearer b34r3r".into())],
+                subprotocols: vec![],
+            };
+            s.apply(&mut req, &placement);
+            let on_wire = format!("{} {:?}", req.url, req.headers);
+            assert!(on_wire.contains("s3cr3t"), "the token is sent: {on_wire}");
+            let out = super::super::Output::OpenTransport {
+                id: super::super::TransportId(1),
+                request: req.clone(),
+            };
+            for shown in [format!("{req:?}"), format!("{out:?}")] {
+                assert!(!shown.contains("s3cr3t") && !shown.contains("b34r3r"), "{shown}");
+                assert!(shown.contains("sid1") && shown.contains("room=1"), "{shown}");
+            }
+            let head = crate::handshake::client_request(
+                &crate::WsUrl::parse(&req.url).unwrap(),
+                "dGhlIHNhbXBsZSBub25jZQ==",
+                &[],
+                None,
+                &req.headers,
+            );
+            let seen = crate::handshake::parse_request(head.as_bytes()).unwrap();
+            assert_eq!(seen.header("authorization"), Some("Bearer b34r3r"));
+            let shown = format!("{seen:?}");
+            assert!(!shown.contains("s3cr3t") && !shown.contains("b34r3r"), "{shown}");
+            assert!(shown.contains("sid1"), "{shown}");
+        }
     }
 
     #[test]

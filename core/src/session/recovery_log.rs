@@ -200,6 +200,7 @@ pub struct ResumeRequest {
 
 /// What a client's first message on a transport says (see [`read_greeting`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Greeting {
     /// `ss2 hello`: no session to resume (or the client chose not to).
     Fresh,
@@ -284,6 +285,7 @@ impl ResumeRequest {
 
 /// Why [`RecoveryLog::attach`] gave no attachment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AttachError {
     /// The session was resumed too often lately (a valid credential; the session is kept).
     /// Close the transport with 1013 (try again later).
@@ -307,6 +309,16 @@ impl fmt::Display for AttachError {
 }
 
 impl std::error::Error for AttachError {}
+
+impl AttachError {
+    /// The canonical name: `rate_limited` or `entropy` (see the [vocabulary](crate::vocabulary)).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Entropy => "entropy",
+        }
+    }
+}
 
 /// One transport's claim on a session. Only the newest live attachment is current.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -473,6 +485,25 @@ impl RecoveryLog {
     ///
     /// `owner` is whatever the app authenticated (a user id, a certificate hash); a
     /// session is bound to the owner it started with.
+    ///
+    /// Ids and tokens come from the operating system's entropy source, which the log
+    /// owns: no caller can pass it a predictable generator. This is the whole call:
+    ///
+    /// ```
+    /// use steadysock::session::{RecoveryLog, RecoveryLogConfig};
+    /// let mut log = RecoveryLog::new(RecoveryLogConfig::default());
+    /// let fresh = log.attach(None, None, 0).unwrap();
+    /// assert!(!fresh.recovered);
+    /// ```
+    ///
+    /// and one with a random source of the caller's does not compile:
+    ///
+    /// ```compile_fail
+    /// use steadysock::session::{RecoveryLog, RecoveryLogConfig};
+    /// let mut log = RecoveryLog::new(RecoveryLogConfig::default());
+    /// let predictable = Box::new(steadysock::SeededRandom::new(1));
+    /// let fresh = log.attach(None, None, 0, predictable).unwrap();
+    /// ```
     pub fn attach(
         &mut self,
         request: Option<ResumeRequest>,

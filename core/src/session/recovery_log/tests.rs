@@ -236,6 +236,23 @@ fn hijack_with_the_id_alone_fails() {
     );
 }
 
+/// Issue 12, sequence 3: ids and tokens are not a function of anything a caller controls.
+/// (That no generator can be passed in is checked by a `compile_fail` example on
+/// `attach`.) Two logs fed the same calls at the same times hand out unrelated ids and
+/// tokens, each of 128 bits.
+#[test]
+fn ids_and_tokens_are_unpredictable_from_the_inputs() {
+    let (mut a, mut b) = (RecoveryLog::new(cfg()), RecoveryLog::new(cfg()));
+    let (ra, rb) = (new(&mut a, 7), new(&mut b, 7));
+    assert_ne!(ra.session_id(), rb.session_id());
+    assert_ne!(ra.token.expose_hex(), rb.token.expose_hex());
+    assert_eq!(ra.token.expose_hex().len(), 32, "128 bits");
+    // One observed id says nothing about the next one from the same log.
+    let next = new(&mut a, 7);
+    assert_ne!(next.session_id(), ra.session_id());
+    assert_ne!(next.token.expose_hex(), ra.token.expose_hex());
+}
+
 #[test]
 fn token_rotates_on_every_welcome_and_never_shows() {
     let mut log = RecoveryLog::new(cfg());

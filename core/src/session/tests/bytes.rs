@@ -173,6 +173,7 @@ fn protocol_keepalive_timeout_reconnects_with_a_fresh_connection() {
             interval_ms: 1_000,
             pong_timeout_ms: 500,
             any_data_counts: true,
+            ping_payload: None,
         }),
         ..ConnectionConfig::default()
     });

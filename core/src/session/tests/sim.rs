@@ -242,6 +242,7 @@ impl World {
                         interval_ms: 5_000,
                         pong_timeout_ms: 3_000,
                         any_data_counts: true,
+                        ping_payload: None,
                     }),
                     ..ConnectionConfig::default()
                 }),
