@@ -124,6 +124,7 @@ fn config_from(options: &ConnectionOptions) -> Config {
             interval_ms: u64::from(k.interval_ms),
             pong_timeout_ms: u64::from(k.pong_timeout_ms),
             any_data_counts: false,
+            ..Keepalive::default()
         });
     }
     if options.deflate == Some(false) {
@@ -321,7 +322,8 @@ impl RawConnection {
                 }
                 // Pings are answered by the core; pongs only feed its keepalive; a client
                 // never sees a request.
-                Event::Ping(_) | Event::Pong(_) | Event::Request(_) => {}
+                // Pings and pongs are answered by the core; requests are server-role only.
+                _ => {}
             }
         }
     }
