@@ -29,6 +29,8 @@ INSTALLERS=(
   "wasm       | bash scripts/install-wasm-toolchain.sh       | bash scripts/wasm-check.sh"
   "autobahn   | bash conformance/autobahn/install.sh         | env -u LD_LIBRARY_PATH \"\$STEADYSOCK_TOOLS/autobahn/venv/bin/wstest\" --help >/dev/null && env -u LD_LIBRARY_PATH \"\$STEADYSOCK_TOOLS/autobahn/venv/bin/wstest\" --autobahnversion"
   "ruff       | bash scripts/install-ruff.sh                 | \"\$STEADYSOCK_TOOLS/ruff-venv/bin/ruff\" --version && \"\$STEADYSOCK_TOOLS/ruff-venv/bin/ruff\" check conformance scripts fuzz"
+  # The npm package as a new user installs it: an empty app, a fresh npm cache (HOME), the addon built by its install script.
+  "node       | mkdir -p \"\$FRESH/app-node\" && cd \"\$FRESH/app-node\" && npm init -y >/dev/null && npm install --no-audit --no-fund \"\$ROOT/bindings-node\" | cd \"\$FRESH/app-node\" && node -e 'const s = require(\"steadysock\"); if (typeof s.WebSocket !== \"function\" || typeof s.default !== \"function\") process.exit(1); console.log(\"require(steadysock): WebSocket, ReconnectingWebSocket\")' && node --input-type=module -e 'import RWS, { WebSocket } from \"steadysock\"; console.log(\"import steadysock:\", typeof RWS, typeof WebSocket)'"
 )
 
 FRESH=${PROVE_FRESH_DIR:-$(mktemp -d /tmp/steadysock-fresh.XXXXXX)}
@@ -61,9 +63,11 @@ sys_before=$(ls -l --time-style=+%s.%N "$SYS_LISTS" | md5sum)
 
 # ---------------------------------------------------------------- the fresh environment
 mkdir -p "$FRESH/home" "$FRESH/tools" "$FRESH/rust-web" "$FRESH/target" "$FRESH/logs"
+# The machine's own Rust toolchain (rustup) stays: only what the project installs is fresh.
+export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
 export HOME=$FRESH/home
 export CARGO_HOME=$FRESH/home/.cargo XDG_CACHE_HOME=$FRESH/home/.cache
-export STEADYSOCK_TOOLS=$FRESH/tools RUST_WEB_PREFIX=$FRESH/rust-web CARGO_TARGET_DIR=$FRESH/target
+export FRESH ROOT STEADYSOCK_TOOLS=$FRESH/tools RUST_WEB_PREFIX=$FRESH/rust-web CARGO_TARGET_DIR=$FRESH/target
 unset AUTOBAHN_HOME AB_PYTHON2 WSTEST PIP_CACHE_DIR VIRTUAL_ENV
 echo "prove-fresh: HOME=$HOME STEADYSOCK_TOOLS=$STEADYSOCK_TOOLS RUST_WEB_PREFIX=$RUST_WEB_PREFIX"
 echo "prove-fresh: APT_CONFIG=$APT_CONFIG (lists: $(ls "$APTD/lists" | grep -vc partial) files); rustc-web known to apt: $(apt-cache madison rustc-web | awk -F'|' '{gsub(/ /, "", $2); printf "%s ", $2}')"
