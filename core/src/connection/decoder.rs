@@ -9,22 +9,37 @@
 //! close code, end the closing handshake). Kept apart from the connection as tungstenite
 //! keeps its `FrameCodec` apart from its `WebSocket`, so each can be read on its own.
 //!
-//! Payload bytes go from the input straight into the message buffer and are unmasked
-//! there: a frame costs no allocation of its own, and a message one (its own buffer).
+//! Two ways in:
+//! - [`next`](FrameDecoder::next) reads a borrowed slice: payload bytes are copied from
+//!   the input into the message buffer, unmasked on the way (one pass), and the message
+//!   buffer is reserved from the frame header's length once it is known (within the size
+//!   limits), so a large frame costs no regrowth copies;
+//! - [`next_buf`](FrameDecoder::next_buf) reads the host's own buffer: an unfragmented
+//!   data frame is left in that buffer until it is whole (room for the rest of it is
+//!   reserved there, within the size limits), then split out of it and unmasked in
+//!   place: the message *is* the host's bytes, with no copy. Everything else (control
+//!   frames, fragments, compressed messages, text that arrives in pieces, anything after
+//!   a failure) goes the copying way, which keeps every check and limit in one place.
 
 use super::Role;
 use crate::close;
 use crate::deflate::{InflateError, PerMessageDeflate};
 use crate::frame::{self, FrameHeader, OpCode, MAX_HEADER_LEN};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, extend_masked};
 use crate::message::{Message, Text};
 use crate::utf8::Utf8Validator;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use std::borrow::Cow;
 
-/// Up to this much of a declared frame length is reserved ahead of its arrival; beyond
-/// it the buffer grows as bytes come, so a lying header cannot make us allocate.
-const MAX_EAGER_RESERVE: usize = 64 << 10;
+/// The messages of one read are carved out of one allocation of at most this much (see
+/// `begin_frame`).
+const MAX_CARVE: usize = 64 << 10;
+
+/// A frame's declared length is reserved as soon as its header is read, up to this much
+/// (and within the size limits); a longer frame grows its buffer as its bytes come. The
+/// cost of a header that lies about its length is bounded by this: reserved address
+/// space, which the system backs with memory only as bytes are written.
+const MAX_UPFRONT_RESERVE: usize = 16 << 20;
 
 /// What the decoder read.
 #[derive(Debug)]
@@ -115,13 +130,113 @@ impl FrameDecoder {
         &mut self,
         input: &mut &[u8],
         failed: bool,
+        deflate: Option<&mut PerMessageDeflate>,
+    ) -> Option<Decoded> {
+        self.next_inner(input, failed, deflate, false)
+    }
+
+    /// Reads from the front of the host's buffer `buf` until one item is complete;
+    /// `None` once nothing more can be done with what `buf` holds. Consumed bytes are
+    /// split off the front of `buf`; what is left there (at most the start of one frame)
+    /// is part of the stream, and the host appends its next read after it. Room for the
+    /// rest of a frame left waiting is reserved in `buf` (within the size limits and
+    /// MAX_UPFRONT_RESERVE).
+    pub(super) fn next_buf(
+        &mut self,
+        buf: &mut BytesMut,
+        failed: bool,
         mut deflate: Option<&mut PerMessageDeflate>,
+    ) -> Option<Decoded> {
+        loop {
+            if buf.is_empty() {
+                return None;
+            }
+            if matches!(self.decode, Decode::Header) && self.hdr_len == 0 {
+                match frame::parse_header(buf) {
+                    // Eligible frames have a length within the size limits (so it fits
+                    // a usize). Text that is not all here yet takes the copying way:
+                    // it is checked as it arrives (a bad byte fails the connection at
+                    // once, not when the frame ends).
+                    Ok(Some((h, n)))
+                        if self.whole_frame_eligible(&h, failed)
+                            && (h.opcode != OpCode::Text.as_u8() || buf.len() - n >= h.len as usize) =>
+                    {
+                        let len = h.len as usize;
+                        let total = n + len;
+                        if buf.len() < total {
+                            // Wait for the rest, with room for it and the next header.
+                            buf.reserve((total - buf.len()).min(MAX_UPFRONT_RESERVE) + MAX_HEADER_LEN);
+                            return None;
+                        }
+                        buf.advance(n);
+                        let mut payload = buf.split_to(len);
+                        if let Some(key) = h.mask {
+                            apply_mask(&mut payload, key, 0);
+                        }
+                        return Some(whole_message(h.opcode == OpCode::Text.as_u8(), payload.freeze()));
+                    }
+                    Ok(None) => {
+                        // An incomplete header stays where it is.
+                        return None;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(item) = self.stream_one(buf, failed, deflate.as_deref_mut()) {
+                return Some(item);
+            }
+        }
+    }
+
+    /// The copying way over the front of `buf`, up to the end of the current frame (so
+    /// that [`next_buf`](Self::next_buf) can look at the next header itself).
+    fn stream_one(
+        &mut self,
+        buf: &mut BytesMut,
+        failed: bool,
+        deflate: Option<&mut PerMessageDeflate>,
+    ) -> Option<Decoded> {
+        let mut input: &[u8] = buf;
+        let before = input.len();
+        let item = self.next_inner(&mut input, failed, deflate, true);
+        let used = before - input.len();
+        buf.advance(used);
+        item
+    }
+
+    /// Whether a frame can be split whole out of the host's buffer: the first and only
+    /// frame of an uncompressed data message, with nothing wrong in its header (anything
+    /// else takes the copying way, which reports what is wrong).
+    fn whole_frame_eligible(&self, h: &FrameHeader, failed: bool) -> bool {
+        let data = h.opcode == OpCode::Binary.as_u8() || h.opcode == OpCode::Text.as_u8();
+        let mask_ok = match self.role {
+            Role::Server => h.mask.is_some(),
+            Role::Client => h.mask.is_none(),
+        };
+        data && h.fin
+            && h.rsv == 0
+            && mask_ok
+            && !failed
+            && self.msg_kind.is_none()
+            && h.len <= self.max_frame_size as u64
+            && h.len <= self.max_message_size as u64
+    }
+
+    fn next_inner(
+        &mut self,
+        input: &mut &[u8],
+        failed: bool,
+        mut deflate: Option<&mut PerMessageDeflate>,
+        stop_at_frame_end: bool,
     ) -> Option<Decoded> {
         loop {
             match self.decode {
                 Decode::Payload { remaining: 0, .. } => {
                     if let Some(item) = self.finish_frame(deflate.as_deref_mut()) {
                         return Some(item);
+                    }
+                    if stop_at_frame_end {
+                        return None;
                     }
                 }
                 Decode::Header => {
@@ -283,14 +398,15 @@ impl FrameDecoder {
                     self.msg_compressed = rsv1;
                 }
                 if !self.msg_compressed {
-                    let want = (h.len as usize).min(MAX_EAGER_RESERVE);
+                    // Within both size limits (checked above) and the up-front cap.
+                    let want = usize::try_from(h.len).unwrap_or(usize::MAX).min(MAX_UPFRONT_RESERVE);
                     if self.msg.capacity() - self.msg.len() < want {
-                        // Room for this frame and for the bytes already in hand (up to
-                        // MAX_EAGER_RESERVE): the messages of one read are carved out of
-                        // one allocation (`split` hands each a view of it) instead of
-                        // costing two allocations each (buffer + shared header). Bounded
-                        // by bytes received, so a lying header cannot make us allocate.
-                        self.msg.reserve(want.max(in_hand.min(MAX_EAGER_RESERVE)));
+                        // Room for the whole frame at once (no regrowth copies as its
+                        // bytes come, up to MAX_UPFRONT_RESERVE), and for the bytes already in hand (up to
+                        // MAX_CARVE): the messages of one read are carved out of one
+                        // allocation (`split` hands each a view of it) instead of costing
+                        // two allocations each (buffer + shared header).
+                        self.msg.reserve(want.max(in_hand.min(MAX_CARVE)));
                     }
                 }
                 Dest::Message
@@ -347,19 +463,25 @@ impl FrameDecoder {
                 off
             }
             Dest::Message => {
-                let start = self.msg.len();
-                self.msg.extend_from_slice(chunk);
-                let off = mask.map_or(0, |k| apply_mask(&mut self.msg[start..], k, mask_offset));
+                let off = match mask {
+                    Some(k) => extend_masked(&mut self.msg, chunk, k, mask_offset),
+                    None => {
+                        self.msg.extend_from_slice(chunk);
+                        0
+                    }
+                };
                 if self.msg_kind == Some(OpCode::Text) && self.utf8.feed(&self.msg).is_err() {
                     violation = Some(invalid_payload("invalid UTF-8 in a text message"));
                 }
                 off
             }
-            Dest::Control(_) => {
-                let start = self.ctrl.len();
-                self.ctrl.extend_from_slice(chunk);
-                mask.map_or(0, |k| apply_mask(&mut self.ctrl[start..], k, mask_offset))
-            }
+            Dest::Control(_) => match mask {
+                Some(k) => extend_masked(&mut self.ctrl, chunk, k, mask_offset),
+                None => {
+                    self.ctrl.extend_from_slice(chunk);
+                    0
+                }
+            },
             Dest::Discard | Dest::BrokenClose => 0,
         };
         // A violation skips the rest of the frame.
@@ -426,6 +548,21 @@ impl FrameDecoder {
             Some(OpCode::Text) => invalid_payload("text message ends inside a UTF-8 sequence"),
             _ => Decoded::Message(Message::Binary(data)),
         }
+    }
+}
+
+/// A whole single-frame message split out of the host's buffer (already unmasked).
+fn whole_message(text: bool, data: Bytes) -> Decoded {
+    if !text {
+        return Decoded::Message(Message::Binary(data));
+    }
+    if simdutf8::basic::from_utf8(&data).is_ok() {
+        return Decoded::Message(Message::Text(Text::from_validated(data)));
+    }
+    // The same reasons as the copying way gives.
+    match simdutf8::compat::from_utf8(&data) {
+        Err(e) if e.error_len().is_none() => invalid_payload("text message ends inside a UTF-8 sequence"),
+        _ => invalid_payload("invalid UTF-8 in a text message"),
     }
 }
 

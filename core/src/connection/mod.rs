@@ -1,8 +1,10 @@
 //! One RFC 6455 connection, client or server role, with no I/O.
 //!
 //! The host drives it:
-//! 1. feed what the transport delivered: [`handle_input`](Connection::handle_input),
-//!    or [`handle_eof`](Connection::handle_eof) when the peer ended the stream;
+//! 1. feed what the transport delivered: [`handle_input`](Connection::handle_input)
+//!    (a borrowed slice, copied), or [`handle_input_buf`](Connection::handle_input_buf)
+//!    (the host's own read buffer, from which messages are split without a copy); or
+//!    [`handle_eof`](Connection::handle_eof) when the peer ended the stream;
 //! 2. call [`poll_output`](Connection::poll_output) until it returns `None`: write each
 //!    [`Output::Transmit`], handle each [`Output::Event`] (sending answers at once is
 //!    fine: they come out of a later call of the same drain);
@@ -47,7 +49,7 @@ use crate::close;
 use crate::deflate::{self, PerMessageDeflate};
 use crate::frame::{self, OpCode};
 use crate::handshake::{self, HandshakeError, WsUrl};
-use crate::mask::apply_mask;
+use crate::mask::extend_masked;
 use crate::message::Message;
 use crate::rng::RandomSource;
 use bytes::{Bytes, BytesMut};
@@ -55,6 +57,10 @@ use std::collections::VecDeque;
 
 /// Longest close reason that fits a control frame with its code.
 const MAX_REASON: usize = 123;
+
+/// Unmasked (server) payloads of at least this many bytes, sent as [`Bytes`], are not
+/// copied: `poll_transmit` hands out the header and then the payload itself.
+const ZERO_COPY_MIN: usize = 16 << 10;
 
 /// Keepalive timers of the current transport.
 #[derive(Debug, Clone, Copy)]
@@ -76,8 +82,12 @@ pub struct Connection {
     decoder: FrameDecoder,
     /// False once nothing more from the peer will be looked at.
     reading: bool,
-    // Output.
+    // Output. Chunks in `tx_chunks` go out before the bytes in `tx`.
     tx: BytesMut,
+    /// Whole chunks to hand out as they are (a header, then a payload that was not
+    /// copied); `tx_chunks_len` is their total length.
+    tx_chunks: VecDeque<Bytes>,
+    tx_chunks_len: usize,
     events: VecDeque<Event>,
     /// A failure's close frame waits until this many more events are handed out, so
     /// that the application can act on (e.g. answer) messages that arrived before the
@@ -103,7 +113,7 @@ impl std::fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("role", &self.role)
             .field("state", &self.state)
-            .field("buffered", &self.tx.len())
+            .field("buffered", &self.buffered_amount())
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +132,8 @@ impl Connection {
             decoder,
             reading: true,
             tx: BytesMut::new(),
+            tx_chunks: VecDeque::new(),
+            tx_chunks_len: 0,
             events: VecDeque::new(),
             deferred_close: None,
             close_sent: false,
@@ -189,7 +201,7 @@ impl Connection {
 
     /// Bytes queued for transmission and not yet taken by `poll_transmit`.
     pub fn buffered_amount(&self) -> usize {
-        self.tx.len()
+        self.tx_chunks_len + self.tx.len()
     }
 
     /// Whether the host should now close the transport (after writing what
@@ -210,10 +222,23 @@ impl Connection {
 
     /// Lower level than [`poll_output`](Self::poll_output): the next chunk of bytes to
     /// write to the transport. Handing out an event can queue more (see the module docs).
+    ///
+    /// A large message sent unmasked (server role) as [`Bytes`] comes out as two chunks,
+    /// its header and then the payload itself, not copied: write them in order (a host
+    /// that can should write consecutive chunks with one vectored write).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if let Some(chunk) = self.tx_chunks.pop_front() {
+            self.tx_chunks_len -= chunk.len();
+            return Some(chunk);
+        }
         if self.tx.is_empty() {
             None
+        } else if self.state == State::Connecting {
+            // Handshake bytes: hand the buffer over whole, so an open connection does
+            // not keep the handshake's allocation alive.
+            Some(std::mem::take(&mut self.tx).freeze())
         } else {
+            // The allocation comes back for reuse once the host drops the chunk.
             Some(self.tx.split().freeze())
         }
     }
@@ -326,6 +351,47 @@ impl Connection {
         }
     }
 
+    /// Feeds the host's own read buffer, holding what arrived from the transport (after
+    /// whatever this call left there last time).
+    ///
+    /// The connection consumes from the front of `buf`: a message that is one whole
+    /// frame inside `buf` is split out of it without a copy (it shares `buf`'s
+    /// allocation until dropped, as a read buffer's slices do). What is left in `buf`
+    /// is the start of a frame still arriving: keep it, append the next read after it,
+    /// and call again. Room for the rest of that frame (and the next header) is reserved
+    /// in `buf`, within `max_frame_size` and `max_message_size`, so reading into `buf`'s
+    /// spare capacity takes the frame without regrowth copies.
+    ///
+    /// Equivalent to [`handle_input`](Self::handle_input) with the same bytes, event for
+    /// event; the two may be mixed, as long as `buf` is empty when `handle_input` is
+    /// called. Once nothing more will be read (the peer closed, or the transport is to
+    /// be closed) the input is dropped and `buf` is left empty.
+    pub fn handle_input_buf(&mut self, buf: &mut BytesMut, now: u64) {
+        if !self.reading {
+            buf.clear();
+            return;
+        }
+        if buf.is_empty() {
+            return;
+        }
+        if !matches!(self.phase, Phase::Frames) {
+            // The handshake keeps its own buffer; frames after it in this input are
+            // read from there.
+            let data = buf.split();
+            self.handle_input(&data, now);
+            return;
+        }
+        self.note_activity(now);
+        while self.reading {
+            let failed = self.failure.is_some();
+            let Some(item) = self.decoder.next_buf(buf, failed, self.deflate.as_deref_mut()) else {
+                return;
+            };
+            self.decoded(item, now);
+        }
+        buf.clear();
+    }
+
     /// The peer ended the stream (read returned 0, or the transport failed).
     pub fn handle_eof(&mut self, _now: u64) {
         self.reading = false;
@@ -359,11 +425,32 @@ impl Connection {
     }
 
     /// Sends a message. Only while open.
+    ///
+    /// The payload is not copied when it goes out unmasked and uncompressed (server
+    /// role) and is at least 16 KiB: `poll_transmit` then hands out the header and the
+    /// message's own bytes as two chunks. Otherwise it is copied (and masked, for a
+    /// client, in the same pass) into the transmit buffer.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
-        match &message {
-            Message::Text(t) => self.send_data(OpCode::Text, t.as_bytes()),
-            Message::Binary(b) => self.send_data(OpCode::Binary, b),
+        let (opcode, payload) = match message {
+            Message::Text(t) => (OpCode::Text, t.into_bytes()),
+            Message::Binary(b) => (OpCode::Binary, b),
+        };
+        if self.state == State::Open
+            && self.role == Role::Server
+            && self.deflate.is_none()
+            && payload.len() >= ZERO_COPY_MIN
+            && self.config.fragment_size.is_none_or(|f| f == 0 || f >= ZERO_COPY_MIN)
+        {
+            self.send_uncopied(opcode, payload);
+            return Ok(());
         }
+        self.send_data(opcode, &payload)
+    }
+
+    /// Sends a binary message held in [`Bytes`]: [`send`](Self::send) of
+    /// `Message::Binary`, so a large unmasked payload is not copied.
+    pub fn send_binary_bytes(&mut self, data: Bytes) -> Result<(), Error> {
+        self.send(Message::Binary(data))
     }
 
     /// Sends a text message.
@@ -440,6 +527,35 @@ impl Connection {
         Ok(())
     }
 
+    /// Server role, open, no compression: headers into the transmit buffer, payloads
+    /// handed out as they are (split at the fragment size, if one is set).
+    fn send_uncopied(&mut self, opcode: OpCode, payload: Bytes) {
+        let size = match self.config.fragment_size {
+            Some(size) if size > 0 => size,
+            _ => payload.len().max(1),
+        };
+        let mut op = opcode;
+        let mut start = 0;
+        loop {
+            let end = payload.len().min(start + size);
+            let fin = end == payload.len();
+            let part = payload.slice(start..end);
+            let (hdr, n) = frame::header_bytes(fin, false, op, None, part.len());
+            self.tx.extend_from_slice(&hdr[..n]);
+            let head = self.tx.split().freeze();
+            self.tx_chunks_len += head.len() + part.len();
+            self.tx_chunks.push_back(head);
+            if !part.is_empty() {
+                self.tx_chunks.push_back(part);
+            }
+            op = OpCode::Continuation;
+            start = end;
+            if fin {
+                break;
+            }
+        }
+    }
+
     fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
         if self.state != State::Open {
             return Err(Error::InvalidState(self.state));
@@ -464,11 +580,14 @@ impl Connection {
             }
             Role::Server => None,
         };
+        // Reserves room for the header and the payload at once.
         frame::write_header(&mut self.tx, fin, rsv1, opcode, mask, payload.len());
-        let start = self.tx.len();
-        self.tx.extend_from_slice(payload);
-        if let Some(key) = mask {
-            apply_mask(&mut self.tx[start..], key, 0);
+        match mask {
+            // Copied and masked in one pass.
+            Some(key) => {
+                extend_masked(&mut self.tx, payload, key, 0);
+            }
+            None => self.tx.extend_from_slice(payload),
         }
     }
 
@@ -506,17 +625,22 @@ impl Connection {
             let Some(item) = self.decoder.next(&mut input, failed, self.deflate.as_deref_mut()) else {
                 return;
             };
-            match item {
-                Decoded::Message(m) => self.events.push_back(Event::Message(m)),
-                Decoded::Control(op, payload) => self.control_frame(op, payload, now),
-                Decoded::BrokenClose => self.peer_closed(None, String::new(), now),
-                Decoded::Violation { code, reason } => self.fail(code, &reason, now),
-                Decoded::Unfollowable { code, reason } => {
-                    self.fail(code, reason, now);
-                    // The stream cannot be followed past a header we cannot size.
-                    let (code, reason) = self.failure_or_abnormal("");
-                    self.abort(code, reason, false);
-                }
+            self.decoded(item, now);
+        }
+    }
+
+    /// Acts on one item the decoder read.
+    fn decoded(&mut self, item: Decoded, now: u64) {
+        match item {
+            Decoded::Message(m) => self.events.push_back(Event::Message(m)),
+            Decoded::Control(op, payload) => self.control_frame(op, payload, now),
+            Decoded::BrokenClose => self.peer_closed(None, String::new(), now),
+            Decoded::Violation { code, reason } => self.fail(code, &reason, now),
+            Decoded::Unfollowable { code, reason } => {
+                self.fail(code, reason, now);
+                // The stream cannot be followed past a header we cannot size.
+                let (code, reason) = self.failure_or_abnormal("");
+                self.abort(code, reason, false);
             }
         }
     }
@@ -676,3 +800,5 @@ fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_buf;
