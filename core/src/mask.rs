@@ -18,7 +18,7 @@ use std::mem::MaybeUninit;
 
 /// Below this many bytes the run-time CPU check is not worth its cost.
 #[cfg(target_arch = "x86_64")]
-const WIDE_MIN: usize = 2048;
+const WIDE_MIN: usize = 256;
 
 /// The key rotated to start at `offset` of its cycle, as a byte pattern and as the
 /// 8-byte word of that pattern twice. On both byte orders the word is `rotated` twice in
@@ -138,9 +138,15 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) -> usize {
     let (rotated, wide) = widen(key, offset);
     #[cfg(target_arch = "x86_64")]
     if buf.len() >= WIDE_MIN && has_avx2() {
+        // The head up to a 32-byte boundary first, so that no 32-byte store of the
+        // main loop straddles two cache lines.
+        let head = buf.as_ptr().align_offset(32).min(buf.len());
+        let (h, body) = buf.split_at_mut(head);
+        xor_in_place(h, rotated, wide);
+        let (rotated, wide) = widen(key, offset + head);
         // SAFETY: the CPU supports AVX2 (checked just above), which is the only
         // requirement of this `#[target_feature]` function; it is otherwise safe code.
-        unsafe { avx2::in_place(buf, rotated, wide) };
+        unsafe { avx2::in_place(body, rotated, wide) };
         return (offset + buf.len()) & 3;
     }
     xor_in_place(buf, rotated, wide);
@@ -158,9 +164,15 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) -> u
     let (rotated, wide) = widen(key, offset);
     #[cfg(target_arch = "x86_64")]
     if src.len() >= WIDE_MIN && has_avx2() {
+        // The head up to a 32-byte boundary of the destination first (see apply_mask).
+        let head = dst.as_ptr().align_offset(32).min(src.len());
+        let (dh, dbody) = dst.split_at_mut(head);
+        let (sh, sbody) = src.split_at(head);
+        xor_copy(dh, sh, rotated, wide);
+        let (rotated, wide) = widen(key, offset + head);
         // SAFETY: the CPU supports AVX2 (checked just above), which is the only
         // requirement of this `#[target_feature]` function; it is otherwise safe code.
-        unsafe { avx2::copy(dst, src, rotated, wide) };
+        unsafe { avx2::copy(dbody, sbody, rotated, wide) };
         return (offset + src.len()) & 3;
     }
     xor_copy(dst, src, rotated, wide);
@@ -177,9 +189,15 @@ pub fn copy_masked_uninit(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4],
     let (rotated, wide) = widen(key, offset);
     #[cfg(target_arch = "x86_64")]
     if src.len() >= WIDE_MIN && has_avx2() {
+        // The head up to a 32-byte boundary of the destination first (see apply_mask).
+        let head = dst.as_ptr().align_offset(32).min(src.len());
+        let (dh, dbody) = dst.split_at_mut(head);
+        let (sh, sbody) = src.split_at(head);
+        xor_copy(dh, sh, rotated, wide);
+        let (rotated, wide) = widen(key, offset + head);
         // SAFETY: the CPU supports AVX2 (checked just above), which is the only
         // requirement of this `#[target_feature]` function; it is otherwise safe code.
-        unsafe { avx2::copy(dst, src, rotated, wide) };
+        unsafe { avx2::copy(dbody, sbody, rotated, wide) };
         return (offset + src.len()) & 3;
     }
     xor_copy(dst, src, rotated, wide);
