@@ -61,6 +61,9 @@ pub struct Blocking {
     eof: bool,
     finished: bool,
     deadline: Option<Instant>,
+    /// The read timeout last set on the socket (`Some(None)`: none), so that it is set
+    /// again only when it changes, not with one `setsockopt` before every read.
+    read_timeout: Option<Option<u64>>,
 }
 
 impl Blocking {
@@ -97,6 +100,7 @@ impl Blocking {
             eof: false,
             finished: false,
             deadline: None,
+            read_timeout: None,
         }
     }
 
@@ -172,7 +176,13 @@ impl Blocking {
                 self.conn.handle_timeout(now);
                 continue;
             }
-            self.stream.set_read_timeout(wait.map(Duration::from_millis))?;
+            // The wait is whole milliseconds to the core's next timer (or the caller's
+            // deadline): while neither moves it changes at most once a millisecond, and
+            // with no timer at all it never does.
+            if self.read_timeout != Some(wait) {
+                self.stream.set_read_timeout(wait.map(Duration::from_millis))?;
+                self.read_timeout = Some(wait);
+            }
             match self.stream.read(&mut self.buf) {
                 Ok(0) => {
                     self.eof = true;
