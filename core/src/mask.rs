@@ -217,6 +217,17 @@ pub(crate) fn extend_masked(buf: &mut bytes::BytesMut, src: &[u8], key: [u8; 4],
     next
 }
 
+/// [`extend_masked`] for a `Vec`.
+pub(crate) fn extend_masked_vec(buf: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) -> usize {
+    buf.reserve(src.len());
+    let len = buf.len();
+    let next = copy_masked_uninit(&mut buf.spare_capacity_mut()[..src.len()], src, key, offset);
+    // SAFETY: as in `extend_masked`: room was reserved, and exactly the first
+    // `src.len()` bytes of the spare capacity were initialised.
+    unsafe { buf.set_len(len + src.len()) };
+    next
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +351,9 @@ mod tests {
             assert_eq!(&buf[..4], b"head");
             assert_eq!(&buf[4..], &want[..], "len {len}");
             assert_eq!(next, (1 + len) % 4);
+            let mut v = b"head".to_vec();
+            assert_eq!(extend_masked_vec(&mut v, &src, KEY, 1), next);
+            assert_eq!(&v[..], &buf[..], "vec, len {len}");
         }
     }
 

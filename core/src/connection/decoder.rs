@@ -25,7 +25,7 @@ use super::Role;
 use crate::close;
 use crate::deflate::{InflateError, PerMessageDeflate};
 use crate::frame::{self, FrameHeader, OpCode, MAX_HEADER_LEN};
-use crate::mask::{apply_mask, extend_masked};
+use crate::mask::{apply_mask, extend_masked, extend_masked_vec};
 use crate::message::{Message, Text};
 use crate::utf8::Utf8Validator;
 use bytes::{Buf, Bytes, BytesMut};
@@ -40,6 +40,15 @@ const MAX_CARVE: usize = 64 << 10;
 /// cost of a header that lies about its length is bounded by this: reserved address
 /// space, which the system backs with memory only as bytes are written.
 const MAX_UPFRONT_RESERVE: usize = 16 << 20;
+
+/// The buffers of a compressed message.
+#[derive(Debug, Default)]
+struct Inflating {
+    /// Inflated bytes of the current message.
+    inflated: Vec<u8>,
+    /// Unmasked compressed bytes of the current chunk, on their way to the inflater.
+    deflated: Vec<u8>,
+}
 
 /// What the decoder read.
 #[derive(Debug)]
@@ -76,7 +85,8 @@ enum Decode {
     Payload {
         remaining: u64,
         mask: Option<[u8; 4]>,
-        mask_offset: usize,
+        /// Where in the key's 4-byte cycle the next payload byte is.
+        mask_offset: u8,
         fin: bool,
         dest: Dest,
     },
@@ -89,15 +99,14 @@ pub(super) struct FrameDecoder {
     max_message_size: usize,
     decode: Decode,
     hdr_buf: [u8; MAX_HEADER_LEN],
-    hdr_len: usize,
+    hdr_len: u8,
     msg: BytesMut,
     msg_kind: Option<OpCode>,
     /// The current message is compressed (RSV1 on its first frame).
     msg_compressed: bool,
-    /// Inflated bytes of the current compressed message.
-    inflated: Vec<u8>,
-    /// Unmasked compressed bytes of the current chunk, on their way to the inflater.
-    deflated: Vec<u8>,
+    /// Buffers of compressed messages. Boxed, and only made once a compressed message
+    /// arrives: 48 bytes inline in every decoder otherwise.
+    z: Option<Box<Inflating>>,
     utf8: Utf8Validator,
     ctrl: BytesMut,
 }
@@ -116,8 +125,7 @@ impl FrameDecoder {
             msg: BytesMut::new(),
             msg_kind: None,
             msg_compressed: false,
-            inflated: Vec::new(),
-            deflated: Vec::new(),
+            z: None,
             utf8: Utf8Validator::default(),
             ctrl: BytesMut::new(),
         }
@@ -274,7 +282,7 @@ impl FrameDecoder {
     /// Drops the message being assembled (the connection failed).
     pub(super) fn abandon_message(&mut self) {
         self.msg.clear();
-        self.inflated = Vec::new();
+        self.z = None;
         self.msg_kind = None;
         self.msg_compressed = false;
         self.utf8.reset();
@@ -286,12 +294,13 @@ impl FrameDecoder {
         let parsed = if self.hdr_len == 0 {
             frame::parse_header(input)
         } else {
-            let take = (MAX_HEADER_LEN - self.hdr_len).min(input.len());
-            self.hdr_buf[self.hdr_len..self.hdr_len + take].copy_from_slice(&input[..take]);
-            let held = self.hdr_len;
+            let held = usize::from(self.hdr_len);
+            let take = (MAX_HEADER_LEN - held).min(input.len());
+            self.hdr_buf[held..held + take].copy_from_slice(&input[..take]);
             match frame::parse_header(&self.hdr_buf[..held + take]) {
                 Ok(None) => {
-                    self.hdr_len += take;
+                    // Fewer than MAX_HEADER_LEN (14) bytes in all: fits a u8.
+                    self.hdr_len = (held + take) as u8;
                     return Ok(None);
                 }
                 other => other.map(|r| r.map(|(h, n)| (h, n - held))),
@@ -305,7 +314,7 @@ impl FrameDecoder {
             Ok(None) => {
                 // Fewer than MAX_HEADER_LEN bytes: keep them for the next read.
                 self.hdr_buf[..input.len()].copy_from_slice(input);
-                self.hdr_len = input.len();
+                self.hdr_len = input.len() as u8;
                 Ok(None)
             }
             Err(frame::LengthOverflow) => Err(Decoded::Unfollowable {
@@ -449,14 +458,21 @@ impl FrameDecoder {
         else {
             return None;
         };
+        let mask_offset = usize::from(mask_offset);
         let mut violation = None;
         let next_offset = match dest {
             Dest::Message if self.msg_compressed => {
-                self.deflated.clear();
-                self.deflated.extend_from_slice(chunk);
-                let off = mask.map_or(0, |k| apply_mask(&mut self.deflated, k, mask_offset));
+                let z = self.z.get_or_insert_with(Box::default);
+                z.deflated.clear();
+                let off = match mask {
+                    Some(k) => extend_masked_vec(&mut z.deflated, chunk, k, mask_offset),
+                    None => {
+                        z.deflated.extend_from_slice(chunk);
+                        0
+                    }
+                };
                 let result = match deflate {
-                    Some(d) => d.inflate(&self.deflated, &mut self.inflated, self.max_message_size),
+                    Some(d) => d.inflate(&z.deflated, &mut z.inflated, self.max_message_size),
                     None => Err(InflateError::Corrupt),
                 };
                 violation = self.after_inflate(result);
@@ -489,7 +505,8 @@ impl FrameDecoder {
         self.decode = Decode::Payload {
             remaining: remaining - chunk.len() as u64,
             mask,
-            mask_offset: next_offset,
+            // Masking returns an offset below 4.
+            mask_offset: (next_offset & 3) as u8,
             fin,
             dest,
         };
@@ -518,7 +535,13 @@ impl FrameDecoder {
                 reason: "message exceeds the size limit".into(),
             }),
             Err(InflateError::Corrupt) => Some(invalid_payload("corrupt compressed data")),
-            Ok(()) if self.msg_kind == Some(OpCode::Text) && self.utf8.feed(&self.inflated).is_err() => {
+            Ok(())
+                if self.msg_kind == Some(OpCode::Text)
+                    && self
+                        .utf8
+                        .feed(self.z.as_ref().map_or(&[][..], |z| &z.inflated))
+                        .is_err() =>
+            {
                 Some(invalid_payload("invalid UTF-8 in a text message"))
             }
             Ok(()) => None,
@@ -528,7 +551,10 @@ impl FrameDecoder {
     fn finish_message(&mut self, deflate: Option<&mut PerMessageDeflate>) -> Decoded {
         if self.msg_compressed {
             let result = match deflate {
-                Some(d) => d.finish(&mut self.inflated, self.max_message_size),
+                Some(d) => d.finish(
+                    &mut self.z.get_or_insert_with(Box::default).inflated,
+                    self.max_message_size,
+                ),
                 None => Err(InflateError::Corrupt),
             };
             if let Some(violation) = self.after_inflate(result) {
@@ -537,7 +563,12 @@ impl FrameDecoder {
         }
         let kind = self.msg_kind.take();
         let data = if std::mem::take(&mut self.msg_compressed) {
-            Bytes::from(std::mem::take(&mut self.inflated))
+            Bytes::from(
+                self.z
+                    .as_mut()
+                    .map(|z| std::mem::take(&mut z.inflated))
+                    .unwrap_or_default(),
+            )
         } else {
             self.msg.split().freeze()
         };

@@ -62,6 +62,13 @@ const MAX_REASON: usize = 123;
 /// copied: `poll_transmit` hands out the header and then the payload itself.
 const ZERO_COPY_MIN: usize = 16 << 10;
 
+/// Transmit chunks handed out as they are, and their total length.
+#[derive(Debug, Default)]
+struct TxChunks {
+    chunks: VecDeque<Bytes>,
+    len: usize,
+}
+
 /// Keepalive timers of the current transport.
 #[derive(Debug, Clone, Copy)]
 struct KeepaliveTimers {
@@ -85,9 +92,12 @@ pub struct Connection {
     // Output. Chunks in `tx_chunks` go out before the bytes in `tx`.
     tx: BytesMut,
     /// Whole chunks to hand out as they are (a header, then a payload that was not
-    /// copied); `tx_chunks_len` is their total length.
-    tx_chunks: VecDeque<Bytes>,
-    tx_chunks_len: usize,
+    /// copied). Boxed, and only once an uncopied send happens: most connections never
+    /// make one.
+    tx_chunks: Option<Box<TxChunks>>,
+    /// The handshake's bytes have not all been handed out yet: `tx` is handed over
+    /// whole (see `poll_transmit`).
+    tx_handshake: bool,
     events: VecDeque<Event>,
     /// A failure's close frame waits until this many more events are handed out, so
     /// that the application can act on (e.g. answer) messages that arrived before the
@@ -96,7 +106,8 @@ pub struct Connection {
     // Closing.
     close_sent: bool,
     /// Set when we failed the connection: our code and reason are what `Closed` reports.
-    failure: Option<(u16, String)>,
+    /// Boxed: rare, and 32 bytes inline in every connection.
+    failure: Option<Box<(u16, String)>>,
     close_deadline: Option<u64>,
     closed_emitted: bool,
     transport_done: bool,
@@ -132,8 +143,8 @@ impl Connection {
             decoder,
             reading: true,
             tx: BytesMut::new(),
-            tx_chunks: VecDeque::new(),
-            tx_chunks_len: 0,
+            tx_chunks: None,
+            tx_handshake: true,
             events: VecDeque::new(),
             deferred_close: None,
             close_sent: false,
@@ -201,7 +212,7 @@ impl Connection {
 
     /// Bytes queued for transmission and not yet taken by `poll_transmit`.
     pub fn buffered_amount(&self) -> usize {
-        self.tx_chunks_len + self.tx.len()
+        self.tx_chunks.as_ref().map_or(0, |c| c.len) + self.tx.len()
     }
 
     /// Whether the host should now close the transport (after writing what
@@ -227,15 +238,19 @@ impl Connection {
     /// its header and then the payload itself, not copied: write them in order (a host
     /// that can should write consecutive chunks with one vectored write).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        if let Some(chunk) = self.tx_chunks.pop_front() {
-            self.tx_chunks_len -= chunk.len();
-            return Some(chunk);
+        if let Some(chunks) = self.tx_chunks.as_mut() {
+            if let Some(chunk) = chunks.chunks.pop_front() {
+                chunks.len -= chunk.len();
+                return Some(chunk);
+            }
         }
         if self.tx.is_empty() {
             None
-        } else if self.state == State::Connecting {
-            // Handshake bytes: hand the buffer over whole, so an open connection does
-            // not keep the handshake's allocation alive.
+        } else if self.tx_handshake {
+            // Handshake bytes: hand the buffer over whole, so that an open connection
+            // does not keep the handshake's allocation alive. (Frames sent before the
+            // handshake bytes were taken go with them.)
+            self.tx_handshake = self.state == State::Connecting;
             Some(std::mem::take(&mut self.tx).freeze())
         } else {
             // The allocation comes back for reuse once the host drops the chunk.
@@ -248,10 +263,15 @@ impl Connection {
     /// transmits again before waiting for input.
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front()?;
+        if matches!(event, Event::Open(_)) && self.events.is_empty() {
+            // The handshake's events are all out: an idle open connection holds no
+            // event queue (it grows again with traffic).
+            self.events = VecDeque::new();
+        }
         if let Some((left, at)) = self.deferred_close {
             if left <= 1 {
                 self.deferred_close = None;
-                if let Some((code, reason)) = self.failure.clone() {
+                if let Some((code, reason)) = self.failure.as_deref().cloned() {
                     self.send_close_frame(Some(code), &reason, at);
                 }
             } else {
@@ -543,10 +563,11 @@ impl Connection {
             let (hdr, n) = frame::header_bytes(fin, false, op, None, part.len());
             self.tx.extend_from_slice(&hdr[..n]);
             let head = self.tx.split().freeze();
-            self.tx_chunks_len += head.len() + part.len();
-            self.tx_chunks.push_back(head);
+            let chunks = self.tx_chunks.get_or_insert_with(Box::default);
+            chunks.len += head.len() + part.len();
+            chunks.chunks.push_back(head);
             if !part.is_empty() {
-                self.tx_chunks.push_back(part);
+                chunks.chunks.push_back(part);
             }
             op = OpCode::Continuation;
             start = end;
@@ -690,7 +711,7 @@ impl Connection {
         if remote {
             self.send_close_frame(code, &reason, now);
         }
-        let info = match self.failure.clone() {
+        let info = match self.failure.as_deref().cloned() {
             Some((code, reason)) => CloseInfo {
                 code,
                 reason,
@@ -719,7 +740,7 @@ impl Connection {
         if self.failure.is_some() || self.state == State::Closed {
             return;
         }
-        self.failure = Some((code, reason.to_string()));
+        self.failure = Some(Box::new((code, reason.to_string())));
         self.events.push_back(Event::Error(Error::Protocol {
             code,
             reason: reason.to_string(),
@@ -738,7 +759,8 @@ impl Connection {
     /// Our failure's code and reason if we failed the connection, else 1006 with `why`.
     fn failure_or_abnormal(&self, why: &str) -> (u16, String) {
         self.failure
-            .clone()
+            .as_deref()
+            .cloned()
             .unwrap_or_else(|| (close::ABNORMAL, why.to_string()))
     }
 

@@ -25,7 +25,8 @@ enum Phase {
         t: Transport,
         since: u64,
         /// Make-before-break: the successor being connected while `t` carries traffic.
-        next: Option<Transport>,
+        /// Boxed: rarely there, and a `Transport` inline would double this state's size.
+        next: Option<Box<Transport>>,
         /// A failed make-before-break is tried again at this time (the server may already
         /// have moved the session off `t`, so staying on it is not an option).
         retry_migration_at: Option<u64>,
@@ -67,7 +68,7 @@ impl Phase {
     fn get_mut(&mut self, slot: Slot) -> Option<&mut Transport> {
         match (self, slot) {
             (Self::Connecting { t } | Self::Closing { t, .. } | Self::Open { t, .. }, Slot::Primary) => Some(t),
-            (Self::Open { next, .. }, Slot::Next) => next.as_mut(),
+            (Self::Open { next, .. }, Slot::Next) => next.as_deref_mut(),
             _ => None,
         }
     }
@@ -103,7 +104,8 @@ pub struct Session {
     bytes: Option<ConnectionConfig>,
     retry: RetryPolicy,
     queue_limits: QueueLimits,
-    heartbeat: Option<Heartbeat>,
+    /// Boxed: most sessions have none.
+    heartbeat: Option<Box<Heartbeat>>,
     envelope: Box<dyn Envelope>,
     placement: Option<ParamPlacement>,
     disconnect_matcher: Option<MessageMatcher>,
@@ -137,7 +139,7 @@ impl Session {
             },
             retry: config.retry,
             queue_limits: config.queue,
-            heartbeat: config.heartbeat,
+            heartbeat: config.heartbeat.map(Box::new),
             envelope,
             placement,
             disconnect_matcher: config.disconnect_matcher,
@@ -231,7 +233,7 @@ impl Session {
                 ..
             } => [
                 t.next_deadline(),
-                next.as_ref().and_then(Transport::next_deadline),
+                next.as_deref().and_then(Transport::next_deadline),
                 *retry_migration_at,
             ]
             .into_iter()
@@ -482,7 +484,7 @@ impl Session {
             ..
         } = &mut self.phase
         {
-            *next = Some(n);
+            *next = Some(Box::new(n));
             *retry_migration_at = None;
         }
     }
@@ -641,7 +643,7 @@ impl Session {
             ) => {
                 old.release(1000, "migrated", false, now, &mut self.out);
                 self.phase = Phase::Open {
-                    t: new,
+                    t: *new,
                     since,
                     next: None,
                     retry_migration_at: None,
@@ -810,7 +812,7 @@ impl Session {
     fn connection_lost(
         &mut self,
         since: u64,
-        next: Option<Transport>,
+        next: Option<Box<Transport>>,
         code: u16,
         reason: String,
         cause: Cause,
@@ -830,7 +832,7 @@ impl Session {
                     will_reconnect: true,
                 });
                 self.attempt = self.attempt.saturating_add(1);
-                self.phase = Phase::Connecting { t: n };
+                self.phase = Phase::Connecting { t: *n };
                 self.emit_state(State::Open, State::Connecting);
                 self.emit(SessionEvent::Reconnecting {
                     attempt: self.attempt,
