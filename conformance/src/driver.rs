@@ -6,6 +6,7 @@
 //! timer. One thread per connection; no TLS (a `wss://` URL is refused).
 
 use crate::os_random::OsRandom;
+use bytes::BytesMut;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -57,7 +58,12 @@ pub struct Blocking {
     conn: Connection,
     stream: TcpStream,
     clock: Clock,
+    /// What `read` fills (zeroed once; std's `Read` wants initialised memory).
     buf: Vec<u8>,
+    /// The connection's input: each read is appended here and handed over with
+    /// `handle_input_buf`, so whole frames become messages without another copy, and
+    /// the start of a frame still arriving waits here for the rest.
+    input: BytesMut,
     eof: bool,
     finished: bool,
     deadline: Option<Instant>,
@@ -97,6 +103,7 @@ impl Blocking {
             stream,
             clock,
             buf: vec![0; 64 << 10],
+            input: BytesMut::new(),
             eof: false,
             finished: false,
             deadline: None,
@@ -188,7 +195,10 @@ impl Blocking {
                     self.eof = true;
                     self.conn.handle_eof(self.clock.now());
                 }
-                Ok(n) => self.conn.handle_input(&self.buf[..n], self.clock.now()),
+                Ok(n) => {
+                    self.input.extend_from_slice(&self.buf[..n]);
+                    self.conn.handle_input_buf(&mut self.input, self.clock.now());
+                }
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                     self.conn.handle_timeout(self.clock.now());
                 }

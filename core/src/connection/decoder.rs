@@ -13,10 +13,10 @@
 //! - [`next`](FrameDecoder::next) reads a borrowed slice: payload bytes are copied from
 //!   the input into the message buffer, unmasked on the way (one pass), and the message
 //!   buffer is reserved from the frame header's length once it is known (within the size
-//!   limits), so a large frame costs no regrowth copies;
+//!   limits and `MAX_UPFRONT_RESERVE`), so a large frame costs no regrowth copies;
 //! - [`next_buf`](FrameDecoder::next_buf) reads the host's own buffer: an unfragmented
 //!   data frame is left in that buffer until it is whole (room for the rest of it is
-//!   reserved there, within the size limits), then split out of it and unmasked in
+//!   reserved there, likewise), then split out of it and unmasked in
 //!   place: the message *is* the host's bytes, with no copy. Everything else (control
 //!   frames, fragments, compressed messages, text that arrives in pieces, anything after
 //!   a failure) goes the copying way, which keeps every check and limit in one place.
@@ -109,6 +109,9 @@ pub(super) struct FrameDecoder {
     z: Option<Box<Inflating>>,
     utf8: Utf8Validator,
     ctrl: BytesMut,
+    /// Payload bytes of a text frame waiting in the host's buffer that are already
+    /// unmasked (in place) and checked (see `check_partial_text`).
+    in_place: usize,
 }
 
 impl FrameDecoder {
@@ -128,6 +131,7 @@ impl FrameDecoder {
             z: None,
             utf8: Utf8Validator::default(),
             ctrl: BytesMut::new(),
+            in_place: 0,
         }
     }
 
@@ -162,26 +166,31 @@ impl FrameDecoder {
             if matches!(self.decode, Decode::Header) && self.hdr_len == 0 {
                 match frame::parse_header(buf) {
                     // Eligible frames have a length within the size limits (so it fits
-                    // a usize). Text that is not all here yet takes the copying way:
-                    // it is checked as it arrives (a bad byte fails the connection at
-                    // once, not when the frame ends).
-                    Ok(Some((h, n)))
-                        if self.whole_frame_eligible(&h, failed)
-                            && (h.opcode != OpCode::Text.as_u8() || buf.len() - n >= h.len as usize) =>
-                    {
+                    // a usize).
+                    Ok(Some((h, n))) if self.whole_frame_eligible(&h, failed) => {
                         let len = h.len as usize;
                         let total = n + len;
+                        let text = h.opcode == OpCode::Text.as_u8();
                         if buf.len() < total {
+                            if text {
+                                // Text is checked as it arrives (a bad byte fails the
+                                // connection at once, not when the frame ends): what is
+                                // here is unmasked in place and checked.
+                                if let Some(item) = self.check_partial_text(buf, n, len, h.mask) {
+                                    return Some(item);
+                                }
+                            }
                             // Wait for the rest, with room for it and the next header.
                             buf.reserve((total - buf.len()).min(MAX_UPFRONT_RESERVE) + MAX_HEADER_LEN);
                             return None;
                         }
                         buf.advance(n);
                         let mut payload = buf.split_to(len);
+                        let done = std::mem::take(&mut self.in_place);
                         if let Some(key) = h.mask {
-                            apply_mask(&mut payload, key, 0);
+                            apply_mask(&mut payload[done..], key, done);
                         }
-                        return Some(whole_message(h.opcode == OpCode::Text.as_u8(), payload.freeze()));
+                        return Some(self.whole_message(text, payload.freeze(), done > 0));
                     }
                     Ok(None) => {
                         // An incomplete header stays where it is.
@@ -193,6 +202,60 @@ impl FrameDecoder {
             if let Some(item) = self.stream_one(buf, failed, deflate.as_deref_mut()) {
                 return Some(item);
             }
+        }
+    }
+
+    /// The part of a text frame (header `n` bytes, payload `len`) in `buf` so far:
+    /// unmasks what is new in place and checks its UTF-8. A violation consumes what is
+    /// here and skips the rest of the frame, as the copying way does.
+    fn check_partial_text(
+        &mut self,
+        buf: &mut BytesMut,
+        n: usize,
+        len: usize,
+        mask: Option<[u8; 4]>,
+    ) -> Option<Decoded> {
+        let have = buf.len() - n;
+        let payload = &mut buf[n..];
+        if let Some(key) = mask {
+            apply_mask(&mut payload[self.in_place..], key, self.in_place);
+        }
+        self.in_place = have;
+        if self.utf8.feed(payload).is_ok() {
+            return None;
+        }
+        buf.clear();
+        self.in_place = 0;
+        self.utf8.reset();
+        self.decode = Decode::Payload {
+            remaining: (len - have) as u64,
+            mask: None,
+            mask_offset: 0,
+            fin: true,
+            dest: Dest::Discard,
+        };
+        Some(invalid_payload("invalid UTF-8 in a text message"))
+    }
+
+    /// A whole single-frame message split out of the host's buffer (already unmasked).
+    /// `checked_before`: part of its text was checked while it arrived.
+    fn whole_message(&mut self, text: bool, data: Bytes, checked_before: bool) -> Decoded {
+        if !text {
+            return Decoded::Message(Message::Binary(data));
+        }
+        let ok = if checked_before {
+            self.utf8.feed(&data).is_ok() && self.utf8.is_complete(&data)
+        } else {
+            simdutf8::basic::from_utf8(&data).is_ok()
+        };
+        self.utf8.reset();
+        if ok {
+            return Decoded::Message(Message::Text(Text::from_validated(data)));
+        }
+        // The same reasons as the copying way gives.
+        match simdutf8::compat::from_utf8(&data) {
+            Err(e) if e.error_len().is_none() => invalid_payload("text message ends inside a UTF-8 sequence"),
+            _ => invalid_payload("invalid UTF-8 in a text message"),
         }
     }
 
@@ -286,6 +349,7 @@ impl FrameDecoder {
         self.msg_kind = None;
         self.msg_compressed = false;
         self.utf8.reset();
+        self.in_place = 0;
     }
 
     /// A header from `input`, completing one buffered from earlier reads. `Ok(None)`:
@@ -579,21 +643,6 @@ impl FrameDecoder {
             Some(OpCode::Text) => invalid_payload("text message ends inside a UTF-8 sequence"),
             _ => Decoded::Message(Message::Binary(data)),
         }
-    }
-}
-
-/// A whole single-frame message split out of the host's buffer (already unmasked).
-fn whole_message(text: bool, data: Bytes) -> Decoded {
-    if !text {
-        return Decoded::Message(Message::Binary(data));
-    }
-    if simdutf8::basic::from_utf8(&data).is_ok() {
-        return Decoded::Message(Message::Text(Text::from_validated(data)));
-    }
-    // The same reasons as the copying way gives.
-    match simdutf8::compat::from_utf8(&data) {
-        Err(e) if e.error_len().is_none() => invalid_payload("text message ends inside a UTF-8 sequence"),
-        _ => invalid_payload("invalid UTF-8 in a text message"),
     }
 }
 

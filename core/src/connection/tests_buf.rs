@@ -130,6 +130,26 @@ fn bad_streams() -> Vec<(&'static str, Vec<u8>)> {
             .concat(),
         ),
         (
+            "invalid UTF-8 late in a long text frame",
+            [
+                frame(0x82, b"ok", true),
+                frame(
+                    0x81,
+                    &[&[b'a'; 150][..], b"\xe2\x82", b"\xff", &[b'b'; 40]].concat(),
+                    true,
+                ),
+            ]
+            .concat(),
+        ),
+        (
+            "a long text frame cut inside a character at its end",
+            [
+                frame(0x81, &[&[b'a'; 190][..], "\u{20ac}".as_bytes()].concat(), true),
+                frame(0x81, &[&[b'a'; 190][..], b"\xe2\x82"].concat(), true),
+            ]
+            .concat(),
+        ),
+        (
             "a frame over max_frame_size (256)",
             [
                 frame(0x82, b"ok", true),
@@ -162,26 +182,36 @@ fn bad_streams() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// Feeds `stream` split at `cut` to `conn`: the slice input (`buf == false`) or the
-/// host-buffer input, and returns every output, drained after each input.
-fn feed_split(mut conn: Connection, stream: &[u8], cut: usize, use_buf: bool) -> (Vec<Event>, Vec<u8>) {
-    let mut out = Vec::new();
+/// host-buffer input, and returns what each of the two inputs produced (so that an error
+/// must be reported by the same input, not later).
+fn feed_split(mut conn: Connection, stream: &[u8], cut: usize, use_buf: bool) -> [(Vec<Event>, Vec<u8>); 2] {
     let mut buf = BytesMut::new();
-    for part in [&stream[..cut], &stream[cut..]] {
+    let mut step = |part: &[u8]| {
         if use_buf {
             buf.extend_from_slice(part);
             conn.handle_input_buf(&mut buf, 0);
+            assert!(buf.len() < stream.len().max(1), "never more than a frame left waiting");
         } else {
             conn.handle_input(part, 0);
         }
-        out.extend(outputs(&mut conn));
-    }
+        normalise(outputs(&mut conn))
+    };
+    let out = [step(&stream[..cut]), step(&stream[cut..])];
     if use_buf {
         assert!(
             buf.is_empty(),
             "a stream that ends at a frame boundary is consumed whole"
         );
     }
-    normalise(out)
+    out
+}
+
+/// Both inputs' outputs as one.
+fn joined(parts: [(Vec<Event>, Vec<u8>); 2]) -> (Vec<Event>, Vec<u8>) {
+    let [(mut e, mut b), (e2, b2)] = parts;
+    e.extend(e2);
+    b.extend(b2);
+    (e, b)
 }
 
 fn server(config: Config) -> Connection {
@@ -216,15 +246,19 @@ fn the_host_buffer_input_matches_the_slice_input_at_every_split_point() {
                 client(config.clone())
             }
         };
-        let want = feed_split(make(), &stream, stream.len(), false);
-        assert!(!want.0.is_empty(), "{name}: the stream produces events");
-        let errs = want.0.iter().filter(|e| matches!(e, Event::Error(_))).count();
-        assert_eq!(errs, usize::from(bad), "{name}: {:?}", want.0);
+        let whole = joined(feed_split(make(), &stream, stream.len(), false));
+        assert!(!whole.0.is_empty(), "{name}: the stream produces events");
+        let errs = whole.0.iter().filter(|e| matches!(e, Event::Error(_))).count();
+        assert_eq!(errs, usize::from(bad), "{name}: {:?}", whole.0);
         for cut in 0..=stream.len() {
             let by_slice = feed_split(make(), &stream, cut, false);
-            assert_eq!(by_slice, want, "{name}: the slice input itself, cut at {cut}");
+            assert_eq!(
+                joined(by_slice.clone()),
+                whole,
+                "{name}: the slice input itself, cut at {cut}"
+            );
             let by_buf = feed_split(make(), &stream, cut, true);
-            assert_eq!(by_buf, want, "{name}: cut at {cut}");
+            assert_eq!(by_buf, by_slice, "{name}: cut at {cut}");
         }
     }
 }
@@ -232,7 +266,7 @@ fn the_host_buffer_input_matches_the_slice_input_at_every_split_point() {
 #[test]
 fn the_host_buffer_input_matches_a_byte_at_a_time() {
     let stream = good_stream(true);
-    let want = feed_split(server(plain()), &stream, 0, false);
+    let want = joined(feed_split(server(plain()), &stream, 0, false));
     let mut conn = server(plain());
     let mut buf = BytesMut::new();
     let mut got = Vec::new();
