@@ -272,11 +272,13 @@ pub fn steadysock_decode(conn: &mut Connection, stream: &[u8], rbuf: &mut BytesM
 }
 
 /// A case's payload, prepared once, in the form an application sends it:
-/// - a large (16 KiB and up) unmasked message as a [`Message`] over the payload's
-///   [`Bytes`] (the form tungstenite is given too; cloning it is free), which `send`
-///   hands out as its own transmit chunk, not copied;
-/// - anything else borrowed (`send_binary(&[u8])` / `send_text(&str)`, as an application
-///   holding a buffer or a `String` would), since it is copied (and, for a client,
+/// - a large (16 KiB and up) message as a [`Message`] over the payload's [`Bytes`] (the
+///   form tungstenite is given too; cloning it is free), which `send` does not copy into
+///   the transmit buffer: unmasked, `poll_transmit` hands the payload out as its own
+///   chunk; masked, it masks it 64 KiB at a time into one reused buffer as it hands it
+///   out;
+/// - anything smaller borrowed (`send_binary(&[u8])` / `send_text(&str)`, as an
+///   application holding a buffer or a `String` would): it is copied (and, for a client,
 ///   masked in the same pass) into the transmit buffer either way, and a borrowed
 ///   payload saves the `Bytes` reference count.
 #[derive(Debug, Clone)]
@@ -292,7 +294,7 @@ pub enum Outgoing<'a> {
 impl<'a> Outgoing<'a> {
     /// The outgoing form of `payload` for the case.
     pub fn new(case: &Case, payload: &'a Bytes) -> Self {
-        if case.dir == Dir::Unmasked && case.size >= 16 << 10 {
+        if case.size >= 16 << 10 {
             return Outgoing::Owned(match case.kind {
                 Kind::Binary => Message::Binary(payload.clone()),
                 Kind::Text => {

@@ -58,15 +58,35 @@ use std::collections::VecDeque;
 /// Longest close reason that fits a control frame with its code.
 const MAX_REASON: usize = 123;
 
-/// Unmasked (server) payloads of at least this many bytes, sent as [`Bytes`], are not
-/// copied: `poll_transmit` hands out the header and then the payload itself.
+/// Payloads of at least this many bytes, sent as [`Bytes`], are not copied into the
+/// transmit buffer when they are sent: `poll_transmit` hands out the header, then the
+/// payload itself (unmasked, server role), or masked a piece at a time (client role).
 const ZERO_COPY_MIN: usize = 16 << 10;
 
-/// Transmit chunks handed out as they are, and their total length.
+/// A client's large payload is masked this much at a time, as `poll_transmit` hands it
+/// out, into one reused buffer (a multiple of 4, so each piece starts the key's cycle).
+const MASK_PIECE: usize = 64 << 10;
+
+/// Transmit chunks that go out ahead of `tx`, and their total length.
 #[derive(Debug, Default)]
 struct TxChunks {
-    chunks: VecDeque<Bytes>,
+    chunks: VecDeque<Chunk>,
     len: usize,
+    /// Where a masked payload's pieces are masked (reused once the host drops a piece).
+    scratch: BytesMut,
+}
+
+/// One transmit chunk waiting in [`TxChunks`].
+#[derive(Debug)]
+enum Chunk {
+    /// Handed out as it is.
+    Ready(Bytes),
+    /// A frame payload still to be masked with `key`, from `offset` of its cycle.
+    Masked {
+        payload: Bytes,
+        key: [u8; 4],
+        offset: usize,
+    },
 }
 
 /// Keepalive timers of the current transport.
@@ -238,10 +258,29 @@ impl Connection {
     /// its header and then the payload itself, not copied: write them in order (a host
     /// that can should write consecutive chunks with one vectored write).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        if let Some(chunks) = self.tx_chunks.as_mut() {
-            if let Some(chunk) = chunks.chunks.pop_front() {
-                chunks.len -= chunk.len();
-                return Some(chunk);
+        if let Some(c) = self.tx_chunks.as_mut() {
+            if let Some(front) = c.chunks.pop_front() {
+                let out = match front {
+                    Chunk::Ready(b) => b,
+                    Chunk::Masked {
+                        mut payload,
+                        key,
+                        offset,
+                    } => {
+                        let piece = payload.split_to(payload.len().min(MASK_PIECE));
+                        let next = extend_masked(&mut c.scratch, &piece, key, offset);
+                        if !payload.is_empty() {
+                            c.chunks.push_front(Chunk::Masked {
+                                payload,
+                                key,
+                                offset: next,
+                            });
+                        }
+                        c.scratch.split().freeze()
+                    }
+                };
+                c.len -= out.len();
+                return Some(out);
             }
         }
         if self.tx.is_empty() {
@@ -446,17 +485,19 @@ impl Connection {
 
     /// Sends a message. Only while open.
     ///
-    /// The payload is not copied when it goes out unmasked and uncompressed (server
-    /// role) and is at least 16 KiB: `poll_transmit` then hands out the header and the
-    /// message's own bytes as two chunks. Otherwise it is copied (and masked, for a
-    /// client, in the same pass) into the transmit buffer.
+    /// A payload of at least 16 KiB (uncompressed) is not copied into the transmit
+    /// buffer: `poll_transmit` hands out its header, then the message's own bytes
+    /// (server role), or, for a client, the payload masked 64 KiB at a time into one
+    /// buffer that is reused once the host drops each piece (so the bytes the host
+    /// writes are still in cache, and a large message is not held twice). A smaller
+    /// payload is copied (and masked, for a client, in the same pass) into the transmit
+    /// buffer.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
         let (opcode, payload) = match message {
             Message::Text(t) => (OpCode::Text, t.into_bytes()),
             Message::Binary(b) => (OpCode::Binary, b),
         };
         if self.state == State::Open
-            && self.role == Role::Server
             && self.deflate.is_none()
             && payload.len() >= ZERO_COPY_MIN
             && self.config.fragment_size.is_none_or(|f| f == 0 || f >= ZERO_COPY_MIN)
@@ -468,7 +509,7 @@ impl Connection {
     }
 
     /// Sends a binary message held in [`Bytes`]: [`send`](Self::send) of
-    /// `Message::Binary`, so a large unmasked payload is not copied.
+    /// `Message::Binary`, so a large payload is not copied when sent.
     pub fn send_binary_bytes(&mut self, data: Bytes) -> Result<(), Error> {
         self.send(Message::Binary(data))
     }
@@ -547,8 +588,9 @@ impl Connection {
         Ok(())
     }
 
-    /// Server role, open, no compression: headers into the transmit buffer, payloads
-    /// handed out as they are (split at the fragment size, if one is set).
+    /// Open, no compression: headers into the transmit buffer, payloads (split at the
+    /// fragment size, if one is set) queued as they are, to be masked (client role) as
+    /// they are handed out.
     fn send_uncopied(&mut self, opcode: OpCode, payload: Bytes) {
         let size = match self.config.fragment_size {
             Some(size) if size > 0 => size,
@@ -560,14 +602,23 @@ impl Connection {
             let end = payload.len().min(start + size);
             let fin = end == payload.len();
             let part = payload.slice(start..end);
-            let (hdr, n) = frame::header_bytes(fin, false, op, None, part.len());
+            let mask = self.new_mask();
+            let (hdr, n) = frame::header_bytes(fin, false, op, mask, part.len());
+            // Bytes queued before go out first: they leave with the header.
             self.tx.extend_from_slice(&hdr[..n]);
             let head = self.tx.split().freeze();
             let chunks = self.tx_chunks.get_or_insert_with(Box::default);
             chunks.len += head.len() + part.len();
-            chunks.chunks.push_back(head);
+            chunks.chunks.push_back(Chunk::Ready(head));
             if !part.is_empty() {
-                chunks.chunks.push_back(part);
+                chunks.chunks.push_back(match mask {
+                    Some(key) => Chunk::Masked {
+                        payload: part,
+                        key,
+                        offset: 0,
+                    },
+                    None => Chunk::Ready(part),
+                });
             }
             op = OpCode::Continuation;
             start = end;
@@ -592,15 +643,20 @@ impl Connection {
         self.write_frame_rsv(fin, false, opcode, payload)
     }
 
-    fn write_frame_rsv(&mut self, fin: bool, rsv1: bool, opcode: OpCode, payload: &[u8]) {
-        let mask = match self.role {
+    /// A fresh masking key for a client's frame; `None` for a server.
+    fn new_mask(&mut self) -> Option<[u8; 4]> {
+        match self.role {
             Role::Client => {
                 let mut key = [0u8; 4];
                 self.rng.fill(&mut key);
                 Some(key)
             }
             Role::Server => None,
-        };
+        }
+    }
+
+    fn write_frame_rsv(&mut self, fin: bool, rsv1: bool, opcode: OpCode, payload: &[u8]) {
+        let mask = self.new_mask();
         // Reserves room for the header and the payload at once.
         frame::write_header(&mut self.tx, fin, rsv1, opcode, mask, payload.len());
         match mask {

@@ -454,20 +454,69 @@ fn uncopied_sends_respect_the_fragment_size_and_text_is_uncopied_too() {
         c.handle_input(b, 0);
     }
     assert_eq!(c.poll_event(), Some(Event::Message(Message::text(text.as_str()))));
+    // The same from the client: each fragment masked with its own key.
+    c.send(Message::text(text.as_str())).unwrap();
+    let out = chunks(&mut c);
+    let sizes: Vec<usize> = out.iter().map(Bytes::len).collect();
+    assert_eq!(sizes, vec![8, 20_000, 8, 20_000, 8, 10_000]);
+    let keys: Vec<&[u8]> = [0, 2, 4].iter().map(|&i| &out[i][4..8]).collect();
+    assert!(keys[0] != keys[1] && keys[1] != keys[2], "a fresh key per frame");
+    for b in &out {
+        s.handle_input(b, 0);
+    }
+    assert_eq!(s.poll_event(), Some(Event::Message(Message::text(text.as_str()))));
 }
 
 #[test]
-fn small_messages_and_clients_still_copy_into_one_buffer() {
+fn small_messages_and_borrowed_payloads_are_copied_with_their_header() {
     let (mut c, mut s) = open_pair(plain());
     // Below the threshold: one chunk, header and payload together.
     s.send(Message::Binary(Bytes::from(vec![1u8; 1000]))).unwrap();
     assert_eq!(chunks(&mut s).iter().map(Bytes::len).collect::<Vec<_>>(), vec![1004]);
-    // A client masks, so it copies (and masks in the same pass) whatever the size.
-    let big = Bytes::from(vec![5u8; 50_000]);
-    c.send(Message::Binary(big.clone())).unwrap();
+    // A borrowed payload is copied (and masked, for a client, in the same pass).
+    let big = vec![5u8; 50_000];
+    c.send_binary(&big).unwrap();
     let out = chunks(&mut c);
-    assert_eq!(out.len(), 1);
-    assert_eq!(out[0].len(), 4 + 4 + big.len());
+    assert_eq!(out.iter().map(Bytes::len).collect::<Vec<_>>(), vec![4 + 4 + big.len()]);
     s.handle_input(&out[0], 0);
-    assert_eq!(s.poll_event(), Some(Event::Message(Message::Binary(big))));
+    assert_eq!(s.poll_event(), Some(Event::Message(Message::binary(big))));
+}
+
+#[test]
+fn a_client_masks_a_large_message_a_piece_at_a_time_as_it_goes_out() {
+    let (mut c, mut s) = open_pair(plain());
+    let big = Bytes::from((0..150_000u32).map(|i| (i % 241) as u8).collect::<Vec<u8>>());
+    c.send_text("a").unwrap();
+    c.send(Message::Binary(big.clone())).unwrap();
+    c.send_text("b").unwrap();
+    let header = 2 + 8 + 4;
+    assert_eq!(c.buffered_amount(), (2 + 4 + 1) + header + big.len() + (2 + 4 + 1));
+    let mut wire = Vec::new();
+    let mut sizes = Vec::new();
+    let mut piece_at = Vec::new();
+    while let Some(b) = c.poll_transmit() {
+        sizes.push(b.len());
+        piece_at.push(b.as_ptr() as usize);
+        wire.extend_from_slice(&b);
+        // `b` is dropped here, as a host drops a chunk once written.
+    }
+    assert_eq!(c.buffered_amount(), 0);
+    // "a" with the big message's header, three masked pieces, then "b".
+    assert_eq!(sizes, vec![7 + header, 65_536, 65_536, 150_000 - 131_072, 7]);
+    assert_eq!(piece_at[1], piece_at[2], "the piece buffer is reused once dropped");
+    assert_eq!(piece_at[2], piece_at[3]);
+    assert!(
+        !wire.windows(64).any(|w| w == &big[..64]),
+        "the payload went out masked"
+    );
+    s.handle_input(&wire, 0);
+    let got: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert_eq!(
+        got,
+        vec![
+            Event::Message(Message::text("a")),
+            Event::Message(Message::Binary(big)),
+            Event::Message(Message::text("b")),
+        ]
+    );
 }
