@@ -14,12 +14,13 @@
 //!   the input into the message buffer, unmasked on the way (one pass), and the message
 //!   buffer is reserved from the frame header's length once it is known (within the size
 //!   limits and `MAX_UPFRONT_RESERVE`), so a large frame costs no regrowth copies;
-//! - [`next_buf`](FrameDecoder::next_buf) reads the host's own buffer: an unfragmented
-//!   data frame is left in that buffer until it is whole (room for the rest of it is
-//!   reserved there, likewise), then split out of it and unmasked in
-//!   place: the message *is* the host's bytes, with no copy. Everything else (control
-//!   frames, fragments, compressed messages, text that arrives in pieces, anything after
-//!   a failure) goes the copying way, which keeps every check and limit in one place.
+//! - [`next_buf`](FrameDecoder::next_buf) reads the host's own buffer: an unfragmented,
+//!   uncompressed data frame is left in that buffer until it is whole (room for the rest
+//!   of it is reserved there, likewise; text is unmasked and checked in place as it
+//!   arrives, so a bad byte still fails the connection at once), then split out of it:
+//!   the message *is* the host's bytes, with no copy. Everything else (control frames,
+//!   fragmented or compressed messages, anything after a failure) goes the copying way,
+//!   which keeps every other check and limit in one place.
 
 use super::Role;
 use crate::close;
@@ -267,6 +268,12 @@ impl FrameDecoder {
         failed: bool,
         deflate: Option<&mut PerMessageDeflate>,
     ) -> Option<Decoded> {
+        if self.in_place > 0 {
+            // A text frame was being checked in place, and is no longer eligible (the
+            // connection failed meanwhile): it is skipped whole, so forget that check.
+            self.in_place = 0;
+            self.utf8.reset();
+        }
         let mut input: &[u8] = buf;
         let before = input.len();
         let item = self.next_inner(&mut input, failed, deflate, true);
@@ -475,10 +482,10 @@ impl FrameDecoder {
                     let want = usize::try_from(h.len).unwrap_or(usize::MAX).min(MAX_UPFRONT_RESERVE);
                     if self.msg.capacity() - self.msg.len() < want {
                         // Room for the whole frame at once (no regrowth copies as its
-                        // bytes come, up to MAX_UPFRONT_RESERVE), and for the bytes already in hand (up to
-                        // MAX_CARVE): the messages of one read are carved out of one
-                        // allocation (`split` hands each a view of it) instead of costing
-                        // two allocations each (buffer + shared header).
+                        // bytes come, up to MAX_UPFRONT_RESERVE), and for the bytes
+                        // already in hand (up to MAX_CARVE): the messages of one read are
+                        // carved out of one allocation (`split` hands each a view of it)
+                        // instead of costing two allocations each (buffer + header).
                         self.msg.reserve(want.max(in_hand.min(MAX_CARVE)));
                     }
                 }
