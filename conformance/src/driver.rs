@@ -5,7 +5,6 @@
 //! what is pending, hand out events, and sleep in `read` no longer than the core's next
 //! timer. One thread per connection; no TLS (a `wss://` URL is refused).
 
-use crate::os_random::OsRandom;
 use bytes::BytesMut;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
@@ -35,9 +34,10 @@ impl Default for Clock {
     }
 }
 
-/// The OS random source, boxed for the core.
+/// The OS random source ([`steadysock::rng::OsRandom`]), boxed for the core.
 pub fn os_random() -> io::Result<Box<dyn RandomSource>> {
-    Ok(Box::new(OsRandom::new()?))
+    let rng = steadysock::rng::OsRandom::new().map_err(|e| io::Error::other(e.to_string()))?;
+    Ok(Box::new(rng))
 }
 
 /// Resolves `host` and connects to the first of its addresses that answers, each

@@ -45,6 +45,20 @@ enum Report {
     Bytes(TransportId, Vec<u8>),
     Eof(TransportId),
     ReadFailed(TransportId, TransportErrorKind, String),
+    /// From a [`Waker`]: return from [`SessionHost::next_event_or_wake`].
+    Wake,
+}
+
+/// Wakes a host blocked in [`SessionHost::next_event_or_wake`] from another thread
+/// (for example one reading commands), so it never has to poll for them.
+#[derive(Clone)]
+pub struct Waker(Sender<Report>);
+
+impl Waker {
+    /// Makes the host's current (or next) `next_event_or_wake` return.
+    pub fn wake(&self) {
+        let _ = self.0.send(Report::Wake);
+    }
 }
 
 /// One socket the session asked for.
@@ -83,9 +97,14 @@ impl Drop for ThreadGuard {
     }
 }
 
+/// Builds the request of each attempt (attempt number, make-before-break?) for a session
+/// with [`RequestSource::Provided`](steadysock::session::RequestSource::Provided).
+pub type RequestProvider = Box<dyn FnMut(u32, bool) -> TransportRequest + Send>;
+
 /// A [`Session`] over real TCP sockets, driven by the calling thread.
 pub struct SessionHost {
     session: Session,
+    provider: Option<RequestProvider>,
     clock: Clock,
     connect_timeout: Duration,
     tx: Sender<Report>,
@@ -94,6 +113,8 @@ pub struct SessionHost {
     events: VecDeque<SessionEvent>,
     threads: Arc<AtomicUsize>,
     notes: Vec<TransportNote>,
+    /// A [`Waker`] woke the host since `next_event_or_wake` last returned.
+    woken: bool,
 }
 
 impl SessionHost {
@@ -112,6 +133,7 @@ impl SessionHost {
         let (tx, rx) = mpsc::channel();
         Self {
             session: Session::new(config, rng, clock.now()),
+            provider: None,
             clock,
             connect_timeout,
             tx,
@@ -120,7 +142,18 @@ impl SessionHost {
             events: VecDeque::new(),
             threads: Arc::new(AtomicUsize::new(0)),
             notes: Vec::new(),
+            woken: false,
         }
+    }
+
+    /// Answers the session's `NeedRequest` with `provider` (called on the host thread, at
+    /// once). Without one, a `NeedRequest` fails its attempt.
+    pub fn with_request_provider(
+        mut self,
+        provider: impl FnMut(u32, bool) -> TransportRequest + Send + 'static,
+    ) -> Self {
+        self.provider = Some(Box::new(provider));
+        self
     }
 
     // ------------------------------------------------------------------ queries
@@ -219,6 +252,26 @@ impl SessionHost {
             }
             self.step(deadline);
         }
+    }
+
+    /// Like [`next_event`](Self::next_event), but also returns (`None`) as soon as a
+    /// [`Waker`] of this host wakes it.
+    pub fn next_event_or_wake(&mut self, deadline: Instant) -> Option<SessionEvent> {
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Some(e);
+            }
+            if std::mem::take(&mut self.woken) || Instant::now() >= deadline {
+                return None;
+            }
+            self.step(deadline);
+        }
+    }
+
+    /// A handle that wakes this host from another thread (see
+    /// [`next_event_or_wake`](Self::next_event_or_wake)).
+    pub fn waker(&self) -> Waker {
+        Waker(self.tx.clone())
     }
 
     /// Hands every event to `f` until it returns `true` (then `true`) or `deadline`
@@ -331,6 +384,7 @@ impl SessionHost {
                     self.session.handle_transport_error(id, kind, &detail, now);
                 }
             }
+            Report::Wake => self.woken = true,
         }
     }
 
@@ -338,6 +392,18 @@ impl SessionHost {
     fn pump(&mut self) {
         while let Some(output) = self.session.poll_output() {
             match output {
+                Output::NeedRequest { id, attempt, migration } => {
+                    let now = self.now();
+                    match self.provider.as_mut() {
+                        Some(provide) => {
+                            let request = provide(attempt, migration);
+                            self.session.provide_request(id, request, now);
+                        }
+                        None => self
+                            .session
+                            .provide_request_error(id, "this host has no request provider", now),
+                    }
+                }
                 Output::OpenTransport { id, request } => self.open(id, request),
                 Output::Transmit { id, bytes } => {
                     let failed = match self.sockets.get_mut(&id) {
@@ -357,6 +423,8 @@ impl SessionHost {
                     self.forget(id);
                 }
                 Output::Event(e) => self.events.push_back(e),
+                // Outputs a newer core may add: nothing this host knows to do.
+                _ => {}
             }
         }
     }

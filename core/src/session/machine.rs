@@ -1,11 +1,12 @@
 //! The [`Session`] state machine: host inputs in, [`Output`]s out, time as an input.
 
 use super::backoff::Backoff;
-use super::config::{AttemptInfo, MessageMatcher, RequestProvider, SessionConfig, TransportKind};
-use super::envelope::{Envelope, Inbound, PlainEnvelope};
+use super::config::{RequestSource, SessionConfig, TransportKind};
+use super::envelope::{EnvelopeKind, Inbound};
 use super::heartbeat::{Beat, Heartbeat, HeartbeatTimer};
 use super::msg::Message;
 use super::output::{Outbox, Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
+use super::pattern::MessagePattern;
 use super::policy::{Cause, RetryPolicy, TransportErrorKind};
 use super::queue::{OutboundQueue, QueueLimits};
 use super::recovery::{Admit, ParamPlacement, RecoveryState};
@@ -100,15 +101,15 @@ enum Decision {
 /// [module docs](super) for the host loop and the guarantees.
 pub struct Session {
     request: TransportRequest,
-    request_provider: Option<RequestProvider>,
+    request_source: RequestSource,
     bytes: Option<ConnectionConfig>,
     retry: RetryPolicy,
     queue_limits: QueueLimits,
     /// Boxed: most sessions have none.
     heartbeat: Option<Box<Heartbeat>>,
-    envelope: Box<dyn Envelope>,
+    envelope: EnvelopeKind,
     placement: Option<ParamPlacement>,
-    disconnect_matcher: Option<MessageMatcher>,
+    disconnect_warning: Option<MessagePattern>,
 
     rng: SharedRandom,
     phase: Phase,
@@ -126,13 +127,11 @@ pub struct Session {
 impl Session {
     /// A session in [`State::Idle`]; call [`connect`](Self::connect) to start.
     pub fn new(config: SessionConfig, rng: Box<dyn RandomSource>, _now: u64) -> Self {
-        let (envelope, placement) = match config.recovery {
-            Some(r) => (r.envelope, Some(r.placement)),
-            None => (Box::new(PlainEnvelope) as Box<dyn Envelope>, None),
-        };
+        let envelope = config.effective_envelope();
         Self {
+            placement: config.recovery.map(|r| r.placement),
             request: config.request,
-            request_provider: config.request_provider,
+            request_source: config.request_source,
             bytes: match config.transport {
                 TransportKind::Bytes(c) => Some(c),
                 TransportKind::Messages => None,
@@ -141,8 +140,7 @@ impl Session {
             queue_limits: config.queue,
             heartbeat: config.heartbeat.map(Box::new),
             envelope,
-            placement,
-            disconnect_matcher: config.disconnect_matcher,
+            disconnect_warning: config.disconnect_warning,
             rng: SharedRandom::new(rng),
             phase: Phase::Idle,
             next_id: 0,
@@ -322,7 +320,8 @@ impl Session {
         }
         let cause = Cause::Closed {
             code: code.unwrap_or(1006),
-            reason: reason.to_string(),
+            // A close reason is at most 123 bytes on the wire; hosts may pass anything.
+            reason: crate::utf8::truncate(reason, 123).to_string(),
         };
         self.signal(
             id,
@@ -467,6 +466,36 @@ impl Session {
         }
     }
 
+    /// The host's answer to [`Output::NeedRequest`] for `id`: the session adds the recovery
+    /// parameters and emits `OpenTransport`. The connect timeout starts again from here.
+    /// Ignored unless the session is still waiting for this id's request (a late answer
+    /// for an attempt that already timed out, failed or was abandoned changes nothing).
+    pub fn provide_request(&mut self, id: TransportId, request: TransportRequest, now: u64) {
+        let deadline = self.retry.connect_timeout_ms.map(|d| now.saturating_add(d));
+        let Some(slot) = self.phase.slot(id) else { return };
+        let mut phase = std::mem::replace(&mut self.phase, Phase::Idle);
+        if let Some(t) = phase.get_mut(slot).filter(|t| t.stage == Stage::AwaitingRequest) {
+            t.stage = Stage::Requested;
+            t.deadline = deadline;
+            self.open_with(t, request);
+        }
+        self.phase = phase;
+    }
+
+    /// The host could not build the request for `id` (its provider failed): the attempt
+    /// fails with [`Cause::RequestFailed`] and is retried like a network error. Ignored
+    /// unless the session is still waiting for this id's request.
+    pub fn provide_request_error(&mut self, id: TransportId, reason: &str, now: u64) {
+        let Some(slot) = self.phase.slot(id) else { return };
+        if self
+            .phase
+            .get_mut(slot)
+            .is_some_and(|t| t.stage == Stage::AwaitingRequest)
+        {
+            self.on_gone(slot, Cause::RequestFailed(reason.to_string()), false, now);
+        }
+    }
+
     /// The server announced it will close this transport soon: connect a successor now
     /// and switch to it once it is open (make-before-break). A no-op unless `Open` and
     /// not already migrating. If the successor fails, the session stays on the current
@@ -545,6 +574,21 @@ impl Session {
         t.subprotocol = subprotocol;
         if expects_welcome {
             t.stage = Stage::Handshaking { ws_open: true };
+            // The greeting goes first: the resume credential, or `ss2 hello`.
+            let greeting = match &self.placement {
+                Some(p) if self.envelope.greets() => Some(self.recovery.greeting(p)),
+                _ => None,
+            };
+            if let Some(g) = greeting {
+                if !matches!(t.send(g, &mut self.out), Sent::Yes) {
+                    self.on_gone(
+                        slot,
+                        Cause::Protocol("the greeting could not be sent".into()),
+                        false,
+                        now,
+                    );
+                }
+            }
         } else {
             self.on_ready(slot, false, now);
         }
@@ -557,26 +601,36 @@ impl Session {
         match stage {
             Stage::Open => self.inbound(message, now),
             Stage::Handshaking { ws_open: true } => match self.envelope.decode(message) {
-                Ok(Inbound::Welcome { session_id, recovered }) => {
+                Ok(Inbound::Welcome {
+                    session_id,
+                    token,
+                    recovered,
+                }) => {
                     let resumed = recovered && self.recovery.session_id.as_deref() == Some(session_id.as_str());
-                    self.recovery.welcome(session_id, recovered);
+                    self.recovery.welcome(session_id, token, recovered);
                     self.on_ready(slot, resumed, now);
                 }
                 Ok(other) => {
-                    let why = format!("expected a welcome, got {other:?}");
+                    // Peer data: kind, length and a short prefix only (never `{other:?}`).
+                    let got = match &other {
+                        Inbound::Data { message, .. } => crate::excerpt::message(message),
+                        Inbound::DisconnectWarning => "a drain warning".to_string(),
+                        Inbound::Welcome { .. } | Inbound::Ignore => "a reserved control message".to_string(),
+                    };
+                    let why = format!("expected a welcome, got {got}");
                     self.on_gone(slot, Cause::Protocol(why), false, now);
                 }
                 Err(why) => self.on_gone(slot, Cause::Protocol(why), false, now),
             },
             // A message before the WebSocket opened: the host broke the contract; ignore.
-            Stage::Requested | Stage::Handshaking { ws_open: false } => {}
+            Stage::AwaitingRequest | Stage::Requested | Stage::Handshaking { ws_open: false } => {}
         }
     }
 
     /// An application-level message on the open primary transport.
     fn inbound(&mut self, message: Message, now: u64) {
         if let (Some(cfg), Some(t)) = (&self.heartbeat, self.phase.get_mut(Slot::Primary)) {
-            let is_pong = (cfg.is_pong)(&message);
+            let is_pong = cfg.pong.matches(&message);
             if let Some(timer) = t.heartbeat.as_mut().filter(|_| is_pong || cfg.any_message_counts) {
                 timer.alive(now, cfg);
             }
@@ -598,7 +652,7 @@ impl Session {
                         Admit::Deliver => {}
                     }
                 }
-                if self.disconnect_matcher.as_mut().is_some_and(|m| m(&message)) {
+                if self.disconnect_warning.as_ref().is_some_and(|p| p.matches(&message)) {
                     self.disconnect_warning(now);
                 } else {
                     self.emit(SessionEvent::Message(message));
@@ -717,10 +771,10 @@ impl Session {
         let Some(slot) = self.phase.slot(id) else { return };
         let Some(t) = self.phase.get_mut(slot) else { return };
         if t.deadline.is_some_and(|d| now >= d) {
-            let cause = if t.stage == Stage::Requested {
-                Cause::ConnectTimeout
-            } else {
-                Cause::HandshakeTimeout
+            let cause = match t.stage {
+                Stage::AwaitingRequest => Cause::RequestTimeout,
+                Stage::Requested => Cause::ConnectTimeout,
+                Stage::Handshaking { .. } | Stage::Open => Cause::HandshakeTimeout,
             };
             self.on_gone(slot, cause, false, now);
             return;
@@ -751,25 +805,33 @@ impl Session {
         self.backoff.reset();
     }
 
-    /// Asks the host for a transport.
+    /// Asks the host for a transport (or, with a provided request, for its request).
     fn new_transport(&mut self, now: u64, migration: bool) -> Transport {
         self.next_id = self.next_id.saturating_add(1);
         let id = TransportId(self.next_id);
-        let info = AttemptInfo {
-            attempt: self.attempt,
-            migration,
-        };
-        let mut request = match &mut self.request_provider {
-            Some(provider) => provider(&info),
-            None => self.request.clone(),
-        };
+        let deadline = self.retry.connect_timeout_ms.map(|d| now.saturating_add(d));
+        let mut t = Transport::new(id, self.bytes.as_ref(), deadline);
+        match self.request_source {
+            RequestSource::Fixed => {
+                let request = self.request.clone();
+                self.open_with(&mut t, request);
+            }
+            RequestSource::Provided => self.out.push_back(Output::NeedRequest {
+                id,
+                attempt: self.attempt,
+                migration,
+            }),
+        }
+        t
+    }
+
+    /// Adds the recovery parameters to `request` and asks the host to open `t` with it.
+    fn open_with(&mut self, t: &mut Transport, mut request: TransportRequest) {
         if let Some(placement) = &self.placement {
             self.recovery.apply(&mut request, placement);
         }
-        let deadline = self.retry.connect_timeout_ms.map(|d| now.saturating_add(d));
-        let t = Transport::new(id, &request, self.bytes.as_ref(), deadline);
-        self.out.push_back(Output::OpenTransport { id, request });
-        t
+        t.set_request(&request);
+        self.out.push_back(Output::OpenTransport { id: t.id, request });
     }
 
     /// Starts the next attempt of the run (from any state whose transports are gone).

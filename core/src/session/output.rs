@@ -19,8 +19,9 @@ pub(crate) const TRANSMIT_MERGE_LIMIT: usize = 256 << 10;
 
 /// Names one transport (one socket) the session asked the host to open.
 ///
-/// Ids increase monotonically over the life of a [`Session`](super::Session) and are never
-/// reused. Every host notification carries the id it is about; notifications about an id
+/// Ids increase monotonically over the life of a [`Session`](super::Session) (1, 2, 3, …,
+/// one per attempt) and are never reused; they stay far below 2^53, so a binding may pass
+/// them as a JavaScript number. Every host notification carries the id it is about; notifications about an id
 /// the session no longer tracks are ignored. That is what makes "stale flags" impossible:
 /// a late `close` or `error` from a socket the session already gave up on cannot touch
 /// the state of its successor.
@@ -58,6 +59,11 @@ impl fmt::Display for TransportId {
 /// (a fatal cause, the app's predicate, or `max_retries`); [`connect`](super::Session::connect)
 /// and [`reconnect`](super::Session::reconnect) leave it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum State {
     /// Created, `connect` not called yet.
     Idle,
@@ -73,6 +79,36 @@ pub enum State {
     Closed,
 }
 
+impl State {
+    /// Every state, in declaration order.
+    pub const ALL: [Self; 6] = [
+        Self::Idle,
+        Self::Connecting,
+        Self::Open,
+        Self::Closing,
+        Self::Backoff,
+        Self::Closed,
+    ];
+
+    /// The canonical name: `idle`, `connecting`, `open`, `closing`, `backoff`, `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Connecting => "connecting",
+            Self::Open => "open",
+            Self::Closing => "closing",
+            Self::Backoff => "backoff",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a host should ask its transport layer for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TransportRequest {
@@ -86,7 +122,23 @@ pub struct TransportRequest {
 
 /// One instruction or event for the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Output {
+    /// With [`RequestSource::Provided`](super::RequestSource::Provided): attempt `id`
+    /// needs its request. Answer with [`Session::provide_request`](super::Session::provide_request)
+    /// (then `OpenTransport` follows) or [`Session::provide_request_error`](super::Session::provide_request_error),
+    /// now or later, within `connect_timeout_ms`; otherwise the attempt fails with
+    /// [`Cause::RequestTimeout`] and is retried after the usual backoff. Answers about an
+    /// id the session no longer waits for are ignored. A `CloseTransport` for this id
+    /// means the request is no longer wanted.
+    NeedRequest {
+        /// The transport the request is for.
+        id: TransportId,
+        /// Attempt number within the current run (1 = first).
+        attempt: u32,
+        /// Whether this is a make-before-break transport (the current one stays up).
+        migration: bool,
+    },
     /// Open a socket (byte transport: TCP/TLS to the URL's host; message transport:
     /// `new WebSocket(url, subprotocols)`), and report back with this `id`.
     OpenTransport {
@@ -128,8 +180,24 @@ pub enum Output {
     Event(SessionEvent),
 }
 
+impl Output {
+    /// The canonical name: `need_request`, `open_transport`, `transmit`, `send_message`,
+    /// `close_transport`, `event`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::NeedRequest { .. } => "need_request",
+            Self::OpenTransport { .. } => "open_transport",
+            Self::Transmit { .. } => "transmit",
+            Self::SendMessage { .. } => "send_message",
+            Self::CloseTransport { .. } => "close_transport",
+            Self::Event(_) => "event",
+        }
+    }
+}
+
 /// Application-level events, with the same meaning in every binding.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionEvent {
     /// Emitted on every state transition, before the event that explains it.
     StateChanged {
@@ -190,8 +258,26 @@ pub enum SessionEvent {
     Error(SessionError),
 }
 
+impl SessionEvent {
+    /// The canonical name: `state_changed`, `open`, `migrated`, `message`, `closed`,
+    /// `reconnecting`, `gave_up`, `error`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::StateChanged { .. } => "state_changed",
+            Self::Open { .. } => "open",
+            Self::Migrated { .. } => "migrated",
+            Self::Message(_) => "message",
+            Self::Closed { .. } => "closed",
+            Self::Reconnecting { .. } => "reconnecting",
+            Self::GaveUp { .. } => "gave_up",
+            Self::Error(_) => "error",
+        }
+    }
+}
+
 /// Non-fatal anomalies.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionError {
     /// A make-before-break transport failed; the old transport stays in use and the
     /// migration is retried.
@@ -214,9 +300,37 @@ pub enum SessionError {
     Unsendable(String),
 }
 
+impl SessionError {
+    /// The canonical name: `migration_failed`, `recovery_gap`, `envelope`, `unsendable`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::MigrationFailed { .. } => "migration_failed",
+            Self::RecoveryGap { .. } => "recovery_gap",
+            Self::Envelope(_) => "envelope",
+            Self::Unsendable(_) => "unsendable",
+        }
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MigrationFailed { cause, retry_in_ms } => {
+                write!(f, "make-before-break failed ({cause}); retry in {retry_in_ms} ms")
+            }
+            Self::RecoveryGap { expected, got } => write!(f, "recovery gap: expected offset {expected}, got {got}"),
+            Self::Envelope(why) => write!(f, "undecodable message dropped: {why}"),
+            Self::Unsendable(why) => write!(f, "queued message refused by the transport: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
 /// Why [`Session::send`](super::Session::send) refused a message. The message was not
 /// queued and will not be sent: nothing is ever dropped silently.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// The outbound queue is at its message or byte limit.
     QueueFull {
@@ -229,6 +343,17 @@ pub enum SendError {
     Closed,
     /// The transport refused the message (e.g. larger than the connection allows).
     Rejected(String),
+}
+
+impl SendError {
+    /// The canonical name: `queue_full`, `closed`, `rejected`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::QueueFull { .. } => "queue_full",
+            Self::Closed => "closed",
+            Self::Rejected(_) => "rejected",
+        }
+    }
 }
 
 impl fmt::Display for SendError {

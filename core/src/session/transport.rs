@@ -22,6 +22,8 @@ use crate::handshake::HandshakeError;
 /// How far the transport got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stage {
+    /// Waiting for the host to provide the request (`NeedRequest` emitted).
+    AwaitingRequest,
     /// Requested from the host, not connected yet.
     Requested,
     /// Connected; the WebSocket handshake (`ws_open == false`) or the welcome
@@ -84,20 +86,12 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(
-        id: TransportId,
-        request: &TransportRequest,
-        bytes: Option<&ConnectionConfig>,
-        connect_deadline: Option<u64>,
-    ) -> Self {
+    /// A transport waiting for its request ([`set_request`](Self::set_request)).
+    pub(crate) fn new(id: TransportId, bytes: Option<&ConnectionConfig>, connect_deadline: Option<u64>) -> Self {
         let io = match bytes {
             None => Io::Messages,
             Some(config) => Io::Bytes(Box::new(ByteIo {
-                request: ClientRequest {
-                    url: request.url.clone(),
-                    headers: request.headers.clone(),
-                    subprotocols: request.subprotocols.clone(),
-                },
+                request: ClientRequest::default(),
                 config: config.clone(),
                 conn: None,
                 failure: None,
@@ -105,13 +99,25 @@ impl Transport {
         };
         Self {
             id,
-            stage: Stage::Requested,
+            stage: Stage::AwaitingRequest,
             deadline: connect_deadline,
             heartbeat: None,
             subprotocol: None,
             close_requested: false,
             socket_ok: true,
             io,
+        }
+    }
+
+    /// The request was sent to the host in `OpenTransport`: the transport is requested.
+    pub(crate) fn set_request(&mut self, request: &TransportRequest) {
+        self.stage = Stage::Requested;
+        if let Io::Bytes(b) = &mut self.io {
+            b.request = ClientRequest {
+                url: request.url.clone(),
+                headers: request.headers.clone(),
+                subprotocols: request.subprotocols.clone(),
+            };
         }
     }
 

@@ -19,6 +19,11 @@
 //! At the end of the quiet phase the session must be open on the server's current
 //! session with nothing missing in either direction.
 //!
+//! A third of the schedules take each attempt's request from the host
+//! ([`RequestSource::Provided`]), answered like an async URL provider: after a delay,
+//! sometimes only after the connect timeout (the attempt must fail and be retried, and the
+//! late answer must change nothing), sometimes with an error, sometimes never.
+//!
 //! `STEADYSOCK_SIM_SCHEDULES=n` runs more schedules per transport kind (default 1 000).
 
 use super::super::*;
@@ -52,6 +57,8 @@ struct Params {
     backoff: BackoffPolicy,
     max_retries: Option<u32>,
     queue: QueueLimits,
+    /// Requests come from a simulated async provider.
+    provided: bool,
 }
 
 #[derive(Debug)]
@@ -76,6 +83,9 @@ enum Ev {
     Heal,
     AppConnect,
     AppReconnect,
+    // The host's request provider answers.
+    Provide(TransportId),
+    ProvideError(TransportId),
 }
 
 /// An event due at `.0`; `.1` keeps equal times in scheduling order.
@@ -136,6 +146,9 @@ struct Stats {
     queue_full: u64,
     dup_dropped_or_replayed: u64,
     fallbacks: u64,
+    requests_provided: u64,
+    requests_late: u64,
+    requests_failed: u64,
 }
 
 struct World {
@@ -149,7 +162,6 @@ struct World {
     links: BTreeMap<TransportId, Box<Link>>,
     // Server.
     log: RecoveryLog,
-    server_rng: SeededRandom,
     down_until: u64,
     epoch: u64,
     sid_epoch: HashMap<String, u64>,
@@ -169,6 +181,10 @@ struct World {
     last_loss: u64,
     stats: Stats,
     tracing: bool,
+    /// Ids announced by `NeedRequest` and not opened yet.
+    awaiting: HashSet<TransportId>,
+    /// Ids whose provider answers after the connect timeout.
+    late: HashSet<TransportId>,
 }
 
 macro_rules! check {
@@ -211,6 +227,7 @@ impl World {
                 max_messages: pick(&mut rng, 5, 50) as usize,
                 max_bytes: pick(&mut rng, 100, 2_000) as usize,
             },
+            provided: seed % 3 == 0,
         };
         let mut config = match kind {
             Kind::Messages => {
@@ -234,11 +251,16 @@ impl World {
         config.retry.max_retries = p.max_retries;
         config.queue = p.queue;
         config.recovery = Some(RecoveryConfig::default());
+        if p.provided {
+            config.request_source = RequestSource::Provided;
+        }
         let log = RecoveryLog::new(RecoveryLogConfig {
             max_messages: 100_000,
             max_bytes: usize::MAX,
             max_disconnection_ms: if p.expiry { 20_000 } else { u64::MAX / 4 },
             max_sessions: 100,
+            attach_refill_ms: 0,
+            ..RecoveryLogConfig::default()
         });
         let traffic_end = p.fault_phase_ms + p.quiet_ms - 10_000;
         Self {
@@ -251,7 +273,6 @@ impl World {
             queue: BinaryHeap::new(),
             links: BTreeMap::new(),
             log,
-            server_rng: SeededRandom::new(seed ^ 0xABCD),
             down_until: 0,
             epoch: 0,
             sid_epoch: HashMap::new(),
@@ -270,6 +291,8 @@ impl World {
             last_loss: 0,
             stats: Stats::default(),
             tracing: std::env::var("STEADYSOCK_SIM_TRACE").is_ok_and(|v| v == seed.to_string()),
+            awaiting: HashSet::new(),
+            late: HashSet::new(),
         }
     }
 
@@ -347,7 +370,18 @@ impl World {
                 self.trace(format_args!("  -> {o:?}"));
             }
             match o {
-                Output::OpenTransport { id, request } => self.open_transport(id, request),
+                Output::NeedRequest { id, .. } => self.need_request(id),
+                Output::OpenTransport { id, request } => {
+                    if self.p.provided {
+                        check!(
+                            self,
+                            self.awaiting.remove(&id),
+                            "OpenTransport for {id} without a request"
+                        );
+                        check!(self, !self.late.contains(&id), "a late answer opened {id}");
+                    }
+                    self.open_transport(id, request)
+                }
                 Output::Transmit { id, bytes } => {
                     check!(self, self.p.kind == Kind::Bytes, "Transmit on a message transport");
                     self.send_to_server(id, Ev::SBytes(id, bytes));
@@ -359,6 +393,11 @@ impl World {
                 Output::CloseTransport { id, code, reason } => {
                     check!(self, code == 1000 || (3000..=4999).contains(&code), "close code {code}");
                     check!(self, reason.len() <= 123, "reason too long");
+                    if self.awaiting.remove(&id) {
+                        // The request is no longer wanted; the provider's answer, if it
+                        // still comes, must be ignored.
+                        continue;
+                    }
                     let Some(l) = self.links.get_mut(&id) else {
                         panic!("seed {}: CloseTransport for unknown {id}", self.seed)
                     };
@@ -375,6 +414,32 @@ impl World {
                     }
                 }
                 Output::Event(e) => self.event(e),
+            }
+        }
+    }
+
+    /// The host's async request provider: answers after a delay, too late, with an
+    /// error, or never (a faulty provider only before the schedule heals).
+    fn need_request(&mut self, id: TransportId) {
+        check!(self, self.p.provided, "NeedRequest with a fixed request");
+        check!(self, self.awaiting.insert(id), "NeedRequest for {id} twice");
+        check!(self, !self.links.contains_key(&id), "NeedRequest for a used id {id}");
+        let roll = if self.healed { 99 } else { self.rng.next_u64() % 100 };
+        let now = self.now;
+        match roll {
+            0..8 => {
+                self.late.insert(id);
+                let t = now + pick(&mut self.rng, 10_001, 14_000);
+                self.at(t, Ev::Provide(id));
+            }
+            8..14 => {
+                let t = now + pick(&mut self.rng, 0, 300);
+                self.at(t, Ev::ProvideError(id));
+            }
+            14..17 => {} // never answers
+            _ => {
+                let t = now + pick(&mut self.rng, 0, 800);
+                self.at(t, Ev::Provide(id));
             }
         }
     }
@@ -480,6 +545,26 @@ impl World {
                 self.down_until = 0;
             }
             Ev::AppConnect => self.s.connect(now),
+            Ev::Provide(id) => {
+                if self.late.contains(&id) {
+                    self.stats.requests_late += 1;
+                } else {
+                    self.stats.requests_provided += 1;
+                }
+                let url = match self.p.kind {
+                    Kind::Messages => "wss://sim.test/ws",
+                    Kind::Bytes => "ws://sim.test/ws",
+                };
+                let request = TransportRequest {
+                    url: url.into(),
+                    ..TransportRequest::default()
+                };
+                self.s.provide_request(id, request, now);
+            }
+            Ev::ProvideError(id) => {
+                self.stats.requests_failed += 1;
+                self.s.provide_request_error(id, "token endpoint failed", now);
+            }
             Ev::AppReconnect => {
                 if self.s.state() == State::Closed {
                     self.s.reconnect(now)
@@ -490,10 +575,23 @@ impl World {
 
     // ------------------------------------------------------------------ server
 
-    /// A transport reached the server: attach (resume or new session), greet, replay.
-    fn server_open(&mut self, id: TransportId, path: &str) {
-        let req = ResumeRequest::from_query(path);
-        let resume = self.log.attach(req.clone(), &mut self.server_rng, self.now);
+    /// A transport reached the server: it waits for the client's greeting.
+    fn server_open(&mut self, id: TransportId, _path: &str) {
+        let l = self.links.get_mut(&id).unwrap();
+        l.server_open = true;
+        if self.p.kind == Kind::Messages {
+            self.send_to_client(id, Ev::COpen(id));
+        }
+    }
+
+    /// The client's greeting: attach (resume or new session), welcome, replay.
+    fn server_greeted(&mut self, id: TransportId, m: &Message) {
+        let req = match read_greeting(m) {
+            Greeting::Resume(r) => Some(r),
+            Greeting::Fresh => None,
+            Greeting::NotAGreeting => panic!("seed {}: first message {m:?} is not a greeting", self.seed),
+        };
+        let resume = self.log.attach(req.clone(), None, self.now).expect("attach");
         let sid = resume.session_id().to_string();
         if let Some(req) = &req {
             if !resume.recovered {
@@ -510,19 +608,31 @@ impl World {
         self.sid_epoch.entry(sid.clone()).or_insert(self.epoch);
         self.sent_count.entry(sid.clone()).or_insert(0);
         self.current_sid = Some(sid.clone());
-        self.replayed += resume.replay.len() as u64;
         self.seq += 1;
         let seq = self.seq;
         let l = self.links.get_mut(&id).unwrap();
         l.attach_seq = seq;
-        l.server_open = true;
         l.attachment = Some(resume.attachment.clone());
-        if self.p.kind == Kind::Messages {
-            self.send_to_client(id, Ev::COpen(id));
-        }
-        self.server_send(id, encode::welcome(&sid, resume.recovered));
-        for (offset, m) in resume.replay {
-            self.server_send(id, encode::data(offset, &m));
+        self.server_send(id, encode::welcome(&sid, &resume.token.expose_hex(), resume.recovered));
+        self.replayed += self.server_pump(id);
+    }
+
+    /// Sends what the log has due on `id`'s attachment (replay, then new messages), in
+    /// bounded batches; returns how many.
+    fn server_pump(&mut self, id: TransportId) -> u64 {
+        let mut n = 0;
+        loop {
+            let Some(a) = self.links.get(&id).and_then(|l| l.attachment.clone()) else {
+                return n;
+            };
+            let batch = self.log.next_batch(&a, 4 * 1024);
+            if batch.is_empty() {
+                return n;
+            }
+            for (offset, m) in batch {
+                n += 1;
+                self.server_send(id, encode::data(offset, &m));
+            }
         }
     }
 
@@ -589,10 +699,14 @@ impl World {
     }
 
     fn server_message(&mut self, id: TransportId, m: Message) {
+        if self.links[&id].attachment.is_none() {
+            self.server_greeted(id, &m);
+            return;
+        }
         let Message::Text(t) = &m else {
             panic!("seed {}: unexpected binary", self.seed)
         };
-        if t.as_str() == "ss1 ping\n" {
+        if t.as_str() == "ss2 ping\n" {
             self.server_send(id, encode::pong());
             return;
         }
@@ -621,19 +735,17 @@ impl World {
     }
 
     /// The session fell back to an older transport that is still open: resend there.
-    fn fallback(&mut self, f: Fallback) {
+    fn fallback(&mut self, f: Attachment) {
         let target = self
             .links
             .iter()
-            .find(|(_, l)| l.server_open && l.attachment.as_ref() == Some(&f.attachment));
+            .find(|(_, l)| l.server_open && l.attachment.as_ref() == Some(&f));
         let Some((&id, l)) = target else { return };
         if l.stalled {
             return;
         }
         self.stats.fallbacks += 1;
-        for (offset, m) in f.replay {
-            self.server_send(id, encode::data(offset, &m));
-        }
+        self.server_pump(id);
     }
 
     /// The client side went away (close, reset).
@@ -725,7 +837,7 @@ impl World {
                 check!(self, offset == n, "log offset {offset} != {n}");
                 self.sent_count.insert(sid, n);
                 if let Some(id) = link.filter(|id| !self.links[id].stalled) {
-                    self.server_send(id, encode::data(offset, &m));
+                    self.server_pump(id);
                 }
             }
         }
@@ -962,9 +1074,12 @@ impl World {
         for id in &tracked {
             check!(
                 self,
-                self.links.get(id).is_some_and(|l| !l.reported),
-                "tracked {id} is not a live socket"
+                self.links.get(id).is_some_and(|l| !l.reported) || self.awaiting.contains(id),
+                "tracked {id} is neither a live socket nor awaiting its request"
             );
+        }
+        for id in &self.awaiting {
+            check!(self, tracked.contains(id), "{id} awaits a request the session forgot");
         }
         for (id, l) in &self.links {
             check!(
@@ -1085,6 +1200,9 @@ fn simulate(kind: Kind) -> Stats {
         total.queue_full += s.queue_full;
         total.dup_dropped_or_replayed += s.dup_dropped_or_replayed;
         total.fallbacks += s.fallbacks;
+        total.requests_provided += s.requests_provided;
+        total.requests_late += s.requests_late;
+        total.requests_failed += s.requests_failed;
     }
     eprintln!("{kind:?}: {total:?}");
     // The schedules must actually exercise what they claim to.
@@ -1095,6 +1213,10 @@ fn simulate(kind: Kind) -> Stats {
         "{total:?}"
     );
     assert!(total.dup_dropped_or_replayed > 0, "{total:?}");
+    assert!(
+        total.requests_provided > total.schedules && total.requests_late > 0 && total.requests_failed > 0,
+        "{total:?}"
+    );
     total
 }
 
