@@ -108,8 +108,10 @@ pub struct Session {
     /// Boxed: most sessions have none.
     heartbeat: Option<Box<Heartbeat>>,
     envelope: EnvelopeKind,
-    placement: Option<ParamPlacement>,
-    disconnect_warning: Option<MessagePattern>,
+    /// Boxed (80 bytes inline): only sessions with recovery have one.
+    placement: Option<Box<ParamPlacement>>,
+    /// Boxed: most sessions have none.
+    disconnect_warning: Option<Box<MessagePattern>>,
 
     rng: SharedRandom,
     phase: Phase,
@@ -129,7 +131,7 @@ impl Session {
     pub fn new(config: SessionConfig, rng: Box<dyn RandomSource>, _now: u64) -> Self {
         let envelope = config.effective_envelope();
         Self {
-            placement: config.recovery.map(|r| r.placement),
+            placement: config.recovery.map(|r| Box::new(r.placement)),
             request: config.request,
             request_source: config.request_source,
             bytes: match config.transport {
@@ -140,7 +142,7 @@ impl Session {
             queue_limits: config.queue,
             heartbeat: config.heartbeat.map(Box::new),
             envelope,
-            disconnect_warning: config.disconnect_warning,
+            disconnect_warning: config.disconnect_warning.map(Box::new),
             rng: SharedRandom::new(rng),
             phase: Phase::Idle,
             next_id: 0,
