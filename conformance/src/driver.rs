@@ -5,6 +5,7 @@
 //! what is pending, hand out events, and sleep in `read` no longer than the core's next
 //! timer. One thread per connection; no TLS (a `wss://` URL is refused).
 
+use bytes::BytesMut;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -57,10 +58,18 @@ pub struct Blocking {
     conn: Connection,
     stream: TcpStream,
     clock: Clock,
+    /// What `read` fills (zeroed once; std's `Read` wants initialised memory).
     buf: Vec<u8>,
+    /// The connection's input: each read is appended here and handed over with
+    /// `handle_input_buf`, so whole frames become messages without another copy, and
+    /// the start of a frame still arriving waits here for the rest.
+    input: BytesMut,
     eof: bool,
     finished: bool,
     deadline: Option<Instant>,
+    /// The read timeout last set on the socket (`Some(None)`: none), so that it is set
+    /// again only when it changes, not with one `setsockopt` before every read.
+    read_timeout: Option<Option<u64>>,
 }
 
 impl Blocking {
@@ -94,9 +103,11 @@ impl Blocking {
             stream,
             clock,
             buf: vec![0; 64 << 10],
+            input: BytesMut::new(),
             eof: false,
             finished: false,
             deadline: None,
+            read_timeout: None,
         }
     }
 
@@ -172,13 +183,22 @@ impl Blocking {
                 self.conn.handle_timeout(now);
                 continue;
             }
-            self.stream.set_read_timeout(wait.map(Duration::from_millis))?;
+            // The wait is whole milliseconds to the core's next timer (or the caller's
+            // deadline): while neither moves it changes at most once a millisecond, and
+            // with no timer at all it never does.
+            if self.read_timeout != Some(wait) {
+                self.stream.set_read_timeout(wait.map(Duration::from_millis))?;
+                self.read_timeout = Some(wait);
+            }
             match self.stream.read(&mut self.buf) {
                 Ok(0) => {
                     self.eof = true;
                     self.conn.handle_eof(self.clock.now());
                 }
-                Ok(n) => self.conn.handle_input(&self.buf[..n], self.clock.now()),
+                Ok(n) => {
+                    self.input.extend_from_slice(&self.buf[..n]);
+                    self.conn.handle_input_buf(&mut self.input, self.clock.now());
+                }
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                     self.conn.handle_timeout(self.clock.now());
                 }

@@ -1,8 +1,9 @@
 //! Frame headers (RFC 6455 §5.2): parsing and writing.
 //!
-//! Only the header is parsed here. Payloads never pass through a frame-sized buffer:
-//! the connection copies payload bytes straight from the input into the message (or
-//! control) buffer and unmasks them there, so a frame costs no allocation of its own.
+//! Only the header is parsed here. Payloads never pass through a frame-sized buffer of
+//! their own: the connection either copies payload bytes straight from the input into
+//! the message (or control) buffer, unmasking them on the way, or splits a whole frame
+//! out of the host's read buffer and unmasks it in place.
 
 use bytes::{BufMut, BytesMut};
 
@@ -126,24 +127,42 @@ pub fn parse_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, LengthOv
     Ok(Some((header, pos)))
 }
 
-/// Appends a header to `dst`. `rsv1` marks a compressed message (RFC 7692).
+/// Appends a header to `dst`, reserving room for the payload too. `rsv1` marks a
+/// compressed message (RFC 7692).
 pub fn write_header(dst: &mut BytesMut, fin: bool, rsv1: bool, opcode: OpCode, mask: Option<[u8; 4]>, len: usize) {
-    let b0 = (u8::from(fin) << 7) | (u8::from(rsv1) << 6) | opcode.as_u8();
+    let (hdr, n) = header_bytes(fin, rsv1, opcode, mask, len);
+    dst.reserve(n + len);
+    dst.put_slice(&hdr[..n]);
+}
+
+/// A header as bytes: the first `n` of the array.
+pub fn header_bytes(
+    fin: bool,
+    rsv1: bool,
+    opcode: OpCode,
+    mask: Option<[u8; 4]>,
+    len: usize,
+) -> ([u8; MAX_HEADER_LEN], usize) {
+    let mut h = [0u8; MAX_HEADER_LEN];
+    h[0] = (u8::from(fin) << 7) | (u8::from(rsv1) << 6) | opcode.as_u8();
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
-    dst.reserve(MAX_HEADER_LEN + len);
-    dst.put_u8(b0);
+    let mut n = 2;
     if len < 126 {
-        dst.put_u8(mask_bit | len as u8);
+        h[1] = mask_bit | len as u8;
     } else if len <= usize::from(u16::MAX) {
-        dst.put_u8(mask_bit | 126);
-        dst.put_u16(len as u16);
+        h[1] = mask_bit | 126;
+        h[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        n = 4;
     } else {
-        dst.put_u8(mask_bit | 127);
-        dst.put_u64(len as u64);
+        h[1] = mask_bit | 127;
+        h[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        n = 10;
     }
     if let Some(key) = mask {
-        dst.put_slice(&key);
+        h[n..n + 4].copy_from_slice(&key);
+        n += 4;
     }
+    (h, n)
 }
 
 #[cfg(test)]

@@ -77,9 +77,9 @@ fn decode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
             let want = (case.count, case.payload_bytes());
             g.throughput(Throughput::Bytes(case.payload_bytes() as u64));
 
-            // steadysock: handle_input per 64 KiB read, poll_event until empty.
+            // steadysock: handle_input_buf per read of up to 64 KiB, poll_event until empty.
             let mut conn = steadysock_conn(case.dir, false);
-            let mut rbuf = vec![0u8; READ_CHUNK];
+            let mut rbuf = bytes::BytesMut::with_capacity(READ_CHUNK);
             assert_eq!(
                 steadysock_decode(&mut conn, &stream, &mut rbuf),
                 want,
@@ -133,14 +133,15 @@ fn encode<M: Measurement>(c: &mut Criterion<M>, reg: &mut Registry) {
             let sz = size_label(case.size).replace(' ', "");
             g.throughput(Throughput::Bytes(case.payload_bytes() as u64));
 
-            // steadysock: send_binary / send_text, then poll_transmit into the socket.
+            // steadysock: send_binary / send_text, or send of a Message for large
+            // unmasked payloads (see `Outgoing`), then poll_transmit into the socket.
             let mut conn = steadysock_conn(case.dir, true);
-            let out = Outgoing::new(case.kind, &payload);
+            let out = Outgoing::new(case, &payload);
             let mut sink = Vec::new();
-            assert_eq!(steadysock_encode(&mut conn, case.count, out, &mut sink), wire_len);
+            assert_eq!(steadysock_encode(&mut conn, case.count, &out, &mut sink), wire_len);
             check_encoded(case, &payload, &sink);
             g.bench_function(BenchmarkId::new("steadysock", &sz), |b| {
-                b.iter(|| steadysock_encode(&mut conn, black_box(case.count), out, &mut sink))
+                b.iter(|| steadysock_encode(&mut conn, black_box(case.count), &out, &mut sink))
             });
             reg.add_case(&gname, "steadysock", &sz, "encode", case);
 

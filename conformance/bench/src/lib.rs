@@ -239,14 +239,23 @@ pub fn steadysock_conn(dir: Dir, encoder: bool) -> Connection {
     }
 }
 
-/// Feeds `stream` in [`READ_CHUNK`] reads (each copied into `rbuf` first, as `read(2)`
-/// would) and drains the events: (messages, payload bytes).
-pub fn steadysock_decode(conn: &mut Connection, stream: &[u8], rbuf: &mut [u8]) -> (usize, usize) {
+/// Feeds `stream` as a host that owns its read buffer does: each read (at most
+/// [`READ_CHUNK`], and no more than the buffer's spare room, as `read_buf` into a
+/// `BytesMut` does) is copied into `rbuf` (what `read(2)` does), which is handed to
+/// `handle_input_buf`; then the events are drained: (messages, payload bytes). Whole
+/// frames are split out of `rbuf` without a copy; the start of a frame still arriving
+/// stays in `rbuf`, with room reserved for the rest of it.
+pub fn steadysock_decode(conn: &mut Connection, stream: &[u8], rbuf: &mut BytesMut) -> (usize, usize) {
     let (mut n, mut bytes) = (0, 0);
-    for chunk in stream.chunks(READ_CHUNK) {
-        let buf = &mut rbuf[..chunk.len()];
-        buf.copy_from_slice(chunk);
-        conn.handle_input(buf, 0);
+    let mut pos = 0;
+    while pos < stream.len() {
+        if rbuf.capacity() == rbuf.len() {
+            rbuf.reserve(READ_CHUNK);
+        }
+        let len = (rbuf.capacity() - rbuf.len()).min(READ_CHUNK).min(stream.len() - pos);
+        rbuf.extend_from_slice(&stream[pos..pos + len]);
+        pos += len;
+        conn.handle_input_buf(rbuf, 0);
         while let Some(ev) = conn.poll_event() {
             match ev {
                 Event::Message(m) => {
@@ -258,23 +267,42 @@ pub fn steadysock_decode(conn: &mut Connection, stream: &[u8], rbuf: &mut [u8]) 
             }
         }
     }
+    assert!(rbuf.is_empty(), "the stream ends at a frame boundary");
     (n, bytes)
 }
 
-/// A case's payload, prepared once: text is handed over as `&str` (as an application
-/// holding a `String` would), so no encoder validates UTF-8 on the way out.
-#[derive(Debug, Clone, Copy)]
+/// A case's payload, prepared once, in the form an application sends it:
+/// - a large (16 KiB and up) message as a [`Message`] over the payload's [`Bytes`] (the
+///   form tungstenite is given too; cloning it is free), which `send` does not copy into
+///   the transmit buffer: unmasked, `poll_transmit` hands the payload out as its own
+///   chunk; masked, it masks it 64 KiB at a time into one reused buffer as it hands it
+///   out;
+/// - anything smaller borrowed (`send_binary(&[u8])` / `send_text(&str)`, as an
+///   application holding a buffer or a `String` would): it is copied (and, for a client,
+///   masked in the same pass) into the transmit buffer either way, and a borrowed
+///   payload saves the `Bytes` reference count.
+#[derive(Debug, Clone)]
 pub enum Outgoing<'a> {
     /// `send_binary`.
     Binary(&'a [u8]),
     /// `send_text`.
     Text(&'a str),
+    /// `send` of a message whose `Bytes` the application holds.
+    Owned(Message),
 }
 
 impl<'a> Outgoing<'a> {
-    /// The outgoing form of `payload` for `kind`.
-    pub fn new(kind: Kind, payload: &'a Bytes) -> Self {
-        match kind {
+    /// The outgoing form of `payload` for the case.
+    pub fn new(case: &Case, payload: &'a Bytes) -> Self {
+        if case.size >= 16 << 10 {
+            return Outgoing::Owned(match case.kind {
+                Kind::Binary => Message::Binary(payload.clone()),
+                Kind::Text => {
+                    Message::Text(steadysock::Text::from_utf8(payload.clone()).expect("text payload is UTF-8"))
+                }
+            });
+        }
+        match case.kind {
             Kind::Binary => Outgoing::Binary(payload),
             Kind::Text => Outgoing::Text(std::str::from_utf8(payload).expect("text payload is UTF-8")),
         }
@@ -282,12 +310,13 @@ impl<'a> Outgoing<'a> {
 }
 
 /// Sends `count` messages, writing each `poll_transmit` chunk to `sink` (the socket).
-pub fn steadysock_encode(conn: &mut Connection, count: usize, out: Outgoing<'_>, sink: &mut Vec<u8>) -> usize {
+pub fn steadysock_encode(conn: &mut Connection, count: usize, out: &Outgoing<'_>, sink: &mut Vec<u8>) -> usize {
     sink.clear();
     for _ in 0..count {
         match out {
             Outgoing::Binary(b) => conn.send_binary(b),
             Outgoing::Text(t) => conn.send_text(t),
+            Outgoing::Owned(m) => conn.send(m.clone()),
         }
         .expect("send");
         while let Some(b) = conn.poll_transmit() {

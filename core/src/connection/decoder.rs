@@ -9,22 +9,47 @@
 //! close code, end the closing handshake). Kept apart from the connection as tungstenite
 //! keeps its `FrameCodec` apart from its `WebSocket`, so each can be read on its own.
 //!
-//! Payload bytes go from the input straight into the message buffer and are unmasked
-//! there: a frame costs no allocation of its own, and a message one (its own buffer).
+//! Two ways in:
+//! - [`next`](FrameDecoder::next) reads a borrowed slice: payload bytes are copied from
+//!   the input into the message buffer, unmasked on the way (one pass), and the message
+//!   buffer is reserved from the frame header's length once it is known (within the size
+//!   limits and `MAX_UPFRONT_RESERVE`), so a large frame costs no regrowth copies;
+//! - [`next_buf`](FrameDecoder::next_buf) reads the host's own buffer: an unfragmented,
+//!   uncompressed data frame is left in that buffer until it is whole (room for the rest
+//!   of it is reserved there, likewise; text is unmasked and checked in place as it
+//!   arrives, so a bad byte still fails the connection at once), then split out of it:
+//!   the message *is* the host's bytes, with no copy. Everything else (control frames,
+//!   fragmented or compressed messages, anything after a failure) goes the copying way,
+//!   which keeps every other check and limit in one place.
 
 use super::Role;
 use crate::close;
 use crate::deflate::{InflateError, PerMessageDeflate};
 use crate::frame::{self, FrameHeader, OpCode, MAX_HEADER_LEN};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, extend_masked, extend_masked_vec};
 use crate::message::{Message, Text};
 use crate::utf8::Utf8Validator;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use std::borrow::Cow;
 
-/// Up to this much of a declared frame length is reserved ahead of its arrival; beyond
-/// it the buffer grows as bytes come, so a lying header cannot make us allocate.
-const MAX_EAGER_RESERVE: usize = 64 << 10;
+/// The messages of one read are carved out of one allocation of at most this much (see
+/// `begin_frame`).
+const MAX_CARVE: usize = 64 << 10;
+
+/// A frame's declared length is reserved as soon as its header is read, up to this much
+/// (and within the size limits); a longer frame grows its buffer as its bytes come. The
+/// cost of a header that lies about its length is bounded by this: reserved address
+/// space, which the system backs with memory only as bytes are written.
+const MAX_UPFRONT_RESERVE: usize = 16 << 20;
+
+/// The buffers of a compressed message.
+#[derive(Debug, Default)]
+struct Inflating {
+    /// Inflated bytes of the current message.
+    inflated: Vec<u8>,
+    /// Unmasked compressed bytes of the current chunk, on their way to the inflater.
+    deflated: Vec<u8>,
+}
 
 /// What the decoder read.
 #[derive(Debug)]
@@ -61,7 +86,8 @@ enum Decode {
     Payload {
         remaining: u64,
         mask: Option<[u8; 4]>,
-        mask_offset: usize,
+        /// Where in the key's 4-byte cycle the next payload byte is.
+        mask_offset: u8,
         fin: bool,
         dest: Dest,
     },
@@ -74,17 +100,19 @@ pub(super) struct FrameDecoder {
     max_message_size: usize,
     decode: Decode,
     hdr_buf: [u8; MAX_HEADER_LEN],
-    hdr_len: usize,
+    hdr_len: u8,
     msg: BytesMut,
     msg_kind: Option<OpCode>,
     /// The current message is compressed (RSV1 on its first frame).
     msg_compressed: bool,
-    /// Inflated bytes of the current compressed message.
-    inflated: Vec<u8>,
-    /// Unmasked compressed bytes of the current chunk, on their way to the inflater.
-    deflated: Vec<u8>,
+    /// Buffers of compressed messages. Boxed, and only made once a compressed message
+    /// arrives: 48 bytes inline in every decoder otherwise.
+    z: Option<Box<Inflating>>,
     utf8: Utf8Validator,
     ctrl: BytesMut,
+    /// Payload bytes of a text frame waiting in the host's buffer that are already
+    /// unmasked (in place) and checked (see `check_partial_text`).
+    in_place: usize,
 }
 
 impl FrameDecoder {
@@ -101,10 +129,10 @@ impl FrameDecoder {
             msg: BytesMut::new(),
             msg_kind: None,
             msg_compressed: false,
-            inflated: Vec::new(),
-            deflated: Vec::new(),
+            z: None,
             utf8: Utf8Validator::default(),
             ctrl: BytesMut::new(),
+            in_place: 0,
         }
     }
 
@@ -115,13 +143,178 @@ impl FrameDecoder {
         &mut self,
         input: &mut &[u8],
         failed: bool,
+        deflate: Option<&mut PerMessageDeflate>,
+    ) -> Option<Decoded> {
+        self.next_inner(input, failed, deflate, false)
+    }
+
+    /// Reads from the front of the host's buffer `buf` until one item is complete;
+    /// `None` once nothing more can be done with what `buf` holds. Consumed bytes are
+    /// split off the front of `buf`; what is left there (at most the start of one frame)
+    /// is part of the stream, and the host appends its next read after it. Room for the
+    /// rest of a frame left waiting is reserved in `buf` (within the size limits and
+    /// MAX_UPFRONT_RESERVE).
+    pub(super) fn next_buf(
+        &mut self,
+        buf: &mut BytesMut,
+        failed: bool,
         mut deflate: Option<&mut PerMessageDeflate>,
+    ) -> Option<Decoded> {
+        loop {
+            if buf.is_empty() {
+                return None;
+            }
+            if matches!(self.decode, Decode::Header) && self.hdr_len == 0 {
+                match frame::parse_header(buf) {
+                    // Eligible frames have a length within the size limits (so it fits
+                    // a usize).
+                    Ok(Some((h, n))) if self.whole_frame_eligible(&h, failed) => {
+                        let len = h.len as usize;
+                        let total = n + len;
+                        let text = h.opcode == OpCode::Text.as_u8();
+                        if buf.len() < total {
+                            if text {
+                                // Text is checked as it arrives (a bad byte fails the
+                                // connection at once, not when the frame ends): what is
+                                // here is unmasked in place and checked.
+                                if let Some(item) = self.check_partial_text(buf, n, len, h.mask) {
+                                    return Some(item);
+                                }
+                            }
+                            // Wait for the rest, with room for it and the next header.
+                            buf.reserve((total - buf.len()).min(MAX_UPFRONT_RESERVE) + MAX_HEADER_LEN);
+                            return None;
+                        }
+                        buf.advance(n);
+                        let mut payload = buf.split_to(len);
+                        let done = std::mem::take(&mut self.in_place);
+                        if let Some(key) = h.mask {
+                            apply_mask(&mut payload[done..], key, done);
+                        }
+                        return Some(self.whole_message(text, payload.freeze(), done > 0));
+                    }
+                    Ok(None) => {
+                        // An incomplete header stays where it is.
+                        return None;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(item) = self.stream_one(buf, failed, deflate.as_deref_mut()) {
+                return Some(item);
+            }
+        }
+    }
+
+    /// The part of a text frame (header `n` bytes, payload `len`) in `buf` so far:
+    /// unmasks what is new in place and checks its UTF-8. A violation consumes what is
+    /// here and skips the rest of the frame, as the copying way does.
+    fn check_partial_text(
+        &mut self,
+        buf: &mut BytesMut,
+        n: usize,
+        len: usize,
+        mask: Option<[u8; 4]>,
+    ) -> Option<Decoded> {
+        let have = buf.len() - n;
+        let payload = &mut buf[n..];
+        if let Some(key) = mask {
+            apply_mask(&mut payload[self.in_place..], key, self.in_place);
+        }
+        self.in_place = have;
+        if self.utf8.feed(payload).is_ok() {
+            return None;
+        }
+        buf.clear();
+        self.in_place = 0;
+        self.utf8.reset();
+        self.decode = Decode::Payload {
+            remaining: (len - have) as u64,
+            mask: None,
+            mask_offset: 0,
+            fin: true,
+            dest: Dest::Discard,
+        };
+        Some(invalid_payload("invalid UTF-8 in a text message"))
+    }
+
+    /// A whole single-frame message split out of the host's buffer (already unmasked).
+    /// `checked_before`: part of its text was checked while it arrived.
+    fn whole_message(&mut self, text: bool, data: Bytes, checked_before: bool) -> Decoded {
+        if !text {
+            return Decoded::Message(Message::Binary(data));
+        }
+        let ok = if checked_before {
+            self.utf8.feed(&data).is_ok() && self.utf8.is_complete(&data)
+        } else {
+            simdutf8::basic::from_utf8(&data).is_ok()
+        };
+        self.utf8.reset();
+        if ok {
+            return Decoded::Message(Message::Text(Text::from_validated(data)));
+        }
+        // The same reasons as the copying way gives.
+        match simdutf8::compat::from_utf8(&data) {
+            Err(e) if e.error_len().is_none() => invalid_payload("text message ends inside a UTF-8 sequence"),
+            _ => invalid_payload("invalid UTF-8 in a text message"),
+        }
+    }
+
+    /// The copying way over the front of `buf`, up to the end of the current frame (so
+    /// that [`next_buf`](Self::next_buf) can look at the next header itself).
+    fn stream_one(
+        &mut self,
+        buf: &mut BytesMut,
+        failed: bool,
+        deflate: Option<&mut PerMessageDeflate>,
+    ) -> Option<Decoded> {
+        if self.in_place > 0 {
+            // A text frame was being checked in place, and is no longer eligible (the
+            // connection failed meanwhile): it is skipped whole, so forget that check.
+            self.in_place = 0;
+            self.utf8.reset();
+        }
+        let mut input: &[u8] = buf;
+        let before = input.len();
+        let item = self.next_inner(&mut input, failed, deflate, true);
+        let used = before - input.len();
+        buf.advance(used);
+        item
+    }
+
+    /// Whether a frame can be split whole out of the host's buffer: the first and only
+    /// frame of an uncompressed data message, with nothing wrong in its header (anything
+    /// else takes the copying way, which reports what is wrong).
+    fn whole_frame_eligible(&self, h: &FrameHeader, failed: bool) -> bool {
+        let data = h.opcode == OpCode::Binary.as_u8() || h.opcode == OpCode::Text.as_u8();
+        let mask_ok = match self.role {
+            Role::Server => h.mask.is_some(),
+            Role::Client => h.mask.is_none(),
+        };
+        data && h.fin
+            && h.rsv == 0
+            && mask_ok
+            && !failed
+            && self.msg_kind.is_none()
+            && h.len <= self.max_frame_size as u64
+            && h.len <= self.max_message_size as u64
+    }
+
+    fn next_inner(
+        &mut self,
+        input: &mut &[u8],
+        failed: bool,
+        mut deflate: Option<&mut PerMessageDeflate>,
+        stop_at_frame_end: bool,
     ) -> Option<Decoded> {
         loop {
             match self.decode {
                 Decode::Payload { remaining: 0, .. } => {
                     if let Some(item) = self.finish_frame(deflate.as_deref_mut()) {
                         return Some(item);
+                    }
+                    if stop_at_frame_end {
+                        return None;
                     }
                 }
                 Decode::Header => {
@@ -159,10 +352,11 @@ impl FrameDecoder {
     /// Drops the message being assembled (the connection failed).
     pub(super) fn abandon_message(&mut self) {
         self.msg.clear();
-        self.inflated = Vec::new();
+        self.z = None;
         self.msg_kind = None;
         self.msg_compressed = false;
         self.utf8.reset();
+        self.in_place = 0;
     }
 
     /// A header from `input`, completing one buffered from earlier reads. `Ok(None)`:
@@ -171,12 +365,13 @@ impl FrameDecoder {
         let parsed = if self.hdr_len == 0 {
             frame::parse_header(input)
         } else {
-            let take = (MAX_HEADER_LEN - self.hdr_len).min(input.len());
-            self.hdr_buf[self.hdr_len..self.hdr_len + take].copy_from_slice(&input[..take]);
-            let held = self.hdr_len;
+            let held = usize::from(self.hdr_len);
+            let take = (MAX_HEADER_LEN - held).min(input.len());
+            self.hdr_buf[held..held + take].copy_from_slice(&input[..take]);
             match frame::parse_header(&self.hdr_buf[..held + take]) {
                 Ok(None) => {
-                    self.hdr_len += take;
+                    // Fewer than MAX_HEADER_LEN (14) bytes in all: fits a u8.
+                    self.hdr_len = (held + take) as u8;
                     return Ok(None);
                 }
                 other => other.map(|r| r.map(|(h, n)| (h, n - held))),
@@ -190,7 +385,7 @@ impl FrameDecoder {
             Ok(None) => {
                 // Fewer than MAX_HEADER_LEN bytes: keep them for the next read.
                 self.hdr_buf[..input.len()].copy_from_slice(input);
-                self.hdr_len = input.len();
+                self.hdr_len = input.len() as u8;
                 Ok(None)
             }
             Err(frame::LengthOverflow) => Err(Decoded::Unfollowable {
@@ -283,14 +478,15 @@ impl FrameDecoder {
                     self.msg_compressed = rsv1;
                 }
                 if !self.msg_compressed {
-                    let want = (h.len as usize).min(MAX_EAGER_RESERVE);
+                    // Within both size limits (checked above) and the up-front cap.
+                    let want = usize::try_from(h.len).unwrap_or(usize::MAX).min(MAX_UPFRONT_RESERVE);
                     if self.msg.capacity() - self.msg.len() < want {
-                        // Room for this frame and for the bytes already in hand (up to
-                        // MAX_EAGER_RESERVE): the messages of one read are carved out of
-                        // one allocation (`split` hands each a view of it) instead of
-                        // costing two allocations each (buffer + shared header). Bounded
-                        // by bytes received, so a lying header cannot make us allocate.
-                        self.msg.reserve(want.max(in_hand.min(MAX_EAGER_RESERVE)));
+                        // Room for the whole frame at once (no regrowth copies as its
+                        // bytes come, up to MAX_UPFRONT_RESERVE), and for the bytes
+                        // already in hand (up to MAX_CARVE): the messages of one read are
+                        // carved out of one allocation (`split` hands each a view of it)
+                        // instead of costing two allocations each (buffer + header).
+                        self.msg.reserve(want.max(in_hand.min(MAX_CARVE)));
                     }
                 }
                 Dest::Message
@@ -333,33 +529,46 @@ impl FrameDecoder {
         else {
             return None;
         };
+        let mask_offset = usize::from(mask_offset);
         let mut violation = None;
         let next_offset = match dest {
             Dest::Message if self.msg_compressed => {
-                self.deflated.clear();
-                self.deflated.extend_from_slice(chunk);
-                let off = mask.map_or(0, |k| apply_mask(&mut self.deflated, k, mask_offset));
+                let z = self.z.get_or_insert_with(Box::default);
+                z.deflated.clear();
+                let off = match mask {
+                    Some(k) => extend_masked_vec(&mut z.deflated, chunk, k, mask_offset),
+                    None => {
+                        z.deflated.extend_from_slice(chunk);
+                        0
+                    }
+                };
                 let result = match deflate {
-                    Some(d) => d.inflate(&self.deflated, &mut self.inflated, self.max_message_size),
+                    Some(d) => d.inflate(&z.deflated, &mut z.inflated, self.max_message_size),
                     None => Err(InflateError::Corrupt),
                 };
                 violation = self.after_inflate(result);
                 off
             }
             Dest::Message => {
-                let start = self.msg.len();
-                self.msg.extend_from_slice(chunk);
-                let off = mask.map_or(0, |k| apply_mask(&mut self.msg[start..], k, mask_offset));
+                let off = match mask {
+                    Some(k) => extend_masked(&mut self.msg, chunk, k, mask_offset),
+                    None => {
+                        self.msg.extend_from_slice(chunk);
+                        0
+                    }
+                };
                 if self.msg_kind == Some(OpCode::Text) && self.utf8.feed(&self.msg).is_err() {
                     violation = Some(invalid_payload("invalid UTF-8 in a text message"));
                 }
                 off
             }
-            Dest::Control(_) => {
-                let start = self.ctrl.len();
-                self.ctrl.extend_from_slice(chunk);
-                mask.map_or(0, |k| apply_mask(&mut self.ctrl[start..], k, mask_offset))
-            }
+            Dest::Control(_) => match mask {
+                Some(k) => extend_masked(&mut self.ctrl, chunk, k, mask_offset),
+                None => {
+                    self.ctrl.extend_from_slice(chunk);
+                    0
+                }
+            },
             Dest::Discard | Dest::BrokenClose => 0,
         };
         // A violation skips the rest of the frame.
@@ -367,7 +576,8 @@ impl FrameDecoder {
         self.decode = Decode::Payload {
             remaining: remaining - chunk.len() as u64,
             mask,
-            mask_offset: next_offset,
+            // Masking returns an offset below 4.
+            mask_offset: (next_offset & 3) as u8,
             fin,
             dest,
         };
@@ -396,7 +606,13 @@ impl FrameDecoder {
                 reason: "message exceeds the size limit".into(),
             }),
             Err(InflateError::Corrupt) => Some(invalid_payload("corrupt compressed data")),
-            Ok(()) if self.msg_kind == Some(OpCode::Text) && self.utf8.feed(&self.inflated).is_err() => {
+            Ok(())
+                if self.msg_kind == Some(OpCode::Text)
+                    && self
+                        .utf8
+                        .feed(self.z.as_ref().map_or(&[][..], |z| &z.inflated))
+                        .is_err() =>
+            {
                 Some(invalid_payload("invalid UTF-8 in a text message"))
             }
             Ok(()) => None,
@@ -406,7 +622,10 @@ impl FrameDecoder {
     fn finish_message(&mut self, deflate: Option<&mut PerMessageDeflate>) -> Decoded {
         if self.msg_compressed {
             let result = match deflate {
-                Some(d) => d.finish(&mut self.inflated, self.max_message_size),
+                Some(d) => d.finish(
+                    &mut self.z.get_or_insert_with(Box::default).inflated,
+                    self.max_message_size,
+                ),
                 None => Err(InflateError::Corrupt),
             };
             if let Some(violation) = self.after_inflate(result) {
@@ -415,7 +634,12 @@ impl FrameDecoder {
         }
         let kind = self.msg_kind.take();
         let data = if std::mem::take(&mut self.msg_compressed) {
-            Bytes::from(std::mem::take(&mut self.inflated))
+            Bytes::from(
+                self.z
+                    .as_mut()
+                    .map(|z| std::mem::take(&mut z.inflated))
+                    .unwrap_or_default(),
+            )
         } else {
             self.msg.split().freeze()
         };

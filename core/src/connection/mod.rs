@@ -1,8 +1,10 @@
 //! One RFC 6455 connection, client or server role, with no I/O.
 //!
 //! The host drives it:
-//! 1. feed what the transport delivered: [`handle_input`](Connection::handle_input),
-//!    or [`handle_eof`](Connection::handle_eof) when the peer ended the stream;
+//! 1. feed what the transport delivered: [`handle_input`](Connection::handle_input)
+//!    (a borrowed slice, copied), or [`handle_input_buf`](Connection::handle_input_buf)
+//!    (the host's own read buffer, from which messages are split without a copy); or
+//!    [`handle_eof`](Connection::handle_eof) when the peer ended the stream;
 //! 2. call [`poll_output`](Connection::poll_output) until it returns `None`: write each
 //!    [`Output::Transmit`], handle each [`Output::Event`] (sending answers at once is
 //!    fine: they come out of a later call of the same drain);
@@ -47,7 +49,7 @@ use crate::close;
 use crate::deflate::{self, PerMessageDeflate};
 use crate::frame::{self, OpCode};
 use crate::handshake::{self, HandshakeError, WsUrl};
-use crate::mask::apply_mask;
+use crate::mask::extend_masked;
 use crate::message::Message;
 use crate::rng::RandomSource;
 use bytes::{Bytes, BytesMut};
@@ -55,6 +57,37 @@ use std::collections::VecDeque;
 
 /// Longest close reason that fits a control frame with its code.
 const MAX_REASON: usize = 123;
+
+/// Payloads of at least this many bytes, sent as [`Bytes`], are not copied into the
+/// transmit buffer when they are sent: `poll_transmit` hands out the header, then the
+/// payload itself (unmasked, server role), or masked a piece at a time (client role).
+const ZERO_COPY_MIN: usize = 16 << 10;
+
+/// A client's large payload is masked this much at a time, as `poll_transmit` hands it
+/// out, into one reused buffer (a multiple of 4, so each piece starts the key's cycle).
+const MASK_PIECE: usize = 64 << 10;
+
+/// Transmit chunks that go out ahead of `tx`, and their total length.
+#[derive(Debug, Default)]
+struct TxChunks {
+    chunks: VecDeque<Chunk>,
+    len: usize,
+    /// Where a masked payload's pieces are masked (reused once the host drops a piece).
+    scratch: BytesMut,
+}
+
+/// One transmit chunk waiting in [`TxChunks`].
+#[derive(Debug)]
+enum Chunk {
+    /// Handed out as it is.
+    Ready(Bytes),
+    /// A frame payload still to be masked with `key`, from `offset` of its cycle.
+    Masked {
+        payload: Bytes,
+        key: [u8; 4],
+        offset: usize,
+    },
+}
 
 /// Keepalive timers of the current transport.
 #[derive(Debug, Clone, Copy)]
@@ -76,8 +109,15 @@ pub struct Connection {
     decoder: FrameDecoder,
     /// False once nothing more from the peer will be looked at.
     reading: bool,
-    // Output.
+    // Output. Chunks in `tx_chunks` go out before the bytes in `tx`.
     tx: BytesMut,
+    /// Whole chunks to hand out as they are (a header, then a payload that was not
+    /// copied). Boxed, and only once an uncopied send happens: most connections never
+    /// make one.
+    tx_chunks: Option<Box<TxChunks>>,
+    /// The handshake's bytes have not all been handed out yet: `tx` is handed over
+    /// whole (see `poll_transmit`).
+    tx_handshake: bool,
     events: VecDeque<Event>,
     /// A failure's close frame waits until this many more events are handed out, so
     /// that the application can act on (e.g. answer) messages that arrived before the
@@ -86,7 +126,8 @@ pub struct Connection {
     // Closing.
     close_sent: bool,
     /// Set when we failed the connection: our code and reason are what `Closed` reports.
-    failure: Option<(u16, String)>,
+    /// Boxed: rare, and 32 bytes inline in every connection.
+    failure: Option<Box<(u16, String)>>,
     close_deadline: Option<u64>,
     closed_emitted: bool,
     transport_done: bool,
@@ -103,7 +144,7 @@ impl std::fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("role", &self.role)
             .field("state", &self.state)
-            .field("buffered", &self.tx.len())
+            .field("buffered", &self.buffered_amount())
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +163,8 @@ impl Connection {
             decoder,
             reading: true,
             tx: BytesMut::new(),
+            tx_chunks: None,
+            tx_handshake: true,
             events: VecDeque::new(),
             deferred_close: None,
             close_sent: false,
@@ -189,7 +232,7 @@ impl Connection {
 
     /// Bytes queued for transmission and not yet taken by `poll_transmit`.
     pub fn buffered_amount(&self) -> usize {
-        self.tx.len()
+        self.tx_chunks.as_ref().map_or(0, |c| c.len) + self.tx.len()
     }
 
     /// Whether the host should now close the transport (after writing what
@@ -210,10 +253,46 @@ impl Connection {
 
     /// Lower level than [`poll_output`](Self::poll_output): the next chunk of bytes to
     /// write to the transport. Handing out an event can queue more (see the module docs).
+    ///
+    /// A large message sent unmasked (server role) as [`Bytes`] comes out as two chunks,
+    /// its header and then the payload itself, not copied: write them in order (a host
+    /// that can should write consecutive chunks with one vectored write).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if let Some(c) = self.tx_chunks.as_mut() {
+            if let Some(front) = c.chunks.pop_front() {
+                let out = match front {
+                    Chunk::Ready(b) => b,
+                    Chunk::Masked {
+                        mut payload,
+                        key,
+                        offset,
+                    } => {
+                        let piece = payload.split_to(payload.len().min(MASK_PIECE));
+                        let next = extend_masked(&mut c.scratch, &piece, key, offset);
+                        if !payload.is_empty() {
+                            c.chunks.push_front(Chunk::Masked {
+                                payload,
+                                key,
+                                offset: next,
+                            });
+                        }
+                        c.scratch.split().freeze()
+                    }
+                };
+                c.len -= out.len();
+                return Some(out);
+            }
+        }
         if self.tx.is_empty() {
             None
+        } else if self.tx_handshake {
+            // Handshake bytes: hand the buffer over whole, so that an open connection
+            // does not keep the handshake's allocation alive. (Frames sent before the
+            // handshake bytes were taken go with them.)
+            self.tx_handshake = self.state == State::Connecting;
+            Some(std::mem::take(&mut self.tx).freeze())
         } else {
+            // The allocation comes back for reuse once the host drops the chunk.
             Some(self.tx.split().freeze())
         }
     }
@@ -223,10 +302,15 @@ impl Connection {
     /// transmits again before waiting for input.
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front()?;
+        if matches!(event, Event::Open(_)) && self.events.is_empty() {
+            // The handshake's events are all out: an idle open connection holds no
+            // event queue (it grows again with traffic).
+            self.events = VecDeque::new();
+        }
         if let Some((left, at)) = self.deferred_close {
             if left <= 1 {
                 self.deferred_close = None;
-                if let Some((code, reason)) = self.failure.clone() {
+                if let Some((code, reason)) = self.failure.as_deref().cloned() {
                     self.send_close_frame(Some(code), &reason, at);
                 }
             } else {
@@ -333,6 +417,47 @@ impl Connection {
         }
     }
 
+    /// Feeds the host's own read buffer, holding what arrived from the transport (after
+    /// whatever this call left there last time).
+    ///
+    /// The connection consumes from the front of `buf`: a message that is one whole
+    /// frame inside `buf` is split out of it without a copy (it shares `buf`'s
+    /// allocation until dropped, as a read buffer's slices do). What is left in `buf`
+    /// is the start of a frame still arriving: keep it, append the next read after it,
+    /// and call again. Room for the rest of that frame (and the next header) is reserved
+    /// in `buf`, within `max_frame_size` and `max_message_size`, so reading into `buf`'s
+    /// spare capacity takes the frame without regrowth copies.
+    ///
+    /// Equivalent to [`handle_input`](Self::handle_input) with the same bytes, event for
+    /// event; the two may be mixed, as long as `buf` is empty when `handle_input` is
+    /// called. Once nothing more will be read (the peer closed, or the transport is to
+    /// be closed) the input is dropped and `buf` is left empty.
+    pub fn handle_input_buf(&mut self, buf: &mut BytesMut, now: u64) {
+        if !self.reading {
+            buf.clear();
+            return;
+        }
+        if buf.is_empty() {
+            return;
+        }
+        if !matches!(self.phase, Phase::Frames) {
+            // The handshake keeps its own buffer; frames after it in this input are
+            // read from there.
+            let data = buf.split();
+            self.handle_input(&data, now);
+            return;
+        }
+        self.note_activity(now);
+        while self.reading {
+            let failed = self.failure.is_some();
+            let Some(item) = self.decoder.next_buf(buf, failed, self.deflate.as_deref_mut()) else {
+                return;
+            };
+            self.decoded(item, now);
+        }
+        buf.clear();
+    }
+
     /// The peer ended the stream (read returned 0, or the transport failed).
     pub fn handle_eof(&mut self, _now: u64) {
         self.reading = false;
@@ -366,11 +491,34 @@ impl Connection {
     }
 
     /// Sends a message. Only while open.
+    ///
+    /// A payload of at least 16 KiB (uncompressed) is not copied into the transmit
+    /// buffer: `poll_transmit` hands out its header, then the message's own bytes
+    /// (server role), or, for a client, the payload masked 64 KiB at a time into one
+    /// buffer that is reused once the host drops each piece (so the bytes the host
+    /// writes are still in cache, and a large message is not held twice). A smaller
+    /// payload is copied (and masked, for a client, in the same pass) into the transmit
+    /// buffer.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
-        match &message {
-            Message::Text(t) => self.send_data(OpCode::Text, t.as_bytes()),
-            Message::Binary(b) => self.send_data(OpCode::Binary, b),
+        let (opcode, payload) = match message {
+            Message::Text(t) => (OpCode::Text, t.into_bytes()),
+            Message::Binary(b) => (OpCode::Binary, b),
+        };
+        if self.state == State::Open
+            && self.deflate.is_none()
+            && payload.len() >= ZERO_COPY_MIN
+            && self.config.fragment_size.is_none_or(|f| f == 0 || f >= ZERO_COPY_MIN)
+        {
+            self.send_uncopied(opcode, payload);
+            return Ok(());
         }
+        self.send_data(opcode, &payload)
+    }
+
+    /// Sends a binary message held in [`Bytes`]: [`send`](Self::send) of
+    /// `Message::Binary`, so a large payload is not copied when sent.
+    pub fn send_binary_bytes(&mut self, data: Bytes) -> Result<(), Error> {
+        self.send(Message::Binary(data))
     }
 
     /// Sends a text message.
@@ -447,6 +595,46 @@ impl Connection {
         Ok(())
     }
 
+    /// Open, no compression: headers into the transmit buffer, payloads (split at the
+    /// fragment size, if one is set) queued as they are, to be masked (client role) as
+    /// they are handed out.
+    fn send_uncopied(&mut self, opcode: OpCode, payload: Bytes) {
+        let size = match self.config.fragment_size {
+            Some(size) if size > 0 => size,
+            _ => payload.len().max(1),
+        };
+        let mut op = opcode;
+        let mut start = 0;
+        loop {
+            let end = payload.len().min(start + size);
+            let fin = end == payload.len();
+            let part = payload.slice(start..end);
+            let mask = self.new_mask();
+            let (hdr, n) = frame::header_bytes(fin, false, op, mask, part.len());
+            // Bytes queued before go out first: they leave with the header.
+            self.tx.extend_from_slice(&hdr[..n]);
+            let head = self.tx.split().freeze();
+            let chunks = self.tx_chunks.get_or_insert_with(Box::default);
+            chunks.len += head.len() + part.len();
+            chunks.chunks.push_back(Chunk::Ready(head));
+            if !part.is_empty() {
+                chunks.chunks.push_back(match mask {
+                    Some(key) => Chunk::Masked {
+                        payload: part,
+                        key,
+                        offset: 0,
+                    },
+                    None => Chunk::Ready(part),
+                });
+            }
+            op = OpCode::Continuation;
+            start = end;
+            if fin {
+                break;
+            }
+        }
+    }
+
     fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
         if self.state != State::Open {
             return Err(Error::InvalidState(self.state));
@@ -462,20 +650,28 @@ impl Connection {
         self.write_frame_rsv(fin, false, opcode, payload)
     }
 
-    fn write_frame_rsv(&mut self, fin: bool, rsv1: bool, opcode: OpCode, payload: &[u8]) {
-        let mask = match self.role {
+    /// A fresh masking key for a client's frame; `None` for a server.
+    fn new_mask(&mut self) -> Option<[u8; 4]> {
+        match self.role {
             Role::Client => {
                 let mut key = [0u8; 4];
                 self.rng.fill(&mut key);
                 Some(key)
             }
             Role::Server => None,
-        };
+        }
+    }
+
+    fn write_frame_rsv(&mut self, fin: bool, rsv1: bool, opcode: OpCode, payload: &[u8]) {
+        let mask = self.new_mask();
+        // Reserves room for the header and the payload at once.
         frame::write_header(&mut self.tx, fin, rsv1, opcode, mask, payload.len());
-        let start = self.tx.len();
-        self.tx.extend_from_slice(payload);
-        if let Some(key) = mask {
-            apply_mask(&mut self.tx[start..], key, 0);
+        match mask {
+            // Copied and masked in one pass.
+            Some(key) => {
+                extend_masked(&mut self.tx, payload, key, 0);
+            }
+            None => self.tx.extend_from_slice(payload),
         }
     }
 
@@ -513,17 +709,22 @@ impl Connection {
             let Some(item) = self.decoder.next(&mut input, failed, self.deflate.as_deref_mut()) else {
                 return;
             };
-            match item {
-                Decoded::Message(m) => self.events.push_back(Event::Message(m)),
-                Decoded::Control(op, payload) => self.control_frame(op, payload, now),
-                Decoded::BrokenClose => self.peer_closed(None, String::new(), now),
-                Decoded::Violation { code, reason } => self.fail(code, &reason, now),
-                Decoded::Unfollowable { code, reason } => {
-                    self.fail(code, reason, now);
-                    // The stream cannot be followed past a header we cannot size.
-                    let (code, reason) = self.failure_or_abnormal("");
-                    self.abort(code, reason, false);
-                }
+            self.decoded(item, now);
+        }
+    }
+
+    /// Acts on one item the decoder read.
+    fn decoded(&mut self, item: Decoded, now: u64) {
+        match item {
+            Decoded::Message(m) => self.events.push_back(Event::Message(m)),
+            Decoded::Control(op, payload) => self.control_frame(op, payload, now),
+            Decoded::BrokenClose => self.peer_closed(None, String::new(), now),
+            Decoded::Violation { code, reason } => self.fail(code, &reason, now),
+            Decoded::Unfollowable { code, reason } => {
+                self.fail(code, reason, now);
+                // The stream cannot be followed past a header we cannot size.
+                let (code, reason) = self.failure_or_abnormal("");
+                self.abort(code, reason, false);
             }
         }
     }
@@ -573,7 +774,7 @@ impl Connection {
         if remote {
             self.send_close_frame(code, &reason, now);
         }
-        let info = match self.failure.clone() {
+        let info = match self.failure.as_deref().cloned() {
             Some((code, reason)) => CloseInfo {
                 code,
                 reason,
@@ -602,7 +803,7 @@ impl Connection {
         if self.failure.is_some() || self.state == State::Closed {
             return;
         }
-        self.failure = Some((code, reason.to_string()));
+        self.failure = Some(Box::new((code, reason.to_string())));
         self.events.push_back(Event::Error(Error::Protocol {
             code,
             reason: reason.to_string(),
@@ -621,7 +822,8 @@ impl Connection {
     /// Our failure's code and reason if we failed the connection, else 1006 with `why`.
     fn failure_or_abnormal(&self, why: &str) -> (u16, String) {
         self.failure
-            .clone()
+            .as_deref()
+            .cloned()
             .unwrap_or_else(|| (close::ABNORMAL, why.to_string()))
     }
 
@@ -683,3 +885,5 @@ fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_buf;

@@ -2,6 +2,7 @@
 //! hand-built byte streams for what a well-behaved peer would never send.
 
 use super::*;
+use crate::mask::apply_mask;
 use crate::rng::SeededRandom;
 
 fn rng(seed: u64) -> Box<dyn RandomSource> {

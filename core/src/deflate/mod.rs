@@ -44,8 +44,10 @@ impl InflateError {
 /// connection (or one whose messages stay under the threshold) should not pay for it.
 #[cfg(feature = "deflate")]
 pub struct PerMessageDeflate {
-    compressor: Option<Compressor>,
-    decompressor: Option<Decompressor>,
+    // Boxed: each codec is over 100 bytes inline (zlib stream state), which every
+    // connection that negotiated the extension would carry before its first message.
+    compressor: Option<Box<Compressor>>,
+    decompressor: Option<Box<Decompressor>>,
     agreement: Agreement,
     level: u32,
     threshold: usize,
@@ -76,7 +78,7 @@ impl PerMessageDeflate {
         if self.compressor.is_none() {
             let a = self.agreement;
             // `None` for a window we cannot honour (8 bits): such messages go uncompressed.
-            self.compressor = Compressor::new(self.level, a.send_window_bits, a.send_no_context_takeover);
+            self.compressor = Compressor::new(self.level, a.send_window_bits, a.send_no_context_takeover).map(Box::new);
         }
         let mut out = Vec::new();
         self.compressor.as_mut()?.compress(data, &mut out);
@@ -95,7 +97,8 @@ impl PerMessageDeflate {
 
     fn decompressor(&mut self) -> &mut Decompressor {
         let reset = self.agreement.recv_no_context_takeover;
-        self.decompressor.get_or_insert_with(|| Decompressor::new(reset))
+        self.decompressor
+            .get_or_insert_with(|| Box::new(Decompressor::new(reset)))
     }
 }
 

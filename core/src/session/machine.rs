@@ -26,7 +26,8 @@ enum Phase {
         t: Transport,
         since: u64,
         /// Make-before-break: the successor being connected while `t` carries traffic.
-        next: Option<Transport>,
+        /// Boxed: rarely there, and a `Transport` inline would double this state's size.
+        next: Option<Box<Transport>>,
         /// A failed make-before-break is tried again at this time (the server may already
         /// have moved the session off `t`, so staying on it is not an option).
         retry_migration_at: Option<u64>,
@@ -68,7 +69,7 @@ impl Phase {
     fn get_mut(&mut self, slot: Slot) -> Option<&mut Transport> {
         match (self, slot) {
             (Self::Connecting { t } | Self::Closing { t, .. } | Self::Open { t, .. }, Slot::Primary) => Some(t),
-            (Self::Open { next, .. }, Slot::Next) => next.as_mut(),
+            (Self::Open { next, .. }, Slot::Next) => next.as_deref_mut(),
             _ => None,
         }
     }
@@ -104,10 +105,13 @@ pub struct Session {
     bytes: Option<ConnectionConfig>,
     retry: RetryPolicy,
     queue_limits: QueueLimits,
-    heartbeat: Option<Heartbeat>,
+    /// Boxed: most sessions have none.
+    heartbeat: Option<Box<Heartbeat>>,
     envelope: EnvelopeKind,
-    placement: Option<ParamPlacement>,
-    disconnect_warning: Option<MessagePattern>,
+    /// Boxed (80 bytes inline): only sessions with recovery have one.
+    placement: Option<Box<ParamPlacement>>,
+    /// Boxed: most sessions have none.
+    disconnect_warning: Option<Box<MessagePattern>>,
 
     rng: SharedRandom,
     phase: Phase,
@@ -127,7 +131,7 @@ impl Session {
     pub fn new(config: SessionConfig, rng: Box<dyn RandomSource>, _now: u64) -> Self {
         let envelope = config.effective_envelope();
         Self {
-            placement: config.recovery.map(|r| r.placement),
+            placement: config.recovery.map(|r| Box::new(r.placement)),
             request: config.request,
             request_source: config.request_source,
             bytes: match config.transport {
@@ -136,9 +140,9 @@ impl Session {
             },
             retry: config.retry,
             queue_limits: config.queue,
-            heartbeat: config.heartbeat,
+            heartbeat: config.heartbeat.map(Box::new),
             envelope,
-            disconnect_warning: config.disconnect_warning,
+            disconnect_warning: config.disconnect_warning.map(Box::new),
             rng: SharedRandom::new(rng),
             phase: Phase::Idle,
             next_id: 0,
@@ -229,7 +233,7 @@ impl Session {
                 ..
             } => [
                 t.next_deadline(),
-                next.as_ref().and_then(Transport::next_deadline),
+                next.as_deref().and_then(Transport::next_deadline),
                 *retry_migration_at,
             ]
             .into_iter()
@@ -511,7 +515,7 @@ impl Session {
             ..
         } = &mut self.phase
         {
-            *next = Some(n);
+            *next = Some(Box::new(n));
             *retry_migration_at = None;
         }
     }
@@ -695,7 +699,7 @@ impl Session {
             ) => {
                 old.release(1000, "migrated", false, now, &mut self.out);
                 self.phase = Phase::Open {
-                    t: new,
+                    t: *new,
                     since,
                     next: None,
                     retry_migration_at: None,
@@ -872,7 +876,7 @@ impl Session {
     fn connection_lost(
         &mut self,
         since: u64,
-        next: Option<Transport>,
+        next: Option<Box<Transport>>,
         code: u16,
         reason: String,
         cause: Cause,
@@ -892,7 +896,7 @@ impl Session {
                     will_reconnect: true,
                 });
                 self.attempt = self.attempt.saturating_add(1);
-                self.phase = Phase::Connecting { t: n };
+                self.phase = Phase::Connecting { t: *n };
                 self.emit_state(State::Open, State::Connecting);
                 self.emit(SessionEvent::Reconnecting {
                     attempt: self.attempt,
