@@ -192,6 +192,38 @@ describe("options beyond partysocket", () => {
     ws.close();
   });
 
+  test("heartbeat: a server that stops answering `ss2 ping` is detected and replaced (over a WebSocket class too)", async () => {
+    for (const transport of [{}, { WebSocket }]) {
+      await fault.command("reset");
+      await fault.command("pings off");
+      const ws = new ReconnectingWebSocket(fault.url, [], {
+        ...FAST,
+        ...transport,
+        recovery: true,
+        keepalive: null,
+        heartbeat: { intervalMs: 50, timeoutMs: 50 },
+      });
+      const log = record(ws);
+      await until(() => log.filter((l) => l.startsWith("open")).length >= 2, "a second connection");
+      ws.close();
+      assert.equal(log[0], "open:false");
+      assert.ok(log.includes("close:1006:false"), `dead peer closed with 1006: ${log}`);
+      const status = await fault.status();
+      assert.ok(status.pings_received >= 1 && status.pings_answered === 0, JSON.stringify(status));
+      await fault.command("pings on");
+    }
+  });
+
+  test("fatalCloseCodes: a listed close code ends reconnecting", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/close?code=4004&reason=gone"), [], { ...FAST, fatalCloseCodes: [4004] });
+    const log = record(ws);
+    await until(() => log.includes("close:4004:true"), "the close");
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(log, ["open:false", "close:4004:true"], "no second attempt");
+    assert.equal(ws.shouldReconnect, false);
+    ws.close();
+  });
+
   test("extensions: the negotiated ones, over the byte transport and over a WebSocket class", async () => {
     for (const options of [FAST, { ...FAST, WebSocket }]) {
       const ws = new ReconnectingWebSocket(server.url("/deflate"), [], options);
