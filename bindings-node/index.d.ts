@@ -149,6 +149,24 @@ export declare class WebSocket extends EventTarget {
   ): void;
 }
 
+/**
+ * A test on a server text message (the core's `MessagePattern`): a string is an exact
+ * match; `{ prefix }`; `{ json: { field: value } }` (a JSON object with these top-level
+ * fields); `{ any: [patterns] }`.
+ */
+export type MessagePattern =
+  | string
+  | { exact: string }
+  | { prefix: string }
+  | { json: Record<string, string | number | boolean | null> }
+  | { any: MessagePattern[] };
+
+/** The `open` event of a ReconnectingWebSocket. */
+export interface ReconnectingOpenEvent extends Event {
+  /** Whether the server resumed the session (`recovery` option); false otherwise. */
+  readonly recovered: boolean;
+}
+
 /** A URL, or a function giving one (sync or async), asked again for every attempt. */
 export type UrlProvider = string | (() => string) | (() => Promise<string>);
 /** Subprotocols, or a function giving them (sync or async), asked again for every attempt. */
@@ -191,10 +209,45 @@ export interface ReconnectingWebSocketOptions {
   WebSocket?: new (url: string, protocols?: string | string[]) => any;
   /** steadysock: randomisation of the delays. Default `"none"` (as partysocket). */
   jitter?: "none" | "full" | "decorrelated";
-  /** steadysock: protocol ping keepalive; `null` or `false` turns it off. Default 20 000 / 10 000 ms. */
-  keepalive?: { intervalMs: number; pongTimeoutMs: number } | null | false;
-  /** steadysock: extra request headers. */
+  /**
+   * steadysock: protocol ping keepalive with dead-peer detection (byte transport): a ping
+   * after `intervalMs` without traffic; no answer within `pongTimeoutMs` ends the
+   * connection (close 1006) and the Session reconnects. `null` or `false` turns it off.
+   * Default `{ intervalMs: 20000, pongTimeoutMs: 10000 }`.
+   */
+  keepalive?: { intervalMs?: number; pongTimeoutMs?: number } | null | false;
+  /**
+   * steadysock: an application-level heartbeat (any transport, also over a `WebSocket`
+   * class): `ping` (text) after `intervalMs` without a reply, dead after `timeoutMs`;
+   * replies matching `pong` are consumed. Default off; `{}` gives 20 000 / 10 000 ms,
+   * `"ss2 ping\n"`, `{ exact: "ss2 pong\n" }`.
+   */
+  heartbeat?: {
+    intervalMs?: number;
+    timeoutMs?: number;
+    ping?: string;
+    pong?: MessagePattern;
+    anyMessageCounts?: boolean;
+  } | null;
+  /** steadysock: extra request headers (byte transport; a browser-style `WebSocket` class cannot send them). */
   headers?: Record<string, string>;
+  /**
+   * steadysock: server messages that announce a disconnect (e.g. Slack's
+   * `{ json: { type: "disconnect" } }`): consumed, not delivered, and the Session opens the
+   * next connection before the old one closes (make-before-break; no `close` event).
+   * Default none.
+   */
+  disconnectWarning?: MessagePattern | null;
+  /**
+   * steadysock: session recovery with an `ss2` server (session id, resume token, offset):
+   * after a reconnect the server replays what was missed and the `open` event says
+   * `recovered: true`; the server's `ss2 drain` is a disconnect warning. `placement`:
+   * where the credential goes, `"first_message"` (default), `"query"` or `"headers"`.
+   * Default false.
+   */
+  recovery?: boolean | { placement?: "first_message" | "query" | "headers" };
+  /** steadysock: server close codes that stop reconnecting. Default none. */
+  fatalCloseCodes?: number[];
   /** steadysock: options for `tls.connect` on `wss://`. */
   tls?: TlsConnectionOptions;
 }
@@ -224,12 +277,13 @@ export declare class ReconnectingWebSocket extends EventTarget {
   /** The URL of the last attempt, `""` before the first. */
   readonly url: string;
   readonly protocol: string;
+  /** The extensions the current connection negotiated (e.g. `permessage-deflate`), `""` before one. */
   readonly extensions: string;
   /** Queued bytes plus the socket's unwritten bytes. */
   readonly bufferedAmount: number;
   binaryType: BinaryType;
 
-  onopen: ((event: Event) => void) | null;
+  onopen: ((event: ReconnectingOpenEvent) => void) | null;
   onmessage: ((event: MessageEvent) => void) | null;
   onclose: ((event: CloseEvent) => void) | null;
   onerror: ((event: ErrorEvent) => void) | null;
@@ -243,6 +297,7 @@ export declare class ReconnectingWebSocket extends EventTarget {
   /** Removes and returns the messages not sent yet, oldest first. */
   drainQueuedMessages(): Array<string | ArrayBuffer | ArrayBufferView | Blob>;
 
+  addEventListener(type: "open", listener: (this: ReconnectingWebSocket, ev: ReconnectingOpenEvent) => any, options?: HostAddOptions): void;
   addEventListener<K extends keyof WebSocketEventMap>(
     type: K,
     listener: (this: ReconnectingWebSocket, ev: WebSocketEventMap[K]) => any,

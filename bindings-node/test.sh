@@ -8,10 +8,12 @@
 #   3. tsc --strict over index.d.ts and examples/, with @types/node alone and with the DOM lib
 #   4. scripts/pack-check.sh: the `npm pack` tarball installs and loads (ESM and CommonJS)
 #      without cargo and offline (its prebuilt addon)
-#   5. node --test over test/*.test.mjs
+#   5. the project's fault server (cargo build --release -p steadysock-conformance --bin
+#      fault-server, in the root workspace), which test/session-options.test.mjs drives
+#   6. node --test over test/*.test.mjs
 #
 # Ends with one line:  node: N passed, M failed   (the node --test counts, plus one per
-# check of steps 1-4). Exit status non-zero when anything failed.
+# check of steps 1-5). Exit status non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 passed=0 failed=0
@@ -28,6 +30,7 @@ check npm-ci npm ci --no-audit --no-fund
 check tsc npx --no-install tsc -p tsconfig.json
 check tsc-dom npx --no-install tsc -p tsconfig.dom.json
 check pack bash scripts/pack-check.sh
+check fault-server cargo build --release -q --manifest-path ../Cargo.toml -p steadysock-conformance --bin fault-server
 
 log=$(mktemp)
 node --test test/*.test.mjs 2>&1 | tee "$log"

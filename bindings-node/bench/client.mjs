@@ -1,7 +1,8 @@
 // One benchmark client: `node client.mjs CONTENDER URL ROUNDS MIBS` prints one JSON line
 // with the client process's CPU (user + system) per 16-byte round trip and per MiB echoed.
 // Contenders: steadysock | ws | partysocket | global (Node's WebSocket; run with
-// --experimental-websocket on Node 20).
+// --experimental-websocket on Node 20) | net (the floor: a bare `net` socket writing
+// pre-built masked frames and counting the echoed bytes, no WebSocket work at all).
 const [contender, url, roundsArg, mibsArg] = process.argv.slice(2);
 const ROUNDS = Number(roundsArg);
 const MIBS = Number(mibsArg);
@@ -9,6 +10,7 @@ const WARMUP = Math.min(2000, ROUNDS);
 
 /** Opens a client; returns { send(data), onMessage(fn), close() } once open. */
 async function open() {
+  if (contender === "net") return openNet();
   if (contender === "ws") {
     const { default: WebSocket } = await import("ws");
     const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -32,6 +34,50 @@ async function open() {
   ws.binaryType = "arraybuffer";
   await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = (e) => reject(new Error(e.message)); });
   return { send: (d) => ws.send(d), onMessage: (fn) => (ws.onmessage = (e) => fn(e.data)), close: () => ws.close() };
+}
+
+/** The floor: the handshake by hand, then pre-masked frames out and byte counts in. */
+async function openNet() {
+  const net = await import("node:net");
+  const { hostname, port } = new URL(url);
+  const s = net.connect({ host: hostname, port: Number(port) });
+  s.setNoDelay(true);
+  await new Promise((resolve, reject) => { s.once("connect", resolve); s.once("error", reject); });
+  s.write(
+    "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  );
+  await new Promise((resolve) => s.once("data", resolve));
+  const frames = new Map();
+  const frameOf = (data) => {
+    let f = frames.get(data.length);
+    if (!f) {
+      const n = data.length;
+      const head = n < 126 ? [0x82, 0x80 | n] : [0x82, 0xff, 0, 0, 0, 0, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+      // Mask key 0: the payload goes out as it is (the server unmasks with zeros).
+      f = Buffer.concat([Buffer.from([...head, 0, 0, 0, 0]), Buffer.from(data)]);
+      frames.set(data.length, f);
+    }
+    return f;
+  };
+  let want = 0;
+  let got = 0;
+  let fn = null;
+  s.on("data", (chunk) => {
+    got += chunk.length;
+    if (got >= want) {
+      got -= want;
+      fn();
+    }
+  });
+  return {
+    send: (d) => {
+      want = d.length + (d.length < 126 ? 2 : 10);
+      s.write(frameOf(d));
+    },
+    onMessage: (f) => (fn = f),
+    close: () => s.destroy(),
+  };
 }
 
 function cpuMs(start) {

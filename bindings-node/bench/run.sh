@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: client CPU per 16-byte echo round trip and per echoed MiB, steadysock's Node
 # WebSocket against ws (+bufferutil), partysocket over ws and Node's global WebSocket,
-# against one local `ws` echo server (its own process). A benchmark, not a test: it prints
+# against one local `ws` echo server (its own process), and the floor: a bare `net` socket
+# that writes pre-built frames and counts the echoed bytes (what no WebSocket client can beat). A benchmark, not a test: it prints
 # a table and judges nothing. Each contender runs REPEAT times in turn (default 3); the
 # table shows the lowest figure of each (the least disturbed run on a shared machine).
 #
@@ -18,7 +19,7 @@ for _ in $(seq 1 50); do [ -s server.port ] && break; sleep 0.1; done
 url="ws://127.0.0.1:$(cat server.port)/"
 results=$(mktemp)
 for _ in $(seq 1 "$REPEAT"); do
-  for c in steadysock ws partysocket global; do
+  for c in steadysock ws partysocket global net; do
     node --experimental-websocket --no-warnings client.mjs "$c" "$url" "$ROUNDS" "$MIBS" >> "$results"
   done
 done
@@ -31,7 +32,7 @@ for (const r of lines) {
   b.mib_ms = Math.min(b.mib_ms, r.mib_ms);
 }
 const ref = best.ws;
-console.log(`node client CPU per operation (lowest of ${lines.length / 4} runs; ${lines[0].rounds} round trips, ${lines[0].mibs} MiB echoed)`);
+console.log(`node client CPU per operation (lowest of ${lines.length / 5} runs; ${lines[0].rounds} round trips, ${lines[0].mibs} MiB echoed)`);
 console.log("| client | µs per 16 B round trip | vs ws | ms per MiB echoed | vs ws |");
 console.log("|---|---|---|---|---|");
 for (const [name, b] of Object.entries(best)) {

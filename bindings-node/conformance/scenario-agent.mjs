@@ -31,7 +31,7 @@ const T = {
   OPEN_WEBSOCKET: 23,
   SEND_MESSAGE: 24,
 };
-const ARITY = { 10: 4, 11: 2, 12: 3, 13: 2, 14: 3, 15: 1, 16: 1, 17: 6, 18: 5, 19: 4, 20: 2, 21: 1, 22: 2, 23: 3, 24: 2 };
+const ARITY = { 10: 4, 11: 2, 12: 3, 13: 2, 14: 4, 15: 1, 16: 1, 17: 6, 18: 5, 19: 4, 20: 2, 21: 1, 22: 2, 23: 3, 24: 2 };
 
 const start = performance.now();
 const now = () => performance.now();

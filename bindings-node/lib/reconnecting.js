@@ -43,7 +43,7 @@ const ARITY = {
   [T_TRANSMIT]: 2,
   [T_CLOSE_TRANSPORT]: 3,
   [T_STATE]: 2,
-  [T_OPEN]: 3,
+  [T_OPEN]: 4,
   [T_TEXT]: 1,
   [T_BINARY]: 1,
   [T_CLOSED]: 6,
@@ -74,6 +74,31 @@ const now = () => performance.now();
  * with the real code; send() returns nothing).
  */
 const RWS44 = Symbol("reconnecting-websocket 4.4");
+
+/**
+ * Option key of an entry point's own event classes (`steadysock/reconnecting-websocket`):
+ * an object of factories `open(target, recovered)`, `message(target, data)`,
+ * `close(target, code, reason, wasClean)`, `error(target, message, error)`.
+ */
+const EVENTS = Symbol("event factories");
+
+/** The WHATWG events (Node's Event and MessageEvent, lib/events.js's CloseEvent and ErrorEvent). */
+const DOM_EVENTS = {
+  open(target, recovered) {
+    const event = new Event("open");
+    // steadysock's own: whether the server resumed the session (`recovery` option).
+    Object.defineProperty(event, "recovered", { value: recovered, enumerable: true });
+    return event;
+  },
+  message: (target, data) => new MessageEvent("message", { data }),
+  close: (target, code, reason, wasClean) => new CloseEvent("close", { code, reason, wasClean }),
+  error: (target, message, error) => new ErrorEvent("error", { message, error }),
+};
+
+/** A `MessagePattern` of the core (exact string, `{ prefix }`, `{ json }`, …) or null. */
+function pattern(value) {
+  return value === undefined || value === null ? value : typeof value === "string" ? { exact: value } : value;
+}
 
 /** The Session's transport-error category for a Node socket error. */
 function errorKind(err) {
@@ -124,6 +149,7 @@ class ReconnectingWebSocket extends EventTarget {
   /** The state before the last transition (tells a failed attempt from a lost connection). */
   #from = "idle";
   #protocol = "";
+  #extensions = "";
   #binaryType = "blob";
   #started = false;
   /** close() was called and reconnect() was not since: the Session's own close events are not shown. */
@@ -138,6 +164,7 @@ class ReconnectingWebSocket extends EventTarget {
   #pumping = false;
   #drainPending = false;
   #rws44 = false;
+  #events = DOM_EVENTS;
   /** rws 4.4: close() was called on an active socket; its close event is still to come. */
   #awaitingClose = false;
   #blobsPending = 0;
@@ -156,6 +183,7 @@ class ReconnectingWebSocket extends EventTarget {
     this.#options = { ...DEFAULTS, ...options };
     const o = this.#options;
     this.#rws44 = o[RWS44] === true;
+    if (o[EVENTS]) this.#events = o[EVENTS];
     // A URL or protocols provider (a function, sync or async) is asked again for every
     // attempt: the Session asks for each attempt's request (NEED_REQUEST).
     const provided = typeof url === "function" || typeof protocols === "function";
@@ -167,7 +195,10 @@ class ReconnectingWebSocket extends EventTarget {
       o.keepalive === null || o.keepalive === false
         ? null
         : o.keepalive
-          ? { interval_ms: int(o.keepalive.intervalMs), pong_timeout_ms: int(o.keepalive.pongTimeoutMs) }
+          ? {
+              interval_ms: o.keepalive.intervalMs === undefined ? undefined : int(o.keepalive.intervalMs),
+              pong_timeout_ms: o.keepalive.pongTimeoutMs === undefined ? undefined : int(o.keepalive.pongTimeoutMs),
+            }
           : undefined;
     // The core's SessionOptions (snake_case); absent keys keep the core's defaults.
     const sessionOptions = {
@@ -189,6 +220,20 @@ class ReconnectingWebSocket extends EventTarget {
       handshake_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
       queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : Number.MAX_SAFE_INTEGER },
       keepalive,
+      heartbeat:
+        o.heartbeat === undefined || o.heartbeat === null || o.heartbeat === false
+          ? (o.heartbeat === undefined ? undefined : null)
+          : {
+              interval_ms: o.heartbeat.intervalMs === undefined ? undefined : int(o.heartbeat.intervalMs),
+              timeout_ms: o.heartbeat.timeoutMs === undefined ? undefined : int(o.heartbeat.timeoutMs),
+              ping: o.heartbeat.ping,
+              pong: pattern(o.heartbeat.pong),
+              any_message_counts: o.heartbeat.anyMessageCounts,
+            },
+      disconnect_warning: pattern(o.disconnectWarning),
+      recovery: o.recovery === undefined ? undefined : Boolean(o.recovery),
+      recovery_placement: o.recovery && typeof o.recovery === "object" ? o.recovery.placement : undefined,
+      fatal_close_codes: o.fatalCloseCodes === undefined ? undefined : Array.from(o.fatalCloseCodes, Number),
     };
     this.#raw = new RawSession(provided ? "ws://provided.invalid/" : this.#url, JSON.stringify(sessionOptions), now());
     if (!o.startClosed) {
@@ -231,7 +276,7 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   get extensions() {
-    return "";
+    return this.#extensions;
   }
 
   get binaryType() {
@@ -388,19 +433,20 @@ class ReconnectingWebSocket extends EventTarget {
           // A new connection: a skip left from reconnect() no longer applies.
           this.#skipClosed = false;
           this.#protocol = c;
-          this.#emit(new Event("open"), "onopen");
+          this.#extensions = d;
+          this.#emit(this.#events.open(this, b), "onopen");
           break;
         case T_TEXT:
-          this.#emit(new MessageEvent("message", { data: a }), "onmessage");
+          this.#emit(this.#events.message(this, a), "onmessage");
           break;
         case T_BINARY:
-          this.#emit(new MessageEvent("message", { data: this.#binaryType === "arraybuffer" ? a : new Blob([a]) }), "onmessage");
+          this.#emit(this.#events.message(this, this.#binaryType === "arraybuffer" ? a : new Blob([a])), "onmessage");
           break;
         case T_CLOSED:
           if (this.#userClosed) {
             if (this.#awaitingClose) {
               // rws 4.4: the closed socket's own close event, from a later task.
-              const event = new CloseEvent("close", { code: a, reason: b, wasClean: a !== 1006 });
+              const event = this.#events.close(this, a, b, a !== 1006);
               setImmediate(() => {
                 this.#awaitingClose = false;
                 this.#emit(event, "onclose");
@@ -522,7 +568,7 @@ class ReconnectingWebSocket extends EventTarget {
       // A WebSocket without binaryType: binary data arrives as whatever it gives.
     }
     ws.onopen = () => {
-      if (live()) this.#pump(this.#raw.handleOpen(id, ws.protocol || "", now()));
+      if (live()) this.#pump(this.#raw.handleOpen(id, String(ws.protocol || ""), String(ws.extensions || ""), now()));
     };
     ws.onmessage = (event) => {
       if (!live()) return;
@@ -633,7 +679,7 @@ class ReconnectingWebSocket extends EventTarget {
    * `shouldReconnectOnClose(event)` may say no first (partysocket 1.3): that is close().
    */
   #emitClose(code, reason, wasClean, willReconnect = false) {
-    const event = new CloseEvent("close", { code, reason, wasClean });
+    const event = this.#events.close(this, code, reason, wasClean);
     const predicate = this.#options.shouldReconnectOnClose;
     if (willReconnect && typeof predicate === "function") {
       let again = true;
@@ -655,7 +701,7 @@ class ReconnectingWebSocket extends EventTarget {
 
   #emitError(message, error = undefined, cause = undefined) {
     const text = cause === "connect_timeout" || cause === "handshake_timeout" ? "TIMEOUT" : message;
-    this.#emit(new ErrorEvent("error", { message: text, error: error || new Error(message) }), "onerror");
+    this.#emit(this.#events.error(this, text, error || new Error(message)), "onerror");
   }
 }
 
@@ -663,4 +709,4 @@ for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED }
   Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
 }
 
-module.exports = { ReconnectingWebSocket, RWS44 };
+module.exports = { ReconnectingWebSocket, RWS44, EVENTS };

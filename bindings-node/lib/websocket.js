@@ -383,7 +383,15 @@ class WebSocket extends EventTarget {
    * it was decided after an event the application could answer.
    */
   #apply(out) {
-    const end = out.length - 3;
+    // A batch is [outputs…, trailer], or the trailer alone (a number) when the core had
+    // nothing to hand out. Trailer: (deadline + 1) · 4 + done · 2 + more (src/lib.rs).
+    let end = 0;
+    let code = out;
+    if (typeof out !== "number") {
+      end = out.length - 1;
+      code = out[end];
+    }
+    const at = Math.floor(code / 4);
     const socket = this.#socket;
     let events = false;
     for (let i = 0; i < end; ) {
@@ -395,8 +403,8 @@ class WebSocket extends EventTarget {
         i += out[i] === T_OPEN ? 3 : out[i] === T_CLOSED ? 4 : 2;
       }
     }
-    this.#arm(out[end]);
-    if (out[end + 1]) this.#endTransport();
+    this.#arm(at === 0 ? null : at - 1);
+    if (Math.floor(code / 2) % 2 === 1) this.#endTransport();
     if (events) {
       for (let i = 0; i < end; ) {
         switch (out[i]) {
@@ -428,7 +436,7 @@ class WebSocket extends EventTarget {
         }
       }
     }
-    return out[end + 2];
+    return code % 2 === 1;
   }
 
   /** One timer, at the core's deadline; it never keeps the process alive by itself. */

@@ -22,6 +22,14 @@ import { WebSocket, CloseEvent } from "steadysock";
 const ws = new WebSocket("ws://127.0.0.1:1/");
 ws.onclose = (e) => console.log(`esm: close ${e.code} ${e.wasClean} ${e instanceof CloseEvent}`);
 JS
-out=$(node check.cjs && node check.mjs)
+cat > entries.mjs <<'JS'
+import PartySocket, { WebSocket as PartyWebSocket } from "steadysock/partysocket";
+import RWS from "steadysock/reconnecting-websocket";
+import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+const same = PartySocket === PartyWebSocket && require("steadysock/partysocket").default === PartySocket;
+console.log(`entries: ${same} ${typeof RWS} ${require("steadysock/reconnecting-websocket") === RWS}`);
+JS
+out=$(node check.cjs && node check.mjs && node entries.mjs)
 echo "$out"
-[ "$out" = "$(printf 'cjs: close 1006 false\nesm: close 1006 false true')" ]
+[ "$out" = "$(printf 'cjs: close 1006 false\nesm: close 1006 false true\nentries: true function true')" ]

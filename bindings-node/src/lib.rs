@@ -3,8 +3,9 @@
 //!
 //! JavaScript owns the I/O (a `net`/`tls` socket and one timer) and feeds what happens into
 //! a [`RawConnection`]; every call that can produce work answers with everything the core
-//! has pending, in one flat array, so that one input costs one crossing of the FFI boundary
-//! (see [`drain`](RawConnection::drain) for the layout). No protocol decision is taken in
+//! has pending, in one flat array (or, with nothing to hand out, one number), so that one
+//! input costs one crossing of the FFI boundary (see [`drain`](RawConnection::drain) for
+//! the layout). No protocol decision is taken in
 //! JavaScript: handshake, framing, masking, UTF-8 validation, the closing handshake and
 //! keepalive all happen in the core.
 
@@ -14,7 +15,7 @@ mod session;
 pub use session::RawSession;
 
 use bytes::Bytes;
-use napi::bindgen_prelude::{Array, ArrayBuffer, BufferSlice, Env, Null};
+use napi::bindgen_prelude::{Array, ArrayBuffer, BufferSlice, Either, Env};
 use napi::{Error as NapiError, Result, Status};
 use napi_derive::napi;
 use steadysock::connection::Output;
@@ -192,21 +193,21 @@ impl RawConnection {
 
     /// Bytes arrived from the socket.
     #[napi]
-    pub fn handle_input<'e>(&mut self, env: &'e Env, data: BufferSlice, now: f64) -> Result<Array<'e>> {
+    pub fn handle_input<'e>(&mut self, env: &'e Env, data: BufferSlice, now: f64) -> Result<Batch<'e>> {
         self.conn.handle_input(&data, ms(now));
         self.drain(env)
     }
 
     /// The socket ended or failed.
     #[napi]
-    pub fn handle_eof<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
+    pub fn handle_eof<'e>(&mut self, env: &'e Env, now: f64) -> Result<Batch<'e>> {
         self.conn.handle_eof(ms(now));
         self.drain(env)
     }
 
     /// The timer armed at the last returned deadline fired.
     #[napi]
-    pub fn handle_timeout<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
+    pub fn handle_timeout<'e>(&mut self, env: &'e Env, now: f64) -> Result<Batch<'e>> {
         self.conn.handle_timeout(ms(now));
         self.drain(env)
     }
@@ -214,14 +215,14 @@ impl RawConnection {
     /// Sends a text message; `null` when the connection is no longer open (the message
     /// is not sent: the caller accounts for it).
     #[napi]
-    pub fn send_text<'e>(&mut self, env: &'e Env, text: String) -> Result<Option<Array<'e>>> {
+    pub fn send_text<'e>(&mut self, env: &'e Env, text: String) -> Result<Option<Batch<'e>>> {
         let sent = self.conn.send(Message::text(text));
         self.after_send(env, sent)
     }
 
     /// Sends a binary message; `null` when the connection is no longer open.
     #[napi]
-    pub fn send_binary<'e>(&mut self, env: &'e Env, data: BufferSlice) -> Result<Option<Array<'e>>> {
+    pub fn send_binary<'e>(&mut self, env: &'e Env, data: BufferSlice) -> Result<Option<Batch<'e>>> {
         let sent = self.conn.send_binary(&data);
         self.after_send(env, sent)
     }
@@ -230,7 +231,7 @@ impl RawConnection {
     /// handshake is still running, abandons it. Throws on a code or reason the core
     /// refuses to send.
     #[napi]
-    pub fn close<'e>(&mut self, env: &'e Env, code: u32, reason: String, now: f64) -> Result<Array<'e>> {
+    pub fn close<'e>(&mut self, env: &'e Env, code: u32, reason: String, now: f64) -> Result<Batch<'e>> {
         let code = u16::try_from(code).map_err(|_| invalid(format!("close code {code} out of range")))?;
         self.conn
             .close(code, &reason, ms(now))
@@ -239,10 +240,11 @@ impl RawConnection {
     }
 
     /// What the core has pending, in the order it decided it, as one flat array:
-    /// `[TAG, value…, TAG, value…, …, deadline, done, more]`. The values per tag are
-    /// listed in [`tag`]. The three last entries are always present: the time at which to
-    /// call `handleTimeout` (`null` for no timer), whether the socket should now be ended
-    /// (after writing the transmits before it), and whether events may still be pending.
+    /// `[TAG, value…, TAG, value…, …, trailer]`, or, when there is nothing to hand out,
+    /// the trailer alone (a number, no array). The values per tag are listed in [`tag`].
+    /// The trailer packs three things into one number (see [`trailer`]): the time at which
+    /// to call `handleTimeout` (or no timer), whether the socket should now be ended
+    /// (after writing the transmits before it), and whether events are still pending.
     ///
     /// The batch ends right after a message: the application must be able to answer it
     /// before the core takes its next decision (after a protocol error, the core holds its
@@ -251,15 +253,34 @@ impl RawConnection {
     /// while `more` is true.
     ///
     #[napi]
-    pub fn drain<'e>(&mut self, env: &'e Env) -> Result<Array<'e>> {
-        let mut out = env.create_array(0)?;
+    pub fn drain<'e>(&mut self, env: &'e Env) -> Result<Batch<'e>> {
+        let mut out = None;
         let more = self.take_outputs(env, &mut out, true)?;
         self.finish(out, more)
     }
 }
 
+/// A driving call's answer: the outputs and the trailer, or the trailer alone.
+type Batch<'e> = Either<Array<'e>, f64>;
+
+/// The trailer as one number: `(deadline + 1) · 4 + done · 2 + more`, where `deadline + 1`
+/// is 0 for no timer (deadlines are milliseconds, far below 2^50, so the number is exact).
+/// JavaScript reads it with `% 2`, `Math.floor(x / 2) % 2` and `Math.floor(x / 4) - 1`.
+pub(crate) fn trailer(deadline: Option<u64>, done: bool, more: bool) -> f64 {
+    let at = deadline.map_or(0, |d| d.min(1 << 50) + 1);
+    (at as f64) * 4.0 + f64::from(u8::from(done)) * 2.0 + f64::from(u8::from(more))
+}
+
+/// The array of a batch, made on the first output (a batch without outputs has none).
+fn batch_array<'a, 'e>(env: &'e Env, out: &'a mut Option<Array<'e>>) -> Result<&'a mut Array<'e>> {
+    if out.is_none() {
+        *out = Some(env.create_array(0)?);
+    }
+    out.as_mut().ok_or_else(|| invalid("no output array"))
+}
+
 impl RawConnection {
-    fn after_send<'e>(&mut self, env: &'e Env, sent: std::result::Result<(), SendError>) -> Result<Option<Array<'e>>> {
+    fn after_send<'e>(&mut self, env: &'e Env, sent: std::result::Result<(), SendError>) -> Result<Option<Batch<'e>>> {
         match sent {
             Ok(()) => self.transmits(env, false).map(Some),
             Err(SendError::InvalidState(_)) => Ok(None),
@@ -267,9 +288,9 @@ impl RawConnection {
         }
     }
 
-    /// Moves transmits (and, with `events`, events) into `out`; true when it stopped
-    /// early, with events possibly left.
-    fn take_outputs(&mut self, env: &Env, out: &mut Array, events: bool) -> Result<bool> {
+    /// Moves transmits (and, with `events`, events) into `out` (made on the first one);
+    /// true when it stopped after a message with more outputs pending.
+    fn take_outputs<'e>(&mut self, env: &'e Env, out: &mut Option<Array<'e>>, events: bool) -> Result<bool> {
         loop {
             // The core's outputs in its order. After an application call only the
             // transmits are taken: the events wait for the host's next drain, so that no
@@ -282,6 +303,7 @@ impl RawConnection {
             let event = match output {
                 None => return Ok(false),
                 Some(Output::Transmit(bytes)) => {
+                    let out = batch_array(env, out)?;
                     out.insert(tag::TRANSMIT)?;
                     out.insert(js_buffer(env, bytes)?)?;
                     continue;
@@ -290,6 +312,7 @@ impl RawConnection {
                 // `Output` is non-exhaustive; a kind added to the core later needs a tag here.
                 Some(_) => continue,
             };
+            let out = batch_array(env, out)?;
             match event {
                 Event::Open(info) => {
                     out.insert(tag::OPEN)?;
@@ -299,12 +322,12 @@ impl RawConnection {
                 Event::Message(Message::Text(text)) => {
                     out.insert(tag::TEXT)?;
                     out.insert(text.as_str())?;
-                    return Ok(true);
+                    return Ok(self.conn.has_pending_output());
                 }
                 Event::Message(Message::Binary(bytes)) => {
                     out.insert(tag::BINARY)?;
                     out.insert(js_array_buffer(env, bytes)?)?;
-                    return Ok(true);
+                    return Ok(self.conn.has_pending_output());
                 }
                 Event::HandshakeFailed(e) => {
                     out.insert(tag::ERROR)?;
@@ -328,22 +351,23 @@ impl RawConnection {
         }
     }
 
-    /// Appends the trailer: deadline, done, more.
-    fn finish<'e>(&self, mut out: Array<'e>, more: bool) -> Result<Array<'e>> {
-        match self.conn.poll_timeout() {
-            Some(at) => out.insert(at as f64)?,
-            None => out.insert(Null)?,
+    /// The batch: its outputs with the trailer appended, or the trailer alone.
+    fn finish<'e>(&self, out: Option<Array<'e>>, more: bool) -> Result<Batch<'e>> {
+        let code = trailer(self.conn.poll_timeout(), self.conn.should_close_transport(), more);
+        match out {
+            Some(mut out) => {
+                out.insert(code)?;
+                Ok(Either::A(out))
+            }
+            None => Ok(Either::B(code)),
         }
-        out.insert(self.conn.should_close_transport())?;
-        out.insert(more)?;
-        Ok(out)
     }
 
     /// After an application call: the transmits only, so that no event reaches a listener
     /// from inside `send()` or `close()`; `more` tells the host to drain events later.
     /// `events` says whether the call may have queued events (sending never does).
-    fn transmits<'e>(&mut self, env: &'e Env, events: bool) -> Result<Array<'e>> {
-        let mut out = env.create_array(0)?;
+    fn transmits<'e>(&mut self, env: &'e Env, events: bool) -> Result<Batch<'e>> {
+        let mut out = None;
         self.take_outputs(env, &mut out, false)?;
         self.finish(out, events)
     }

@@ -33,7 +33,7 @@ mod tag {
     pub const SEND_MESSAGE: u32 = 24;
     /// `from, to` — state names (`idle`, `connecting`, `open`, `closing`, `backoff`, `closed`).
     pub const STATE: u32 = 13;
-    /// `attempt, recovered, protocol`.
+    /// `attempt, recovered, protocol, extensions`.
     pub const OPEN: u32 = 14;
     /// `data: string`.
     pub const TEXT: u32 = 15;
@@ -203,13 +203,25 @@ impl RawSession {
         self.drain(env)
     }
 
-    /// Message transport: socket `id` opened with this subprotocol (`""` for none).
+    /// Message transport: socket `id` opened with this subprotocol and these extensions
+    /// (`""` for none).
     #[napi]
-    pub fn handle_open<'e>(&mut self, env: &'e Env, id: f64, protocol: String, now: f64) -> Result<Array<'e>> {
+    pub fn handle_open<'e>(
+        &mut self,
+        env: &'e Env,
+        id: f64,
+        protocol: String,
+        extensions: String,
+        now: f64,
+    ) -> Result<Array<'e>> {
         self.now = ms(now);
         let protocol = (!protocol.is_empty()).then_some(protocol);
-        self.session
-            .handle_transport_open(TransportId::from_raw(id as u64), protocol, ms(now));
+        self.session.handle_transport_open_with_extensions(
+            TransportId::from_raw(id as u64),
+            protocol,
+            extensions,
+            ms(now),
+        );
         self.drain(env)
     }
 
@@ -418,11 +430,13 @@ impl RawSession {
                 attempt,
                 recovered,
                 subprotocol,
+                extensions,
             } => {
                 out.insert(tag::OPEN)?;
                 out.insert(attempt)?;
                 out.insert(recovered)?;
                 out.insert(subprotocol.unwrap_or_default())?;
+                out.insert(extensions)?;
             }
             SessionEvent::Message(Message::Text(text)) => {
                 out.insert(tag::TEXT)?;

@@ -53,3 +53,44 @@ test("close() while CONNECTING: one close event later, no error, nothing unhandl
   assert.equal(log.length, 1);
   assert.equal(ws.readyState, ws.CLOSED);
 });
+
+test("events are reconnecting-websocket 4.4's own classes (type, target and fields as own properties)", async () => {
+  const { Event: RwsEvent, CloseEvent, ErrorEvent } = await import("steadysock/reconnecting-websocket");
+  assert.equal(CloseEvent, RWS.CloseEvent);
+  assert.equal(ErrorEvent, RWS.ErrorEvent);
+  // rws 4.4's constructors and defaults.
+  const made = new CloseEvent();
+  assert.deepEqual(
+    Object.fromEntries(Object.keys(made).map((k) => [k, made[k]])),
+    { type: "close", target: undefined, code: 1000, reason: "", wasClean: true },
+  );
+  const err = new ErrorEvent(new Error("boom"), "t");
+  assert.deepEqual([err.type, err.target, err.message, err.error.message], ["error", "t", "boom", "boom"]);
+  assert.ok(made instanceof RwsEvent && err instanceof RwsEvent);
+
+  const ws = new RWS(server.url("/close?code=4001&reason=gone"), [], { minReconnectionDelay: 20, maxReconnectionDelay: 50 });
+  const seen = [];
+  ws.onopen = (e) => seen.push(e);
+  ws.addEventListener("close", (e) => seen.push(e));
+  await once(ws, "close");
+  ws.close();
+  const [open, close] = seen;
+  assert.ok(open instanceof RWS.Event);
+  assert.equal(open.target, ws);
+  assert.ok(close instanceof RWS.CloseEvent);
+  assert.deepEqual(
+    [close.type, close.target, close.code, close.reason, close.wasClean],
+    ["close", ws, 4001, "gone", true],
+  );
+  assert.deepEqual(Object.keys(close).sort(), ["code", "reason", "target", "type", "wasClean"]);
+
+  // A refused attempt: rws's ErrorEvent with the attempt's message.
+  const port = await (await import("./server.mjs")).closedPort();
+  const ws2 = new RWS(`ws://127.0.0.1:${port}/`, [], { minReconnectionDelay: 20, maxRetries: 0 });
+  const [error] = await once(ws2, "error");
+  ws2.close();
+  assert.ok(error instanceof RWS.ErrorEvent);
+  assert.equal(error.target, ws2);
+  assert.equal(typeof error.message, "string");
+  assert.ok(error.error instanceof Error);
+});

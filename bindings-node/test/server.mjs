@@ -12,8 +12,13 @@
 //   /badutf8         send a text message with invalid UTF-8
 //   /msgthenbad      like /echo, but first send a text message and a reserved-opcode frame in one write
 //   /proto           like /echo, choosing the first offered subprotocol
+//   /headers         like /echo, but first send the request headers as a JSON text message
+//   /deflate         like /echo, but the handshake agrees to permessage-deflate (send nothing)
+//   /warn            like /echo; the first /warn connection of the server is sent
+//                    `{"type":"disconnect"}` right after the handshake (a disconnect warning)
 //
-// Every connection is recorded (`server.connections`): request head, frames received.
+// Every connection is recorded (`server.connections`): request head, frames received;
+// `server.log` lists `open:N` (handshake answered) and `end:N` (TCP closed) for connection N.
 
 import { createHash } from "node:crypto";
 import net from "node:net";
@@ -79,13 +84,16 @@ function parseFrames(buf) {
 /** `options.tls`: `{ key, cert }` for a wss:// server; `options.port`: a fixed port. */
 export async function startServer(options = {}) {
   const connections = [];
+  const log = [];
+  let warned = false;
   const sockets = new Set();
   const onSocket = (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
     const conn = { head: null, path: null, headers: {}, frames: [], messages: [], closeFrame: null };
-    connections.push(conn);
+    const index = connections.push(conn) - 1;
+    socket.on("close", () => log.push(`end:${index}`));
     let buf = Buffer.alloc(0);
     let open = false;
     let mode = "";
@@ -117,8 +125,10 @@ export async function startServer(options = {}) {
         if (mode === "proto" && conn.headers["sec-websocket-protocol"]) {
           response += `Sec-WebSocket-Protocol: ${conn.headers["sec-websocket-protocol"].split(",")[0].trim()}\r\n`;
         }
+        if (mode === "deflate") response += "Sec-WebSocket-Extensions: permessage-deflate\r\n";
         socket.write(`${response}\r\n`);
         open = true;
+        log.push(`open:${index}`);
         if (mode === "close") {
           const code = Number(url.searchParams.get("code"));
           socket.write(frame(8, closePayload(code, url.searchParams.get("reason") || "")));
@@ -128,6 +138,11 @@ export async function startServer(options = {}) {
         } else if (mode === "msgthenbad") {
           // One write: a text message, then a frame with a reserved opcode.
           socket.write(Buffer.concat([frame(1, Buffer.from("first")), frame(3, Buffer.alloc(0))]));
+        } else if (mode === "headers") {
+          socket.write(frame(1, Buffer.from(JSON.stringify(conn.headers))));
+        } else if (mode === "warn" && !warned) {
+          warned = true;
+          socket.write(frame(1, Buffer.from('{"type":"disconnect","reason":"refresh"}')));
         } else if (mode === "badutf8") {
           socket.write(frame(1, Buffer.from([0x68, 0x69, 0xff, 0xfe])));
         }
@@ -162,6 +177,7 @@ export async function startServer(options = {}) {
     port,
     url: (path = "/echo") => `${options.tls ? "wss" : "ws"}://127.0.0.1:${port}${path}`,
     connections,
+    log,
     /** Breaks every connection (no close frame), still listening. */
     dropAll() {
       for (const s of sockets) s.destroy();

@@ -59,6 +59,7 @@ pub fn event_json(e: &SessionEvent) -> Value {
             attempt,
             recovered,
             subprotocol,
+            ..
         } => {
             put("attempt", (*attempt).into());
             put("recovered", (*recovered).into());

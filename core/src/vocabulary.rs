@@ -190,6 +190,7 @@ mod tests {
                     attempt: 1,
                     recovered: false,
                     subprotocol: None,
+                    extensions: String::new(),
                 },
                 SessionEvent::Migrated { recovered: false },
                 SessionEvent::Message(crate::Message::text("")),

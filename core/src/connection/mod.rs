@@ -241,6 +241,13 @@ impl Connection {
         self.transport_done
     }
 
+    /// Whether [`poll_output`](Self::poll_output) has something now: bytes or an event.
+    /// Asking hands nothing out and changes nothing (a host that stops after each message
+    /// uses it to know whether to come back before the next input).
+    pub fn has_pending_output(&self) -> bool {
+        !self.tx.is_empty() || !self.events.is_empty()
+    }
+
     /// The next thing for the host, until `None`: all pending bytes first, then one
     /// event at a time (bytes that handing out an event queued come out of the next
     /// call). See the module docs for the loop.

@@ -123,6 +123,27 @@ fn messages_flow_both_ways_whatever_the_read_size() {
 }
 
 #[test]
+fn has_pending_output_tells_without_handing_out() {
+    let (mut c, mut s) = open_pair(Config::default(), 1 << 20);
+    assert!(!c.has_pending_output());
+    c.send_text("one").unwrap();
+    assert!(c.has_pending_output(), "a frame to write");
+    let _ = drain(&mut c);
+    assert!(!c.has_pending_output());
+    s.send_text("a").unwrap();
+    s.send_text("b").unwrap();
+    c.handle_input(&drain(&mut s), 0);
+    // Two messages in: asking leaves both in place.
+    assert!(c.has_pending_output());
+    assert!(c.has_pending_output());
+    assert!(matches!(c.poll_output(), Some(Output::Event(Event::Message(_)))));
+    assert!(c.has_pending_output(), "the second message");
+    assert!(matches!(c.poll_output(), Some(Output::Event(Event::Message(_)))));
+    assert!(!c.has_pending_output());
+    assert!(c.poll_output().is_none());
+}
+
+#[test]
 fn fragmented_sends_reassemble_with_interleaved_pings() {
     let cfg = Config {
         fragment_size: Some(5),

@@ -294,10 +294,31 @@ impl Session {
         self.pump(id, now);
     }
 
-    /// A message transport opened (the browser's `open` event).
+    /// A message transport opened (the browser's `open` event). The `open` event's
+    /// `extensions` is `""`; a host that knows them (the WebSocket's `extensions`) uses
+    /// [`handle_transport_open_with_extensions`](Self::handle_transport_open_with_extensions).
     pub fn handle_transport_open(&mut self, id: TransportId, subprotocol: Option<String>, now: u64) {
+        self.handle_transport_open_with_extensions(id, subprotocol, String::new(), now);
+    }
+
+    /// A message transport opened, with the extensions its host negotiated (the
+    /// WebSocket's `extensions`, `""` for none); they reach [`SessionEvent::Open`].
+    pub fn handle_transport_open_with_extensions(
+        &mut self,
+        id: TransportId,
+        subprotocol: Option<String>,
+        extensions: String,
+        now: u64,
+    ) {
         if self.bytes.is_none() {
-            self.signal(id, Signal::WsOpen { subprotocol }, now);
+            self.signal(
+                id,
+                Signal::WsOpen {
+                    subprotocol,
+                    extensions,
+                },
+                now,
+            );
         }
     }
 
@@ -532,7 +553,10 @@ impl Session {
     fn dispatch(&mut self, slot: Slot, signal: Signal, now: u64) {
         match signal {
             Signal::Connected => self.on_connected(slot, now),
-            Signal::WsOpen { subprotocol } => self.on_ws_open(slot, subprotocol, now),
+            Signal::WsOpen {
+                subprotocol,
+                extensions,
+            } => self.on_ws_open(slot, subprotocol, extensions, now),
             Signal::Message(m) => self.on_message(slot, m, now),
             Signal::Gone { cause, host_closed } => self.on_gone(slot, cause, host_closed, now),
         }
@@ -564,7 +588,7 @@ impl Session {
         }
     }
 
-    fn on_ws_open(&mut self, slot: Slot, subprotocol: Option<String>, now: u64) {
+    fn on_ws_open(&mut self, slot: Slot, subprotocol: Option<String>, extensions: String, now: u64) {
         let handshake_deadline = self.retry.handshake_timeout_ms.map(|d| now.saturating_add(d));
         let expects_welcome = self.envelope.expects_welcome();
         let Some(t) = self.phase.get_mut(slot) else { return };
@@ -574,6 +598,7 @@ impl Session {
             _ => return,
         }
         t.subprotocol = subprotocol;
+        t.extensions = extensions;
         if expects_welcome {
             t.stage = Stage::Handshaking { ws_open: true };
             // The greeting goes first: the resume credential, or `ss2 hello`.
@@ -673,6 +698,7 @@ impl Session {
         match (std::mem::replace(&mut self.phase, Phase::Idle), slot) {
             (Phase::Connecting { t }, Slot::Primary) => {
                 let subprotocol = t.subprotocol.clone();
+                let extensions = t.extensions.clone();
                 self.phase = Phase::Open {
                     t,
                     since: now,
@@ -685,6 +711,7 @@ impl Session {
                     attempt: self.attempt,
                     recovered,
                     subprotocol,
+                    extensions,
                 });
                 self.flush(now);
             }

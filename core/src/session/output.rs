@@ -226,6 +226,11 @@ pub enum SessionEvent {
         recovered: bool,
         /// The negotiated subprotocol.
         subprotocol: Option<String>,
+        /// The negotiated extensions, as the server's `Sec-WebSocket-Extensions` header
+        /// gave them (e.g. `permessage-deflate; server_no_context_takeover`); `""` for none.
+        /// A message transport reports what its host says
+        /// ([`Session::handle_transport_open_with_extensions`](super::Session::handle_transport_open_with_extensions)).
+        extensions: String,
     },
     /// Make-before-break finished: traffic now flows over the new transport and the old
     /// one was asked to close. The session stayed `Open` throughout.

@@ -39,7 +39,10 @@ pub(crate) enum Signal {
     /// The socket connected.
     Connected,
     /// The WebSocket opened.
-    WsOpen { subprotocol: Option<String> },
+    WsOpen {
+        subprotocol: Option<String>,
+        extensions: String,
+    },
     /// A message arrived.
     Message(Message),
     /// The transport is finished. `host_closed`: the host already released the socket.
@@ -78,6 +81,8 @@ pub(crate) struct Transport {
     pub(crate) deadline: Option<u64>,
     pub(crate) heartbeat: Option<HeartbeatTimer>,
     pub(crate) subprotocol: Option<String>,
+    /// The negotiated extensions (`""` for none).
+    pub(crate) extensions: String,
     /// `CloseTransport` was already emitted, or the host released the socket itself.
     pub(crate) close_requested: bool,
     /// The socket can still carry a close frame (no error or end of stream reported).
@@ -103,6 +108,7 @@ impl Transport {
             deadline: connect_deadline,
             heartbeat: None,
             subprotocol: None,
+            extensions: String::new(),
             close_requested: false,
             socket_ok: true,
             io,
@@ -209,9 +215,13 @@ impl Transport {
             };
             match event {
                 Event::Open(info) => {
+                    let extensions = crate::handshake::header_value(&info.headers, "sec-websocket-extensions")
+                        .unwrap_or("")
+                        .to_string();
                     return Some(Signal::WsOpen {
                         subprotocol: info.subprotocol,
-                    })
+                        extensions,
+                    });
                 }
                 Event::Message(m) => return Some(Signal::Message(m)),
                 Event::HandshakeFailed(e) => b.failure = Some(handshake_cause(e)),

@@ -94,11 +94,23 @@ fn handshake_messages_and_graceful_close() {
     assert_eq!(r.path, "/chat?room=1");
     peer.conn.accept(Accept::default(), 0).unwrap();
     let (outs, evs) = shuttle(&mut h, id, &mut peer, vec![]);
-    assert!(events(&outs).contains(&SessionEvent::Open {
+    let open = events(&outs)
+        .into_iter()
+        .find(|e| matches!(e, SessionEvent::Open { .. }))
+        .expect("open");
+    let SessionEvent::Open {
         attempt: 1,
         recovered: false,
-        subprotocol: None
-    }));
+        subprotocol: None,
+        extensions,
+    } = open
+    else {
+        panic!("{open:?}")
+    };
+    assert!(
+        extensions.starts_with("permessage-deflate"),
+        "the negotiated extensions reach the open event: {extensions:?}"
+    );
     assert!(
         evs.contains(&Event::Message(text("queued"))),
         "queue flushed over the new connection: {evs:?}"

@@ -39,7 +39,8 @@ fn connect_open_send_receive() {
             SessionEvent::Open {
                 attempt: 1,
                 recovered: false,
-                subprotocol: Some("chat".into())
+                subprotocol: Some("chat".into()),
+                extensions: String::new(),
             },
         ]
     );
@@ -125,7 +126,8 @@ fn backoff_grows_then_resets_after_min_uptime() {
     assert!(events(&outs).contains(&SessionEvent::Open {
         attempt: 8,
         recovered: false,
-        subprotocol: None
+        subprotocol: None,
+        extensions: String::new(),
     }));
 
     // Open for min_uptime: the run starts over.
@@ -180,7 +182,8 @@ fn max_retries_gives_up_then_reconnect_starts_a_fresh_run() {
     assert!(events(&h.open(id)).contains(&SessionEvent::Open {
         attempt: 1,
         recovered: false,
-        subprotocol: None
+        subprotocol: None,
+        extensions: String::new(),
     }));
     // And it keeps working: the fresh run has its retries back.
     h.closed(id, None);
@@ -488,7 +491,8 @@ fn provided_request_answered_at_once_and_later() {
     assert!(plain_events(&outs).contains(&SessionEvent::Open {
         attempt: 2,
         recovered: true,
-        subprotocol: None
+        subprotocol: None,
+        extensions: String::new(),
     }));
 }
 
@@ -644,7 +648,8 @@ fn recovery_params_go_on_the_next_attempt() {
     assert!(events(&outs).contains(&SessionEvent::Open {
         attempt: 1,
         recovered: false,
-        subprotocol: None
+        subprotocol: None,
+        extensions: String::new(),
     }));
     assert_eq!(delivered(&h.msg(t1, encode::data(1, &text("one")))), ["one"]);
     assert_eq!(delivered(&h.msg(t1, encode::data(2, &text("two")))), ["two"]);
@@ -661,7 +666,8 @@ fn recovery_params_go_on_the_next_attempt() {
     assert!(events(&outs).contains(&SessionEvent::Open {
         attempt: 2,
         recovered: true,
-        subprotocol: None
+        subprotocol: None,
+        extensions: String::new(),
     }));
     // The replay overlaps what we have: duplicates are dropped.
     let mut got = vec![];
@@ -679,7 +685,8 @@ fn recovery_params_go_on_the_next_attempt() {
     assert!(events(&outs).contains(&SessionEvent::Open {
         attempt: 3,
         recovered: false,
-        subprotocol: None
+        subprotocol: None,
+        extensions: String::new(),
     }));
     assert_eq!(delivered(&h.msg(t3, encode::data(1, &text("fresh")))), ["fresh"]);
 }
@@ -1001,4 +1008,18 @@ fn hostile_first_message_yields_a_bounded_cause() {
     for line in non_data_text(&outs) {
         assert!(line.len() <= 1_000, "{} bytes: {}", line.len(), &line[..200]);
     }
+}
+
+#[test]
+fn open_carries_the_extensions_the_host_reports() {
+    let mut h = H::new(msg_config());
+    h.s.connect(0);
+    let (id, _) = single_open(&h.drain());
+    h.s.handle_transport_open_with_extensions(id, None, "permessage-deflate".into(), 5);
+    assert!(h.events().contains(&SessionEvent::Open {
+        attempt: 1,
+        recovered: false,
+        subprotocol: None,
+        extensions: "permessage-deflate".into(),
+    }));
 }
