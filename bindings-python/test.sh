@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# test.sh: builds the Python binding into a venv and checks it — ruff, mypy --strict over
+# the package and the examples, then pytest. Ends with pytest's closing line.
+#
+# The venv lives in $STEADYSOCK_PY_VENV (default <repo>/target/python-venv); its tools are
+# pinned below and installed on first use. The binding is rebuilt by cargo incrementally
+# (the crate is a member of the root workspace, so it shares target/).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+VENV=${STEADYSOCK_PY_VENV:-$ROOT/target/python-venv}
+PIP=("$VENV/bin/pip" install -q --disable-pip-version-check)
+TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6)
+
+if [ ! -f "$VENV/.tools" ] || [ "$(cat "$VENV/.tools")" != "${TOOLS[*]}" ]; then
+  python3 -m venv "$VENV"
+  "${PIP[@]}" "${TOOLS[@]}"
+  echo "${TOOLS[*]}" > "$VENV/.tools"
+fi
+export PATH="$VENV/bin:$PATH"   # maturin, for the no-isolation build
+echo "[python] building and installing the binding into $VENV"
+"${PIP[@]}" --no-build-isolation --no-deps --force-reinstall "$HERE"
+
+cd "$HERE"
+echo "[python] ruff"
+"$VENV/bin/ruff" check python tests examples autobahn_client.py
+"$VENV/bin/ruff" format --check python tests examples autobahn_client.py
+echo "[python] mypy --strict"
+# Type-check the installed package (stubs of the extension included) as a user sees it.
+(cd "$ROOT" && "$VENV/bin/mypy" --strict bindings-python/examples bindings-python/autobahn_client.py)
+(cd "$ROOT" && "$VENV/bin/mypy" --strict -p steadysock)
+echo "[python] pytest"
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
