@@ -5,10 +5,10 @@
 //! what is pending, hand out events, and sleep in `read` no longer than the core's next
 //! timer. One thread per connection; no TLS (a `wss://` URL is refused).
 
-use crate::os_random::OsRandom;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
+use steadysock::connection::Output;
 use steadysock::{Accept, ClientRequest, Config, Connection, Event, RandomSource, Request, WsUrl};
 
 /// Milliseconds since this driver's origin: the core's notion of time.
@@ -33,9 +33,10 @@ impl Default for Clock {
     }
 }
 
-/// The OS random source, boxed for the core.
+/// The OS random source ([`steadysock::rng::OsRandom`]), boxed for the core.
 pub fn os_random() -> io::Result<Box<dyn RandomSource>> {
-    Ok(Box::new(OsRandom::new()?))
+    let rng = steadysock::rng::OsRandom::new().map_err(|e| io::Error::other(e.to_string()))?;
+    Ok(Box::new(rng))
 }
 
 /// Resolves `host` and connects to the first of its addresses that answers, each
@@ -114,27 +115,42 @@ impl Blocking {
         self.deadline = deadline;
     }
 
-    /// Writes everything the connection has queued.
+    /// Writes everything the connection has queued (bytes only: events stay queued for
+    /// [`next_event`](Self::next_event)).
     pub fn flush(&mut self) -> io::Result<()> {
         while let Some(bytes) = self.conn.poll_transmit() {
-            if let Err(e) = self.stream.write_all(&bytes) {
-                let now = self.clock.now();
-                self.conn.handle_eof(now);
-                self.eof = true;
-                return Err(e);
-            }
+            self.write(&bytes)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Err(e) = self.stream.write_all(bytes) {
+            let now = self.clock.now();
+            self.conn.handle_eof(now);
+            self.eof = true;
+            return Err(e);
         }
         Ok(())
     }
 
     /// Runs I/O and timers until the next event; `None` once the transport is closed
     /// and every event has been handed out.
+    ///
+    /// Outputs come from [`Connection::poll_output`], so bytes queued while an event is
+    /// handed out (the close frame after an error, answers the caller sent meanwhile) are
+    /// written before the driver ever waits for input.
     pub fn next_event(&mut self) -> io::Result<Option<Event>> {
         loop {
-            // A peer that went away mid-write is reported through the events.
-            let _ = self.flush();
-            if let Some(e) = self.conn.poll_event() {
-                return Ok(Some(e));
+            match self.conn.poll_output() {
+                // A peer that went away mid-write is reported through the events.
+                Some(Output::Transmit(bytes)) => {
+                    let _ = self.write(&bytes);
+                    continue;
+                }
+                Some(Output::Event(e)) => return Ok(Some(e)),
+                Some(_) => continue,
+                None => {}
             }
             if self.conn.should_close_transport() || self.eof {
                 if !self.finished {

@@ -5,6 +5,5 @@
 
 pub mod driver;
 pub mod fault_server;
-pub mod os_random;
 pub mod scenario;
 pub mod session_host;

@@ -83,9 +83,14 @@ impl Drop for ThreadGuard {
     }
 }
 
+/// Builds the request of each attempt (attempt number, make-before-break?) for a session
+/// with [`RequestSource::Provided`](steadysock::session::RequestSource::Provided).
+pub type RequestProvider = Box<dyn FnMut(u32, bool) -> TransportRequest + Send>;
+
 /// A [`Session`] over real TCP sockets, driven by the calling thread.
 pub struct SessionHost {
     session: Session,
+    provider: Option<RequestProvider>,
     clock: Clock,
     connect_timeout: Duration,
     tx: Sender<Report>,
@@ -112,6 +117,7 @@ impl SessionHost {
         let (tx, rx) = mpsc::channel();
         Self {
             session: Session::new(config, rng, clock.now()),
+            provider: None,
             clock,
             connect_timeout,
             tx,
@@ -121,6 +127,16 @@ impl SessionHost {
             threads: Arc::new(AtomicUsize::new(0)),
             notes: Vec::new(),
         }
+    }
+
+    /// Answers the session's `NeedRequest` with `provider` (called on the host thread, at
+    /// once). Without one, a `NeedRequest` fails its attempt.
+    pub fn with_request_provider(
+        mut self,
+        provider: impl FnMut(u32, bool) -> TransportRequest + Send + 'static,
+    ) -> Self {
+        self.provider = Some(Box::new(provider));
+        self
     }
 
     // ------------------------------------------------------------------ queries
@@ -338,6 +354,18 @@ impl SessionHost {
     fn pump(&mut self) {
         while let Some(output) = self.session.poll_output() {
             match output {
+                Output::NeedRequest { id, attempt, migration } => {
+                    let now = self.now();
+                    match self.provider.as_mut() {
+                        Some(provide) => {
+                            let request = provide(attempt, migration);
+                            self.session.provide_request(id, request, now);
+                        }
+                        None => self
+                            .session
+                            .provide_request_error(id, "this host has no request provider", now),
+                    }
+                }
                 Output::OpenTransport { id, request } => self.open(id, request),
                 Output::Transmit { id, bytes } => {
                     let failed = match self.sockets.get_mut(&id) {
@@ -357,6 +385,8 @@ impl SessionHost {
                     self.forget(id);
                 }
                 Output::Event(e) => self.events.push_back(e),
+                // Outputs a newer core may add: nothing this host knows to do.
+                _ => {}
             }
         }
     }

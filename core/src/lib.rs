@@ -11,8 +11,17 @@
 //!   with backoff, keepalive, outbound queue, drain warnings and recovery.
 //!
 //! Time is a `u64` of milliseconds from an origin the host picks; randomness comes
-//! from an injected [`RandomSource`]. Nothing here reads a clock, opens a socket,
-//! spawns a thread or keeps global state.
+//! from an injected [`RandomSource`] ([`rng::OsRandom`] for real peers). Nothing here
+//! reads a clock, opens a socket, spawns a thread or keeps global state. Every state,
+//! event and cause has one canonical name: see [`vocabulary`].
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! |---------|---------|------|
+//! | `deflate` | on | permessage-deflate (RFC 7692) |
+//! | `serde` | on | [`session::SessionOptions`] (all session settings as one JSON/dict/object) and serde for the vocabulary enums |
+//! | `browser` | off | [`rng::OsRandom`] on `wasm32-unknown-unknown`, over Web Crypto (`getrandom`'s `wasm_js` backend); other targets have it without the feature |
 
 pub mod close;
 pub mod connection;
@@ -24,6 +33,7 @@ pub mod message;
 pub mod rng;
 pub mod session;
 pub mod utf8;
+pub mod vocabulary;
 
 pub use connection::{
     Accept, ClientRequest, CloseInfo, Config, Connection, Error, Event, HandshakeInfo, Keepalive, Role, State,

@@ -1,10 +1,16 @@
 //! Injected randomness.
 //!
-//! The core never reaches for an OS entropy source itself: it would tie the crate to a
-//! platform (and `getrandom` needs a feature flag on wasm32). Instead every consumer of
-//! randomness — handshake keys, masking keys, backoff jitter — takes a [`RandomSource`]
-//! that the host provides. Bindings pass the OS or Web Crypto source; tests pass a
-//! [`SeededRandom`] so that a run is reproducible from its seed.
+//! Every consumer of randomness — handshake keys, masking keys, backoff jitter — takes a
+//! [`RandomSource`] that the host passes in; the state machines never pick one
+//! themselves. Two sources ship with the core:
+//!
+//! * [`OsRandom`]: the operating system's entropy source through the `getrandom` crate
+//!   (`getrandom(2)` on Linux, `getentropy` on macOS, `ProcessPrng` on Windows, …), and
+//!   Web Crypto (`crypto.getRandomValues`) on `wasm32-unknown-unknown` when the core is
+//!   built with its `browser` feature. Every binding uses this one; none needs a source
+//!   of its own.
+//! * [`SeededRandom`]: deterministic, for tests and simulations, so that a run is
+//!   reproducible from its seed.
 
 /// A source of random bytes, provided by the host.
 pub trait RandomSource: Send {
@@ -29,6 +35,38 @@ pub trait RandomSource: Send {
 impl<R: RandomSource + ?Sized> RandomSource for Box<R> {
     fn fill(&mut self, dest: &mut [u8]) {
         (**self).fill(dest)
+    }
+}
+
+/// The platform's cryptographically secure source (see the [module docs](self)).
+///
+/// On `wasm32-unknown-unknown` it exists only with the `browser` feature (without it the
+/// target has no entropy source to name).
+#[cfg(any(not(all(target_arch = "wasm32", target_os = "unknown")), feature = "browser"))]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsRandom;
+
+#[cfg(any(not(all(target_arch = "wasm32", target_os = "unknown")), feature = "browser"))]
+impl OsRandom {
+    /// The source, after checking that the platform can deliver randomness (so a host
+    /// learns about a broken platform once, at start-up, and not in the middle of a
+    /// handshake).
+    pub fn new() -> Result<Self, getrandom::Error> {
+        let mut probe = [0u8; 1];
+        getrandom::fill(&mut probe)?;
+        Ok(Self)
+    }
+}
+
+#[cfg(any(not(all(target_arch = "wasm32", target_os = "unknown")), feature = "browser"))]
+impl RandomSource for OsRandom {
+    fn fill(&mut self, dest: &mut [u8]) {
+        // `getrandom` fails only on platforms without a working source, which `new`
+        // has already ruled out; the trait has no error path, and handing out
+        // predictable bytes for masking keys would be worse than stopping.
+        if let Err(e) = getrandom::fill(dest) {
+            panic!("the OS random source failed after working at start-up: {e}");
+        }
     }
 }
 
@@ -68,6 +106,16 @@ impl RandomSource for SeededRandom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_random_fills_and_differs() {
+        let mut r = OsRandom::new().unwrap();
+        let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+        r.fill(&mut a);
+        r.fill(&mut b);
+        assert_ne!(a, b, "two 256-bit draws collided");
+        assert_ne!(a, [0u8; 32]);
+    }
 
     #[test]
     fn seeded_is_reproducible_and_seed_dependent() {

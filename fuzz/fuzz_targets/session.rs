@@ -2,7 +2,9 @@
 //!
 //! Input: `[flags, seed, ops...]`. flags bit 0: byte transport (each transport then has a
 //! real server `Connection` answering it); bit 1: recovery (ss1 envelope) on; bit 2:
-//! `max_retries = 2`. Every op byte picks a host event or user call (transport ids are
+//! `max_retries = 2`; bit 3: requests provided by the host (`NeedRequest`, answered by
+//! ops with `provide_request` / `provide_request_error`, for live or stale ids, or never).
+//! Every op byte picks a host event or user call (transport ids are
 //! taken from what the Session asked for, or stale ones), time moves forward, and after
 //! every op the outputs are drained and the invariants checked:
 //! - at most two transports, two only while migrating;
@@ -15,7 +17,8 @@
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
 use steadysock::session::{
-    Output, QueueLimits, RecoveryConfig, Session, SessionConfig, SessionEvent, State, TransportErrorKind, TransportId,
+    Output, QueueLimits, RecoveryConfig, RequestSource, Session, SessionConfig, SessionEvent, State,
+    TransportErrorKind, TransportId, TransportRequest,
 };
 use steadysock::{Accept, Config, Connection, Event, Message, SeededRandom};
 
@@ -32,6 +35,8 @@ struct Harness {
     /// Transports the Session asked for, with the server side of byte transports.
     links: BTreeMap<u64, Option<Connection>>,
     seen: Vec<TransportId>,
+    /// Ids the Session asked a request for.
+    needs: Vec<TransportId>,
 }
 
 impl Harness {
@@ -63,7 +68,9 @@ impl Harness {
                     assert_eq!(from, self.state, "StateChanged from a state we were not in");
                     self.state = to;
                 }
+                Output::NeedRequest { id, .. } => self.needs.push(id),
                 Output::Event(_) => {}
+                _ => {}
             }
         }
         self.check();
@@ -134,6 +141,9 @@ fuzz_target!(|data: &[u8]| {
     if flags & 4 != 0 {
         cfg.retry.max_retries = Some(2);
     }
+    if flags & 8 != 0 {
+        cfg.request_source = RequestSource::Provided;
+    }
     cfg.queue = QUEUE;
     let s = Session::new(cfg, Box::new(SeededRandom::new(u64::from(*seed))), 0);
     let state = s.state();
@@ -144,6 +154,7 @@ fuzz_target!(|data: &[u8]| {
         state,
         links: BTreeMap::new(),
         seen: Vec::new(),
+        needs: Vec::new(),
     };
     h.check();
     let mut it = ops.iter().copied();
@@ -234,6 +245,18 @@ fuzz_target!(|data: &[u8]| {
                     if bytes {
                         h.server_speaks(id, None);
                     }
+                }
+            }
+            13 | 14 if !h.needs.is_empty() => {
+                let id = h.needs[usize::from(arg) % h.needs.len()];
+                if op % 16 == 13 {
+                    let request = TransportRequest {
+                        url: format!("{url}?t={arg}"),
+                        ..TransportRequest::default()
+                    };
+                    h.s.provide_request(id, request, now);
+                } else {
+                    h.s.provide_request_error(id, "provider failed", now);
                 }
             }
             _ => h.s.handle_timeout(now),

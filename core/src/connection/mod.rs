@@ -3,83 +3,58 @@
 //! The host drives it:
 //! 1. feed what the transport delivered: [`handle_input`](Connection::handle_input),
 //!    or [`handle_eof`](Connection::handle_eof) when the peer ended the stream;
-//! 2. write out everything from [`poll_transmit`](Connection::poll_transmit);
-//! 3. handle everything from [`poll_event`](Connection::poll_event);
-//! 4. arm one timer at [`poll_timeout`](Connection::poll_timeout) and call
+//! 2. call [`poll_output`](Connection::poll_output) until it returns `None`: write each
+//!    [`Output::Transmit`], handle each [`Output::Event`] (sending answers at once is
+//!    fine: they come out of a later call of the same drain);
+//! 3. arm one timer at [`poll_timeout`](Connection::poll_timeout) and call
 //!    [`handle_timeout`](Connection::handle_timeout) when it fires;
-//! 5. close the transport once [`should_close_transport`](Connection::should_close_transport)
+//! 4. close the transport once [`should_close_transport`](Connection::should_close_transport)
 //!    says so (after writing what is pending).
 //!
-//! Time is a `u64` count of milliseconds from an origin the host chooses. Payload bytes
-//! go from the input straight into the message buffer and are unmasked there: a frame
-//! costs no allocation of its own, and a message one (its own buffer).
+//! Handing out an event can queue bytes: after a protocol error the close frame waits
+//! until the messages that arrived before the error have been handed out, so that answers
+//! to them go first. `poll_output` cannot miss those bytes; a host that uses the
+//! lower-level [`poll_transmit`](Connection::poll_transmit) and
+//! [`poll_event`](Connection::poll_event) must poll transmits again after the last event
+//! before it waits for input.
+//!
+//! Time is a `u64` count of milliseconds from an origin the host chooses.
+//!
+//! # Where things are
+//!
+//! A connection is three things, one file each, so each can be read on its own:
+//! * this file: the [`Connection`] the host drives, its state (`Connecting` → `Open` →
+//!   `Closing` → `Closed`), sending, the closing handshake, failing with a close code,
+//!   keepalive timers and the output queues;
+//! * `opening.rs`: the opening handshake phases (client request/response, server
+//!   request/accept/reject), until the connection opens or fails;
+//! * `decoder.rs`: the frame decoder (header buffering, unmasking, reassembly, inflating,
+//!   UTF-8, size limits), which turns input into messages and control frames and knows
+//!   nothing of states or events; this file decides what they mean.
+//!
+//! The public vocabulary (config, states, events, errors) is in `types.rs`.
 
+mod decoder;
+mod opening;
 mod types;
 
 pub use types::*;
 
+use decoder::{Decoded, FrameDecoder};
+use opening::Phase;
+
 use crate::close;
-use crate::deflate::{self, InflateError, PerMessageDeflate};
-use crate::frame::{self, FrameHeader, OpCode, MAX_HEADER_LEN};
-use crate::handshake::{self, HandshakeError, Header, HttpResponse, Request, ResponseHead, WsUrl};
+use crate::deflate::{self, PerMessageDeflate};
+use crate::frame::{self, OpCode};
+use crate::handshake::{self, HandshakeError, WsUrl};
 use crate::mask::apply_mask;
-use crate::message::{Message, Text};
+use crate::message::Message;
 use crate::rng::RandomSource;
-use crate::utf8::Utf8Validator;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 
-/// Up to this much of a declared frame length is reserved ahead of its arrival; beyond
-/// it the buffer grows as bytes come, so a lying header cannot make us allocate.
-const MAX_EAGER_RESERVE: usize = 64 << 10;
 /// Longest close reason that fits a control frame with its code.
 const MAX_REASON: usize = 123;
-
-/// Where the handshake stands.
-#[derive(Debug)]
-enum Phase {
-    /// Client: request sent, reading the response head.
-    ClientHandshake {
-        key: String,
-        offered: Vec<String>,
-        resource: String,
-    },
-    /// Client: a non-101 response arrived; reading `needed` body bytes after `head_len`.
-    RejectedBody {
-        head: ResponseHead,
-        head_len: usize,
-        needed: usize,
-    },
-    /// Server: reading the request head.
-    ServerHandshake,
-    /// Server: a valid request awaits `accept` or `reject`; input is held.
-    AwaitingAccept { request: Request },
-    /// Frames flow.
-    Frames,
-}
-
-/// Where the payload of the current frame goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dest {
-    Message,
-    Control(OpCode),
-    Discard,
-    /// A malformed close frame: skipped, but it still ends the closing handshake.
-    BrokenClose,
-}
-
-/// The frame decoder's position.
-#[derive(Debug, Clone, Copy)]
-enum Decode {
-    Header,
-    Payload {
-        remaining: u64,
-        mask: Option<[u8; 4]>,
-        mask_offset: usize,
-        fin: bool,
-        dest: Dest,
-    },
-}
 
 /// Keepalive timers of the current transport.
 #[derive(Debug, Clone, Copy)]
@@ -98,20 +73,7 @@ pub struct Connection {
     /// Handshake bytes, and input held while a server decides to accept.
     hs_buf: Vec<u8>,
     handshake_deadline: Option<u64>,
-    // Frame decoding.
-    decode: Decode,
-    hdr_buf: [u8; MAX_HEADER_LEN],
-    hdr_len: usize,
-    msg: BytesMut,
-    msg_kind: Option<OpCode>,
-    /// The current message is compressed (RSV1 on its first frame).
-    msg_compressed: bool,
-    /// Inflated bytes of the current compressed message.
-    inflated: Vec<u8>,
-    /// Unmasked compressed bytes of the current chunk, on their way to the inflater.
-    deflated: Vec<u8>,
-    utf8: Utf8Validator,
-    ctrl: BytesMut,
+    decoder: FrameDecoder,
     /// False once nothing more from the peer will be looked at.
     reading: bool,
     // Output.
@@ -148,6 +110,7 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     fn new(role: Role, config: Config, rng: Box<dyn RandomSource>, phase: Phase, now: u64) -> Self {
+        let decoder = FrameDecoder::new(role, config.max_frame_size, config.max_message_size);
         Self {
             role,
             handshake_deadline: config.handshake_timeout_ms.map(|t| now.saturating_add(t)),
@@ -156,16 +119,7 @@ impl Connection {
             state: State::Connecting,
             phase,
             hs_buf: Vec::new(),
-            decode: Decode::Header,
-            hdr_buf: [0; MAX_HEADER_LEN],
-            hdr_len: 0,
-            msg: BytesMut::new(),
-            msg_kind: None,
-            msg_compressed: false,
-            inflated: Vec::new(),
-            deflated: Vec::new(),
-            utf8: Utf8Validator::default(),
-            ctrl: BytesMut::new(),
+            decoder,
             reading: true,
             tx: BytesMut::new(),
             events: VecDeque::new(),
@@ -244,7 +198,18 @@ impl Connection {
         self.transport_done
     }
 
-    /// The next chunk of bytes to write to the transport.
+    /// The next thing for the host, until `None`: all pending bytes first, then one
+    /// event at a time (bytes that handing out an event queued come out of the next
+    /// call). See the module docs for the loop.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if let Some(bytes) = self.poll_transmit() {
+            return Some(Output::Transmit(bytes));
+        }
+        self.poll_event().map(Output::Event)
+    }
+
+    /// Lower level than [`poll_output`](Self::poll_output): the next chunk of bytes to
+    /// write to the transport. Handing out an event can queue more (see the module docs).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         if self.tx.is_empty() {
             None
@@ -253,7 +218,9 @@ impl Connection {
         }
     }
 
-    /// The next event.
+    /// Lower level than [`poll_output`](Self::poll_output): the next event. It may queue
+    /// bytes (a close frame deferred behind the messages before an error): poll
+    /// transmits again before waiting for input.
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front()?;
         if let Some((left, at)) = self.deferred_close {
@@ -391,70 +358,6 @@ impl Connection {
         self.drop_transport();
     }
 
-    /// Server role: accepts the pending request.
-    pub fn accept(&mut self, accept: Accept, now: u64) -> Result<(), Error> {
-        let Phase::AwaitingAccept { request } = &self.phase else {
-            return Err(Error::InvalidState(self.state));
-        };
-        // The client may have gone (or the application closed) while it waited.
-        if self.state != State::Connecting || self.transport_done {
-            return Err(Error::InvalidState(self.state));
-        }
-        if let Some(p) = &accept.subprotocol {
-            if !request.subprotocols.iter().any(|o| o == p) {
-                return Err(Error::InvalidHeader(format!("subprotocol {p:?} was not offered")));
-            }
-        }
-        for (n, v) in &accept.headers {
-            handshake::check_header(n, v).map_err(Error::InvalidHeader)?;
-        }
-        let offers = handshake::header_tokens_raw(&request.headers, "sec-websocket-extensions");
-        let negotiated = self
-            .config
-            .deflate
-            .as_ref()
-            .and_then(|cfg| deflate::server_accept(cfg, offers));
-        let (ext_response, agreement) = negotiated.unzip();
-        let response = handshake::accept_response(
-            &request.key,
-            accept.subprotocol.as_deref(),
-            ext_response.as_deref(),
-            &accept.headers,
-        );
-        if let (Some(cfg), Some(a)) = (&self.config.deflate, agreement) {
-            self.deflate = PerMessageDeflate::new(cfg, a).map(Box::new);
-        }
-        let info = HandshakeInfo {
-            path: request.path.clone(),
-            subprotocol: accept.subprotocol.clone(),
-            headers: request.headers.clone(),
-        };
-        self.tx.extend_from_slice(response.as_bytes());
-        self.subprotocol = accept.subprotocol;
-        self.open(info, now);
-        let held = std::mem::take(&mut self.hs_buf);
-        if !held.is_empty() {
-            self.handle_input(&held, now);
-        }
-        Ok(())
-    }
-
-    /// Server role: refuses the pending request with an HTTP status.
-    pub fn reject(&mut self, status: u16, headers: &[Header], body: &[u8]) -> Result<(), Error> {
-        if !matches!(self.phase, Phase::AwaitingAccept { .. }) || self.state != State::Connecting || self.transport_done
-        {
-            return Err(Error::InvalidState(self.state));
-        }
-        for (n, v) in headers {
-            handshake::check_header(n, v).map_err(Error::InvalidHeader)?;
-        }
-        let status = if (400..=599).contains(&status) { status } else { 403 };
-        self.tx
-            .extend_from_slice(&handshake::error_response(status, headers, body));
-        self.abort(close::ABNORMAL, format!("request rejected with HTTP {status}"), false);
-        Ok(())
-    }
-
     /// Sends a message. Only while open.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
         match &message {
@@ -586,139 +489,6 @@ impl Connection {
         }
     }
 
-    // ------------------------------------------------------------------ handshake
-
-    fn progress_handshake(&mut self, scan_from: usize, now: u64) {
-        if let Phase::RejectedBody { head_len, needed, .. } = self.phase {
-            if self.hs_buf.len() >= head_len + needed {
-                self.finish_rejection();
-            }
-            return;
-        }
-        let Some(len) = handshake::head_len(&self.hs_buf[scan_from..]).map(|l| scan_from + l) else {
-            if self.hs_buf.len() > self.config.max_handshake_size {
-                self.handshake_failed(HandshakeError::TooLarge);
-            }
-            return;
-        };
-        if len > self.config.max_handshake_size {
-            self.handshake_failed(HandshakeError::TooLarge);
-            return;
-        }
-        match std::mem::replace(&mut self.phase, Phase::Frames) {
-            Phase::ClientHandshake { key, offered, resource } => {
-                self.client_response(len, &key, &offered, resource, now)
-            }
-            Phase::ServerHandshake => self.server_request(len),
-            other => self.phase = other,
-        }
-    }
-
-    fn client_response(&mut self, len: usize, key: &str, offered: &[String], resource: String, now: u64) {
-        let head = match handshake::parse_response(&self.hs_buf[..len]) {
-            Ok(h) => h,
-            Err(e) => return self.handshake_failed(e),
-        };
-        if head.status != 101 {
-            let declared =
-                handshake::header_value(&head.headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
-            let limit = self.config.max_handshake_size;
-            let available = self.hs_buf.len() - len;
-            let needed = declared.map_or(available, |d| d.min(limit));
-            self.phase = Phase::RejectedBody {
-                head,
-                head_len: len,
-                needed,
-            };
-            if available >= needed {
-                self.finish_rejection();
-            }
-            return;
-        }
-        let agreed = match handshake::validate_response(&head, key, offered) {
-            Ok(a) => a,
-            Err(e) => return self.handshake_failed(e),
-        };
-        if let Some(ext) = &agreed.extensions {
-            let Some(cfg) = self.config.deflate.as_ref().filter(|_| cfg!(feature = "deflate")) else {
-                return self.handshake_failed(HandshakeError::InvalidResponse(
-                    "the server negotiated an extension that was not offered".into(),
-                ));
-            };
-            match deflate::client_accept(cfg, ext) {
-                Ok(a) => self.deflate = PerMessageDeflate::new(cfg, a).map(Box::new),
-                Err(why) => return self.handshake_failed(HandshakeError::InvalidResponse(why)),
-            }
-        }
-        self.subprotocol = agreed.subprotocol.clone();
-        let rest = self.hs_buf.split_off(len);
-        self.hs_buf = Vec::new();
-        self.open(
-            HandshakeInfo {
-                path: resource,
-                subprotocol: agreed.subprotocol,
-                headers: head.headers,
-            },
-            now,
-        );
-        if !rest.is_empty() {
-            self.handle_input(&rest, now);
-        }
-    }
-
-    fn server_request(&mut self, len: usize) {
-        match handshake::parse_request(&self.hs_buf[..len]) {
-            Ok(request) => {
-                // Bytes after the head (frames sent eagerly) are held until accept.
-                self.hs_buf.drain(..len);
-                self.events.push_back(Event::Request(request.clone()));
-                self.phase = Phase::AwaitingAccept { request };
-            }
-            Err(e) => {
-                if let HandshakeError::InvalidRequest { status, reason } = &e {
-                    self.tx
-                        .extend_from_slice(&handshake::error_response(*status, &[], reason.as_bytes()));
-                }
-                self.handshake_failed(e);
-            }
-        }
-    }
-
-    fn finish_rejection(&mut self) {
-        let phase = std::mem::replace(&mut self.phase, Phase::Frames);
-        let Phase::RejectedBody { head, head_len, needed } = phase else {
-            self.phase = phase;
-            return;
-        };
-        let end = (head_len + needed).min(self.hs_buf.len());
-        let body = self.hs_buf[head_len..end].to_vec();
-        self.handshake_failed(HandshakeError::Rejected(HttpResponse {
-            status: head.status,
-            headers: head.headers,
-            body,
-        }));
-    }
-
-    fn handshake_failed(&mut self, error: HandshakeError) {
-        // The full error (which may quote the peer at length) is in HandshakeFailed; the
-        // close reason is held to what a close frame could carry.
-        let reason = crate::utf8::truncate(&error.to_string(), MAX_REASON).to_string();
-        self.events.push_back(Event::HandshakeFailed(error));
-        self.hs_buf = Vec::new();
-        self.abort(close::ABNORMAL, reason, true);
-    }
-
-    fn open(&mut self, info: HandshakeInfo, now: u64) {
-        self.state = State::Open;
-        self.phase = Phase::Frames;
-        self.handshake_deadline = None;
-        self.keepalive = self.config.keepalive.map(|ka| KeepaliveTimers {
-            next_ping_at: now.saturating_add(ka.interval_ms.max(1)),
-            pong_deadline: None,
-        });
-        self.events.push_back(Event::Open(info));
-    }
-
     // ------------------------------------------------------------------ frames
 
     fn note_activity(&mut self, now: u64) {
@@ -731,304 +501,23 @@ impl Connection {
     }
 
     fn read_frames(&mut self, mut input: &[u8], now: u64) {
-        while !input.is_empty() && self.reading {
-            match self.decode {
-                Decode::Header => {
-                    let parsed = if self.hdr_len == 0 {
-                        frame::parse_header(input)
-                    } else {
-                        let take = (MAX_HEADER_LEN - self.hdr_len).min(input.len());
-                        self.hdr_buf[self.hdr_len..self.hdr_len + take].copy_from_slice(&input[..take]);
-                        let held = self.hdr_len;
-                        let r = frame::parse_header(&self.hdr_buf[..held + take]);
-                        match r {
-                            Ok(None) => {
-                                self.hdr_len += take;
-                                return;
-                            }
-                            other => other.map(|r| r.map(|(h, n)| (h, n - held))),
-                        }
-                    };
-                    match parsed {
-                        Ok(Some((header, consumed))) => {
-                            self.hdr_len = 0;
-                            input = &input[consumed..];
-                            self.begin_frame(header, input.len(), now);
-                        }
-                        Ok(None) => {
-                            // Fewer than MAX_HEADER_LEN bytes: keep them for the next read.
-                            self.hdr_buf[..input.len()].copy_from_slice(input);
-                            self.hdr_len = input.len();
-                            return;
-                        }
-                        Err(frame::LengthOverflow) => {
-                            self.fail(
-                                close::PROTOCOL_ERROR,
-                                "frame length with the most significant bit set",
-                                now,
-                            );
-                            // The stream cannot be followed past a header we cannot size.
-                            let (code, reason) = self.failure_or_abnormal("");
-                            self.abort(code, reason, false);
-                            return;
-                        }
-                    }
-                }
-                Decode::Payload { remaining, .. } => {
-                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(input.len());
-                    let (chunk, rest) = input.split_at(n);
-                    input = rest;
-                    self.payload_chunk(chunk, now);
-                }
-            }
-        }
-    }
-
-    /// `in_hand`: input bytes already received after this header (this frame's payload
-    /// and whatever follows it in the same read).
-    fn begin_frame(&mut self, h: FrameHeader, in_hand: usize, now: u64) {
-        let Some(opcode) = OpCode::from_u8(h.opcode) else {
-            return self.fail_frame(
-                h,
-                close::PROTOCOL_ERROR,
-                &format!("reserved opcode {:#x}", h.opcode),
-                now,
-            );
-        };
-        let rsv1 = h.rsv & 0b100 != 0;
-        let rsv1_allowed = self.deflate.is_some() && matches!(opcode, OpCode::Text | OpCode::Binary);
-        if h.rsv & 0b011 != 0 || (rsv1 && !rsv1_allowed) {
-            return self.fail_frame(
-                h,
-                close::PROTOCOL_ERROR,
-                "reserved bits set without a negotiated extension",
-                now,
-            );
-        }
-        match (self.role, h.mask.is_some()) {
-            (Role::Server, false) => {
-                return self.fail_frame(h, close::PROTOCOL_ERROR, "unmasked frame from a client", now)
-            }
-            (Role::Client, true) => {
-                return self.fail_frame(h, close::PROTOCOL_ERROR, "masked frame from a server", now)
-            }
-            _ => {}
-        }
-        let dest = if opcode.is_control() {
-            if !h.fin || h.len > 125 {
-                let why = if h.fin {
-                    "control frame payload over 125 bytes"
-                } else {
-                    "fragmented control frame"
-                };
-                self.fail_frame(h, close::PROTOCOL_ERROR, why, now);
-                if opcode == OpCode::Close {
-                    let dest = Dest::BrokenClose;
-                    self.decode = Decode::Payload {
-                        remaining: h.len,
-                        mask: None,
-                        mask_offset: 0,
-                        fin: true,
-                        dest,
-                    };
-                    if h.len == 0 {
-                        self.finish_frame(now);
-                    }
-                }
+        while self.reading {
+            let failed = self.failure.is_some();
+            let Some(item) = self.decoder.next(&mut input, failed, self.deflate.as_deref_mut()) else {
                 return;
-            }
-            self.ctrl.clear();
-            Dest::Control(opcode)
-        } else {
-            match (opcode, self.msg_kind) {
-                (OpCode::Continuation, None) => {
-                    return self.fail_frame(
-                        h,
-                        close::PROTOCOL_ERROR,
-                        "continuation frame without a message to continue",
-                        now,
-                    )
-                }
-                (OpCode::Text | OpCode::Binary, Some(_)) => {
-                    return self.fail_frame(
-                        h,
-                        close::PROTOCOL_ERROR,
-                        "new message before the previous one ended",
-                        now,
-                    )
-                }
-                _ => {}
-            }
-            if h.len > self.config.max_frame_size as u64 {
-                return self.fail_frame(h, close::MESSAGE_TOO_BIG, "frame exceeds the size limit", now);
-            }
-            let compressed = self.msg_compressed || rsv1;
-            if !compressed && (self.msg.len() as u64).saturating_add(h.len) > self.config.max_message_size as u64 {
-                return self.fail_frame(h, close::MESSAGE_TOO_BIG, "message exceeds the size limit", now);
-            }
-            if self.failure.is_some() {
-                Dest::Discard
-            } else {
-                if opcode != OpCode::Continuation {
-                    self.msg_kind = Some(opcode);
-                    self.msg_compressed = rsv1;
-                }
-                if !self.msg_compressed {
-                    let want = (h.len as usize).min(MAX_EAGER_RESERVE);
-                    if self.msg.capacity() - self.msg.len() < want {
-                        // Room for this frame and for the bytes already in hand (up to
-                        // MAX_EAGER_RESERVE): the messages of one read are carved out of
-                        // one allocation (`split` hands each a view of it) instead of
-                        // costing two allocations each (buffer + shared header). Bounded
-                        // by bytes received, so a lying header cannot make us allocate.
-                        self.msg.reserve(want.max(in_hand.min(MAX_EAGER_RESERVE)));
-                    }
-                }
-                Dest::Message
-            }
-        };
-        self.decode = Decode::Payload {
-            remaining: h.len,
-            mask: h.mask,
-            mask_offset: 0,
-            fin: h.fin,
-            dest,
-        };
-        if h.len == 0 {
-            self.finish_frame(now);
-        }
-    }
-
-    /// Fails the connection over a bad header, and skips that frame's payload.
-    fn fail_frame(&mut self, h: FrameHeader, code: u16, reason: &str, now: u64) {
-        self.fail(code, reason, now);
-        self.decode = Decode::Payload {
-            remaining: h.len,
-            mask: None,
-            mask_offset: 0,
-            fin: true,
-            dest: Dest::Discard,
-        };
-        if h.len == 0 {
-            self.decode = Decode::Header;
-        }
-    }
-
-    fn payload_chunk(&mut self, chunk: &[u8], now: u64) {
-        let Decode::Payload {
-            remaining,
-            mask,
-            mask_offset,
-            fin,
-            dest,
-        } = self.decode
-        else {
-            return;
-        };
-        let next_offset = match dest {
-            Dest::Message if self.msg_compressed => {
-                self.deflated.clear();
-                self.deflated.extend_from_slice(chunk);
-                let off = mask.map_or(0, |k| apply_mask(&mut self.deflated, k, mask_offset));
-                let limit = self.config.max_message_size;
-                let result = match self.deflate.as_mut() {
-                    Some(d) => d.inflate(&self.deflated, &mut self.inflated, limit),
-                    None => Err(InflateError::Corrupt),
-                };
-                self.after_inflate(result, now);
-                off
-            }
-            Dest::Message => {
-                let start = self.msg.len();
-                self.msg.extend_from_slice(chunk);
-                let off = mask.map_or(0, |k| apply_mask(&mut self.msg[start..], k, mask_offset));
-                if self.msg_kind == Some(OpCode::Text) && self.utf8.feed(&self.msg).is_err() {
-                    self.fail(close::INVALID_PAYLOAD, "invalid UTF-8 in a text message", now);
-                }
-                off
-            }
-            Dest::Control(_) => {
-                let start = self.ctrl.len();
-                self.ctrl.extend_from_slice(chunk);
-                mask.map_or(0, |k| apply_mask(&mut self.ctrl[start..], k, mask_offset))
-            }
-            Dest::Discard | Dest::BrokenClose => 0,
-        };
-        let remaining = remaining - chunk.len() as u64;
-        // A failure above switches the rest of the frame to Discard.
-        let dest = if self.failure.is_some() && dest == Dest::Message {
-            Dest::Discard
-        } else {
-            dest
-        };
-        self.decode = Decode::Payload {
-            remaining,
-            mask,
-            mask_offset: next_offset,
-            fin,
-            dest,
-        };
-        if remaining == 0 {
-            self.finish_frame(now);
-        }
-    }
-
-    fn finish_frame(&mut self, now: u64) {
-        let Decode::Payload { fin, dest, .. } = self.decode else {
-            return;
-        };
-        self.decode = Decode::Header;
-        match dest {
-            Dest::Discard => {}
-            Dest::BrokenClose => self.peer_closed(None, String::new(), now),
-            Dest::Message if fin => self.finish_message(now),
-            Dest::Message => {}
-            Dest::Control(op) => {
-                let payload = self.ctrl.split().freeze();
-                self.control_frame(op, payload, now);
-            }
-        }
-    }
-
-    /// Checks the outcome of inflating: size, corruption, and UTF-8 of text so far.
-    fn after_inflate(&mut self, result: Result<(), InflateError>, now: u64) {
-        match result {
-            Err(InflateError::TooBig) => self.fail(close::MESSAGE_TOO_BIG, "message exceeds the size limit", now),
-            Err(InflateError::Corrupt) => self.fail(close::INVALID_PAYLOAD, "corrupt compressed data", now),
-            Ok(()) if self.msg_kind == Some(OpCode::Text) && self.utf8.feed(&self.inflated).is_err() => {
-                self.fail(close::INVALID_PAYLOAD, "invalid UTF-8 in a text message", now)
-            }
-            Ok(()) => {}
-        }
-    }
-
-    fn finish_message(&mut self, now: u64) {
-        if self.msg_compressed {
-            let limit = self.config.max_message_size;
-            let result = match self.deflate.as_mut() {
-                Some(d) => d.finish(&mut self.inflated, limit),
-                None => Err(InflateError::Corrupt),
             };
-            self.after_inflate(result, now);
-            if self.failure.is_some() {
-                return;
+            match item {
+                Decoded::Message(m) => self.events.push_back(Event::Message(m)),
+                Decoded::Control(op, payload) => self.control_frame(op, payload, now),
+                Decoded::BrokenClose => self.peer_closed(None, String::new(), now),
+                Decoded::Violation { code, reason } => self.fail(code, &reason, now),
+                Decoded::Unfollowable { code, reason } => {
+                    self.fail(code, reason, now);
+                    // The stream cannot be followed past a header we cannot size.
+                    let (code, reason) = self.failure_or_abnormal("");
+                    self.abort(code, reason, false);
+                }
             }
-        }
-        let kind = self.msg_kind.take();
-        let data = if std::mem::take(&mut self.msg_compressed) {
-            Bytes::from(std::mem::take(&mut self.inflated))
-        } else {
-            self.msg.split().freeze()
-        };
-        let complete_text = self.utf8.is_complete(&data);
-        self.utf8.reset();
-        match kind {
-            Some(OpCode::Text) if complete_text => {
-                self.events
-                    .push_back(Event::Message(Message::Text(Text::from_validated(data))));
-            }
-            Some(OpCode::Text) => self.fail(close::INVALID_PAYLOAD, "text message ends inside a UTF-8 sequence", now),
-            _ => self.events.push_back(Event::Message(Message::Binary(data))),
         }
     }
 
@@ -1111,11 +600,7 @@ impl Connection {
             code,
             reason: reason.to_string(),
         }));
-        self.msg.clear();
-        self.inflated = Vec::new();
-        self.msg_kind = None;
-        self.msg_compressed = false;
-        self.utf8.reset();
+        self.decoder.abandon_message();
         let earlier_messages = self.events.iter().any(|e| matches!(e, Event::Message(_)));
         if earlier_messages {
             // Send the close frame once the application has seen those messages (and

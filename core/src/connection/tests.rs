@@ -788,3 +788,186 @@ fn a_head_sent_byte_by_byte_still_completes_and_reasons_stay_short() {
     assert!(info.reason.len() <= 123, "{}", info.reason.len());
     assert!(info.reason.contains("accepted extension"), "{}", info.reason);
 }
+
+/// Outputs queued while the host polls (a deferred close frame, an answer, a pong) leave
+/// through `poll_output` in the same drain, whatever the read boundaries.
+mod queued_while_polling {
+    use super::*;
+
+    /// Opcode and payload of each frame.
+    type Frames = Vec<(u8, Vec<u8>)>;
+
+    /// The frames a server wrote (unmasked).
+    fn frames(mut out: &[u8]) -> Frames {
+        let mut v = vec![];
+        while let Ok(Some((h, n))) = frame::parse_header(out) {
+            assert!(h.mask.is_none(), "a server does not mask");
+            let end = n + h.len as usize;
+            v.push((h.opcode, out[n..end].to_vec()));
+            out = &out[end..];
+        }
+        assert!(out.is_empty(), "trailing bytes: {out:?}");
+        v
+    }
+
+    /// A host in the style of the Autobahn echo driver: drains `poll_output` to `None`
+    /// and answers each message at once. Returns what it wrote and the events it saw.
+    fn drain_echoing(s: &mut Connection, wrote: &mut Vec<u8>, seen: &mut Vec<Event>) {
+        while let Some(o) = s.poll_output() {
+            match o {
+                Output::Transmit(b) => wrote.extend_from_slice(&b),
+                Output::Event(e) => {
+                    if let Event::Message(m) = &e {
+                        // Refused (InvalidState) once our close frame went out: fine.
+                        let _ = s.send(m.clone());
+                    }
+                    seen.push(e);
+                }
+            }
+        }
+        assert_eq!(s.buffered_amount(), 0, "nothing left behind after the drain");
+    }
+
+    /// Every way to cut `wire` into reads: one cut at each position, and byte by byte.
+    fn splits(wire: &[u8]) -> Vec<Vec<&[u8]>> {
+        let mut v: Vec<Vec<&[u8]>> = (0..=wire.len()).map(|i| vec![&wire[..i], &wire[i..]]).collect();
+        v.push(wire.chunks(1).collect());
+        v
+    }
+
+    /// Feeds `wire` to an open server in the reads `parts`, draining after each read.
+    fn run(wire_parts: &[&[u8]]) -> (Connection, Frames, Vec<Event>) {
+        let config = Config {
+            deflate: None,
+            ..Config::default()
+        };
+        let (_c, mut s) = open_pair(config, 1 << 20);
+        drain(&mut s);
+        let (mut wrote, mut seen) = (vec![], vec![]);
+        for part in wire_parts {
+            s.handle_input(part, 0);
+            drain_echoing(&mut s, &mut wrote, &mut seen);
+        }
+        (s, frames(&wrote), seen)
+    }
+
+    fn first_then(second: Vec<u8>) -> Vec<u8> {
+        let mut wire = masked(0x81, b"first");
+        wire.extend_from_slice(&second);
+        wire
+    }
+
+    #[test]
+    fn an_error_after_a_message_closes_after_the_answer_in_the_same_drain() {
+        for (bad, code) in [
+            (masked(0xa1, b"rsv2"), 1002),
+            (masked(0x83, b""), 1002),
+            (masked(0x81, &[b'o', b'k', 0xff]), 1007),
+            (masked(0x80, b"nothing to continue"), 1002),
+        ] {
+            let wire = first_then(bad);
+            for parts in splits(&wire) {
+                let (s, frames, seen) = run(&parts);
+                let cut: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+                assert!(
+                    matches!(&seen[..], [Event::Message(m), Event::Error(Error::Protocol { code: c, .. })]
+                        if *m == Message::text("first") && *c == code),
+                    "{cut:?}: {seen:?}"
+                );
+                assert_eq!(frames.len(), 2, "{cut:?}: the answer, then the close frame: {frames:?}");
+                assert_eq!(frames[0], (0x1, b"first".to_vec()), "{cut:?}: the answer goes first");
+                assert_eq!(
+                    (frames[1].0, &frames[1].1[..2]),
+                    (0x8, &code.to_be_bytes()[..]),
+                    "{cut:?}"
+                );
+                assert_eq!(s.state(), State::Closing, "{cut:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_ping_after_a_message_is_answered_in_the_same_drain() {
+        let wire = first_then(masked(0x89, b"p"));
+        for parts in splits(&wire) {
+            let (s, mut frames, seen) = run(&parts);
+            let cut: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+            assert_eq!(
+                seen,
+                vec![
+                    Event::Message(Message::text("first")),
+                    Event::Ping(Bytes::from_static(b"p"))
+                ],
+                "{cut:?}"
+            );
+            frames.sort();
+            assert_eq!(frames, vec![(0x1, b"first".to_vec()), (0xa, b"p".to_vec())], "{cut:?}");
+            assert_eq!(s.state(), State::Open, "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn a_close_after_a_message_is_answered_in_the_same_drain() {
+        let wire = first_then(masked(0x88, &1001u16.to_be_bytes()));
+        for parts in splits(&wire) {
+            let (s, frames, seen) = run(&parts);
+            let cut: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+            assert!(
+                matches!(
+                    &seen[..],
+                    [
+                        Event::Message(_),
+                        Event::Closed(CloseInfo {
+                            code: 1001,
+                            clean: true,
+                            remote: true,
+                            ..
+                        })
+                    ]
+                ),
+                "{cut:?}: {seen:?}"
+            );
+            let (last, rest) = frames.split_last().expect("a close frame");
+            assert_eq!(last, &(0x8, 1001u16.to_be_bytes().to_vec()), "{cut:?}");
+            // The echo goes out only if the message was handed out before the close
+            // frame arrived; after our close frame nothing more may be sent.
+            assert!(
+                rest.iter().all(|f| f == &(0x1, b"first".to_vec())) && rest.len() <= 1,
+                "{cut:?}"
+            );
+            assert!(s.should_close_transport(), "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn a_keepalive_ping_leaves_through_poll_output() {
+        let config = Config {
+            keepalive: Some(Keepalive {
+                interval_ms: 100,
+                pong_timeout_ms: 50,
+                any_data_counts: false,
+            }),
+            ..Config::default()
+        };
+        let (_c, mut s) = open_pair(config, 1 << 20);
+        drain(&mut s);
+        s.handle_timeout(100);
+        let outs: Vec<Output> = std::iter::from_fn(|| s.poll_output()).collect();
+        let [Output::Transmit(ping)] = &outs[..] else {
+            panic!("{outs:?}")
+        };
+        assert_eq!(frames(ping)[0].0, 0x9);
+        s.handle_timeout(150);
+        let outs: Vec<Output> = std::iter::from_fn(|| s.poll_output()).collect();
+        assert!(
+            matches!(
+                &outs[..],
+                [
+                    Output::Event(Event::Error(Error::KeepaliveTimeout)),
+                    Output::Event(Event::Closed(_))
+                ]
+            ),
+            "{outs:?}"
+        );
+    }
+}

@@ -152,6 +152,19 @@ pub enum Event {
     Closed(CloseInfo),
 }
 
+/// What [`poll_output`](super::Connection::poll_output) hands the host: bytes to write,
+/// or an event. Bytes come out before events, so whatever handing out an event queues
+/// (the close frame after an error, an answer the application sent meanwhile) leaves in
+/// the same drain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// Write these bytes to the transport, in order.
+    Transmit(Bytes),
+    /// Something the host or application should learn about.
+    Event(Event),
+}
+
 /// Errors returned by operations and reported through [`Event::Error`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {

@@ -20,7 +20,13 @@
 use crate::rng::RandomSource;
 
 /// How delays are randomised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
 pub enum Jitter {
     /// No randomness: `min`, `min·factor`, … up to `max`.
     None,
@@ -28,6 +34,17 @@ pub enum Jitter {
     Full,
     /// Each delay uniform between `min` and `(factor + 1)` times the previous one.
     Decorrelated,
+}
+
+impl Jitter {
+    /// The canonical name: `none`, `full`, `decorrelated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Full => "full",
+            Self::Decorrelated => "decorrelated",
+        }
+    }
 }
 
 /// Exponential backoff parameters.

@@ -1,16 +1,19 @@
-//! Everything a [`Session`](super::Session) is configured with.
+//! Everything a [`Session`](super::Session) is configured with: plain data, no callbacks,
+//! so every binding configures it the same way (see also
+//! [`SessionOptions`](super::SessionOptions), the same settings as one JSON object).
 
+use super::envelope::EnvelopeKind;
 use super::heartbeat::Heartbeat;
-use super::msg::Message;
 use super::output::TransportRequest;
+use super::pattern::MessagePattern;
 use super::policy::RetryPolicy;
 use super::queue::QueueLimits;
 use super::recovery::RecoveryConfig;
 use crate::connection::{Config as ConnectionConfig, Keepalive};
-use std::fmt;
 
 /// Which kind of transport the host provides.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum TransportKind {
     /// The host moves bytes (TCP/TLS); the session runs one client
     /// [`Connection`](crate::Connection) per attempt with this configuration (set its
@@ -21,28 +24,55 @@ pub enum TransportKind {
     Messages,
 }
 
-/// What the request provider learns about the attempt it is building a request for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttemptInfo {
-    /// Attempt number within the current run (1 = first).
-    pub attempt: u32,
-    /// Whether this is a make-before-break transport (the current one stays up).
-    pub migration: bool,
+impl TransportKind {
+    /// The canonical name: `bytes` or `messages`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Bytes(_) => "bytes",
+            Self::Messages => "messages",
+        }
+    }
 }
 
-/// Builds the request for each attempt (e.g. to put a fresh token in the URL).
-pub type RequestProvider = Box<dyn FnMut(&AttemptInfo) -> TransportRequest + Send>;
+/// Where each attempt's request comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum RequestSource {
+    /// [`SessionConfig::request`] for every attempt (recovery parameters added).
+    #[default]
+    Fixed,
+    /// Ask the host for every attempt: the session emits
+    /// [`Output::NeedRequest`](super::Output::NeedRequest) and waits (up to
+    /// `connect_timeout_ms`) for [`Session::provide_request`](super::Session::provide_request)
+    /// or [`Session::provide_request_error`](super::Session::provide_request_error). The
+    /// host may answer at once (a sync provider) or later (an async one: a token fetched
+    /// over HTTP); both look the same to the session.
+    Provided,
+}
 
-/// Recognises application messages that are disconnect warnings.
-pub type MessageMatcher = Box<dyn FnMut(&Message) -> bool + Send>;
+impl RequestSource {
+    /// The canonical name: `fixed` or `provided`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fixed => "fixed",
+            Self::Provided => "provided",
+        }
+    }
+}
 
 /// Session configuration. [`SessionConfig::new`] gives the documented defaults.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
-    /// The request used for every attempt, unless `request_provider` is set.
+    /// The request used for every attempt with [`RequestSource::Fixed`].
     pub request: TransportRequest,
-    /// Called on every attempt to build the request (token refresh). Recovery
-    /// parameters are added to whatever it returns.
-    pub request_provider: Option<RequestProvider>,
+    /// Where each attempt's request comes from. Default [`RequestSource::Fixed`].
+    /// Recovery parameters are added to whatever the host provides.
+    pub request_source: RequestSource,
     /// Byte or message transport.
     pub transport: TransportKind,
     /// Retry, backoff and timeouts.
@@ -52,11 +82,17 @@ pub struct SessionConfig {
     /// Application heartbeat. Default `None` (byte transports usually rely on the
     /// connection's protocol keepalive instead).
     pub heartbeat: Option<Heartbeat>,
-    /// Session recovery (session id + offset, the `ss1` envelope by default).
+    /// How server messages are read. Default [`EnvelopeKind::Plain`]; recovery implies
+    /// [`EnvelopeKind::Steady`].
+    pub envelope: EnvelopeKind,
+    /// Session recovery (session id + offset over the `ss1` envelope).
     /// Default `None`: messages are delivered as they come.
     pub recovery: Option<RecoveryConfig>,
-    /// Application messages matching this are disconnect warnings (and not delivered).
-    pub disconnect_matcher: Option<MessageMatcher>,
+    /// Application messages matching this are disconnect warnings (consumed, not
+    /// delivered): the session moves to a new transport before the old one dies, as on
+    /// `ss1 drain`. E.g. Slack's `{"type":"disconnect"}`:
+    /// `MessagePattern::json_field("type", "disconnect")`. Default `None`.
+    pub disconnect_warning: Option<MessagePattern>,
 }
 
 impl SessionConfig {
@@ -68,13 +104,14 @@ impl SessionConfig {
                 headers: Vec::new(),
                 subprotocols: Vec::new(),
             },
-            request_provider: None,
+            request_source: RequestSource::Fixed,
             transport,
             retry: RetryPolicy::default(),
             queue: QueueLimits::default(),
             heartbeat: None,
+            envelope: EnvelopeKind::Plain,
             recovery: None,
-            disconnect_matcher: None,
+            disconnect_warning: None,
         }
     }
 
@@ -98,19 +135,14 @@ impl SessionConfig {
     pub fn messages(url: impl Into<String>) -> Self {
         Self::new(url, TransportKind::Messages)
     }
-}
 
-impl fmt::Debug for SessionConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionConfig")
-            .field("request", &self.request)
-            .field("request_provider", &self.request_provider.as_ref().map(|_| "..."))
-            .field("transport", &self.transport)
-            .field("retry", &self.retry)
-            .field("queue", &self.queue)
-            .field("heartbeat", &self.heartbeat)
-            .field("recovery", &self.recovery)
-            .field("disconnect_matcher", &self.disconnect_matcher.as_ref().map(|_| "..."))
-            .finish()
+    /// The envelope the session actually uses: [`EnvelopeKind::Steady`] with recovery on,
+    /// [`envelope`](Self::envelope) otherwise.
+    pub fn effective_envelope(&self) -> EnvelopeKind {
+        if self.recovery.is_some() {
+            EnvelopeKind::Steady
+        } else {
+            self.envelope
+        }
     }
 }

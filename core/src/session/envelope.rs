@@ -29,7 +29,11 @@
 //! offset is not greater than the last one processed, which makes replay and
 //! make-before-break overlap exactly-once and in order.
 //!
-//! Apps with their own framing implement [`Envelope`] instead.
+//! Offsets are at most [`MAX_OFFSET`] (2^53 − 1), so they stay exact as a JavaScript
+//! number; a larger one is a decoding error.
+//!
+//! The session picks its decoder from an [`EnvelopeKind`]: [`Plain`](EnvelopeKind::Plain)
+//! (every message is application data) or [`Steady`](EnvelopeKind::Steady) (this format).
 
 use super::msg::{Message, Text};
 use bytes::Bytes;
@@ -40,6 +44,8 @@ pub const PREFIX: &str = "ss1 ";
 pub const MAX_HEADER: usize = 200;
 /// Longest session id accepted.
 pub const MAX_SESSION_ID: usize = 128;
+/// Largest offset accepted: 2^53 − 1, the largest integer a JavaScript number holds exactly.
+pub const MAX_OFFSET: u64 = (1 << 53) - 1;
 
 /// What an inbound message means to the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,43 +70,46 @@ pub enum Inbound {
     Ignore,
 }
 
-/// Decodes server messages into [`Inbound`]. Implement it to use your own framing.
-pub trait Envelope: Send {
+/// How the session reads server messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum EnvelopeKind {
+    /// No envelope: every message is application data without an offset.
+    #[default]
+    Plain,
+    /// The `ss1` envelope (see the module docs): welcome, offsets, drain, heartbeat.
+    /// Recovery needs it.
+    Steady,
+}
+
+impl EnvelopeKind {
+    /// The canonical name: `plain` or `steady`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::Steady => "steady",
+        }
+    }
+
     /// Whether the server sends a [`Inbound::Welcome`] before anything else on each
     /// transport. When true, the session is `Open` only after the welcome.
-    fn expects_welcome(&self) -> bool;
+    pub fn expects_welcome(self) -> bool {
+        matches!(self, Self::Steady)
+    }
 
     /// Classifies one message. An error drops the message and is reported as
     /// [`SessionError::Envelope`](super::SessionError::Envelope) (or fails the attempt
     /// while a welcome is awaited).
-    fn decode(&mut self, message: Message) -> Result<Inbound, String>;
-}
-
-/// No envelope: every message is application data without an offset.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PlainEnvelope;
-
-impl Envelope for PlainEnvelope {
-    fn expects_welcome(&self) -> bool {
-        false
-    }
-
-    fn decode(&mut self, message: Message) -> Result<Inbound, String> {
-        Ok(Inbound::Data { offset: None, message })
-    }
-}
-
-/// The built-in `ss1` envelope (see the module docs for the wire format).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SteadyEnvelope;
-
-impl Envelope for SteadyEnvelope {
-    fn expects_welcome(&self) -> bool {
-        true
-    }
-
-    fn decode(&mut self, message: Message) -> Result<Inbound, String> {
-        decode(message)
+    pub fn decode(self, message: Message) -> Result<Inbound, String> {
+        match self {
+            Self::Plain => Ok(Inbound::Data { offset: None, message }),
+            Self::Steady => decode(message),
+        }
     }
 }
 
@@ -166,7 +175,7 @@ fn parse_offset(s: &str) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    s.parse().ok().filter(|&o| o >= 1)
+    s.parse().ok().filter(|&o| (1..=MAX_OFFSET).contains(&o))
 }
 
 /// Encoders for the server side of the `ss1` envelope.
@@ -215,7 +224,7 @@ mod tests {
     use super::*;
 
     fn dec(m: Message) -> Result<Inbound, String> {
-        SteadyEnvelope.decode(m)
+        EnvelopeKind::Steady.decode(m)
     }
 
     #[test]
@@ -249,6 +258,20 @@ mod tests {
             })
         );
         assert_eq!(dec(encode::drain()), Ok(Inbound::DisconnectWarning));
+        assert_eq!(
+            dec(encode::data(MAX_OFFSET, &Message::text("last"))),
+            Ok(Inbound::Data {
+                offset: Some(MAX_OFFSET),
+                message: Message::text("last")
+            })
+        );
+        assert_eq!(
+            EnvelopeKind::Plain.decode(encode::drain()),
+            Ok(Inbound::Data {
+                offset: None,
+                message: encode::drain()
+            })
+        );
         assert_eq!(dec(encode::pong()), Ok(Inbound::Ignore));
         assert_eq!(dec(Message::text("ss1 future stuff")), Ok(Inbound::Ignore));
         assert_eq!(
@@ -274,6 +297,7 @@ mod tests {
             "ss1 msg -1\nx",
             "ss1 msg +1\nx",
             "ss1 msg 99999999999999999999999\nx",
+            "ss1 msg 9007199254740992\nx",
             "ss1 msg\nx",
             "ss1 welcome\n",
             "ss1 welcome abc\n",

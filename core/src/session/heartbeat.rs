@@ -9,12 +9,10 @@
 
 use super::envelope::{encode, PREFIX};
 use super::msg::Message;
-use std::fmt;
-
-/// Recognises the server's heartbeat reply.
-pub type PongMatcher = Box<dyn Fn(&Message) -> bool + Send>;
+use super::pattern::MessagePattern;
 
 /// Application heartbeat configuration.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Heartbeat {
     /// Ping after this long without a pong (or, with `any_message_counts`, without any
     /// message). At least 1 ms.
@@ -23,49 +21,36 @@ pub struct Heartbeat {
     pub timeout_ms: u64,
     /// The message to send as a ping.
     pub ping: Message,
-    /// Whether an inbound message is the reply. Replies are consumed, not delivered.
-    pub is_pong: PongMatcher,
+    /// Which inbound messages are the reply. Replies are consumed, not delivered.
+    pub pong: MessagePattern,
     /// Treat any inbound message as proof of life (and postpone the next ping).
     pub any_message_counts: bool,
 }
 
 impl Heartbeat {
-    /// A heartbeat sending `ping` and recognising replies with `is_pong`.
-    pub fn new(
-        interval_ms: u64,
-        timeout_ms: u64,
-        ping: Message,
-        is_pong: impl Fn(&Message) -> bool + Send + 'static,
-    ) -> Self {
+    /// A heartbeat sending `ping` and recognising replies by `pong`.
+    pub fn new(interval_ms: u64, timeout_ms: u64, ping: Message, pong: MessagePattern) -> Self {
         Self {
             interval_ms,
             timeout_ms,
             ping,
-            is_pong: Box::new(is_pong),
+            pong,
             any_message_counts: true,
         }
     }
 
-    /// The `ss1` heartbeat: sends `ss1 ping\n`, expects `ss1 pong\n`.
+    /// The `ss1` heartbeat: sends `ss1 ping\n`, expects `ss1 pong\n` (or `ss1 pong`).
     pub fn steady(interval_ms: u64, timeout_ms: u64) -> Self {
-        Self::new(
-            interval_ms,
-            timeout_ms,
-            encode::ping(),
-            |m| matches!(m, Message::Text(t) if t.as_str().strip_prefix(PREFIX).is_some_and(|r| r.trim_end() == "pong")),
-        )
+        Self::new(interval_ms, timeout_ms, encode::ping(), steady_pong())
     }
 }
 
-impl fmt::Debug for Heartbeat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Heartbeat")
-            .field("interval_ms", &self.interval_ms)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("ping", &self.ping)
-            .field("any_message_counts", &self.any_message_counts)
-            .finish_non_exhaustive()
-    }
+/// The `ss1` heartbeat reply, with or without its line end.
+pub(crate) fn steady_pong() -> MessagePattern {
+    MessagePattern::Any(vec![
+        MessagePattern::Exact(format!("{PREFIX}pong\n")),
+        MessagePattern::Exact(format!("{PREFIX}pong")),
+    ])
 }
 
 /// What the timer wants done now.
@@ -144,10 +129,11 @@ mod tests {
     #[test]
     fn steady_matcher() {
         let cfg = Heartbeat::steady(1, 1);
-        assert!((cfg.is_pong)(&encode::pong()));
-        assert!(!(cfg.is_pong)(&encode::ping()));
-        assert!(!(cfg.is_pong)(&Message::text("pong")));
-        assert!(!(cfg.is_pong)(&Message::binary(b"ss1 pong\n".to_vec())));
+        assert!(cfg.pong.matches(&encode::pong()));
+        assert!(cfg.pong.matches(&Message::text("ss1 pong")));
+        assert!(!cfg.pong.matches(&encode::ping()));
+        assert!(!cfg.pong.matches(&Message::text("pong")));
+        assert!(!cfg.pong.matches(&Message::binary(b"ss1 pong\n".to_vec())));
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The [`Session`] state machine: host inputs in, [`Output`]s out, time as an input.
 
 use super::backoff::Backoff;
-use super::config::{AttemptInfo, MessageMatcher, RequestProvider, SessionConfig, TransportKind};
-use super::envelope::{Envelope, Inbound, PlainEnvelope};
+use super::config::{RequestSource, SessionConfig, TransportKind};
+use super::envelope::{EnvelopeKind, Inbound};
 use super::heartbeat::{Beat, Heartbeat, HeartbeatTimer};
 use super::msg::Message;
-use super::output::{Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
+use super::output::{Outbox, Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
+use super::pattern::MessagePattern;
 use super::policy::{Cause, RetryPolicy, TransportErrorKind};
 use super::queue::{OutboundQueue, QueueLimits};
 use super::recovery::{Admit, ParamPlacement, RecoveryState};
@@ -13,7 +14,6 @@ use super::shared_rng::SharedRandom;
 use super::transport::{Sent, Signal, Stage, Transport};
 use crate::connection::Config as ConnectionConfig;
 use crate::rng::RandomSource;
-use std::collections::VecDeque;
 
 /// Where the session stands, with the data that only exists in that state. Timers are
 /// fields of the states they belong to, so leaving a state disarms them.
@@ -100,14 +100,14 @@ enum Decision {
 /// [module docs](super) for the host loop and the guarantees.
 pub struct Session {
     request: TransportRequest,
-    request_provider: Option<RequestProvider>,
+    request_source: RequestSource,
     bytes: Option<ConnectionConfig>,
     retry: RetryPolicy,
     queue_limits: QueueLimits,
     heartbeat: Option<Heartbeat>,
-    envelope: Box<dyn Envelope>,
+    envelope: EnvelopeKind,
     placement: Option<ParamPlacement>,
-    disconnect_matcher: Option<MessageMatcher>,
+    disconnect_warning: Option<MessagePattern>,
 
     rng: SharedRandom,
     phase: Phase,
@@ -119,19 +119,17 @@ pub struct Session {
     migration_backoff: Backoff,
     queue: OutboundQueue,
     recovery: RecoveryState,
-    out: VecDeque<Output>,
+    out: Outbox,
 }
 
 impl Session {
     /// A session in [`State::Idle`]; call [`connect`](Self::connect) to start.
     pub fn new(config: SessionConfig, rng: Box<dyn RandomSource>, _now: u64) -> Self {
-        let (envelope, placement) = match config.recovery {
-            Some(r) => (r.envelope, Some(r.placement)),
-            None => (Box::new(PlainEnvelope) as Box<dyn Envelope>, None),
-        };
+        let envelope = config.effective_envelope();
         Self {
+            placement: config.recovery.map(|r| r.placement),
             request: config.request,
-            request_provider: config.request_provider,
+            request_source: config.request_source,
             bytes: match config.transport {
                 TransportKind::Bytes(c) => Some(c),
                 TransportKind::Messages => None,
@@ -140,8 +138,7 @@ impl Session {
             queue_limits: config.queue,
             heartbeat: config.heartbeat,
             envelope,
-            placement,
-            disconnect_matcher: config.disconnect_matcher,
+            disconnect_warning: config.disconnect_warning,
             rng: SharedRandom::new(rng),
             phase: Phase::Idle,
             next_id: 0,
@@ -150,7 +147,7 @@ impl Session {
             migration_backoff: Backoff::default(),
             queue: OutboundQueue::default(),
             recovery: RecoveryState::default(),
-            out: VecDeque::new(),
+            out: Outbox::default(),
         }
     }
 
@@ -207,6 +204,15 @@ impl Session {
     /// The next instruction or event for the host.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
+    }
+
+    /// Appends every pending output to `into`, in order: the same as calling
+    /// [`poll_output`](Self::poll_output) until `None`, in one call (one crossing for a
+    /// binding).
+    pub fn poll_outputs(&mut self, into: &mut Vec<Output>) {
+        while let Some(output) = self.out.pop_front() {
+            into.push(output);
+        }
     }
 
     /// The earliest time [`handle_timeout`](Self::handle_timeout) has work to do; `None`
@@ -457,6 +463,36 @@ impl Session {
         }
     }
 
+    /// The host's answer to [`Output::NeedRequest`] for `id`: the session adds the recovery
+    /// parameters and emits `OpenTransport`. The connect timeout starts again from here.
+    /// Ignored unless the session is still waiting for this id's request (a late answer
+    /// for an attempt that already timed out, failed or was abandoned changes nothing).
+    pub fn provide_request(&mut self, id: TransportId, request: TransportRequest, now: u64) {
+        let deadline = self.retry.connect_timeout_ms.map(|d| now.saturating_add(d));
+        let Some(slot) = self.phase.slot(id) else { return };
+        let mut phase = std::mem::replace(&mut self.phase, Phase::Idle);
+        if let Some(t) = phase.get_mut(slot).filter(|t| t.stage == Stage::AwaitingRequest) {
+            t.stage = Stage::Requested;
+            t.deadline = deadline;
+            self.open_with(t, request);
+        }
+        self.phase = phase;
+    }
+
+    /// The host could not build the request for `id` (its provider failed): the attempt
+    /// fails with [`Cause::RequestFailed`] and is retried like a network error. Ignored
+    /// unless the session is still waiting for this id's request.
+    pub fn provide_request_error(&mut self, id: TransportId, reason: &str, now: u64) {
+        let Some(slot) = self.phase.slot(id) else { return };
+        if self
+            .phase
+            .get_mut(slot)
+            .is_some_and(|t| t.stage == Stage::AwaitingRequest)
+        {
+            self.on_gone(slot, Cause::RequestFailed(reason.to_string()), false, now);
+        }
+    }
+
     /// The server announced it will close this transport soon: connect a successor now
     /// and switch to it once it is open (make-before-break). A no-op unless `Open` and
     /// not already migrating. If the successor fails, the session stays on the current
@@ -559,14 +595,14 @@ impl Session {
                 Err(why) => self.on_gone(slot, Cause::Protocol(why), false, now),
             },
             // A message before the WebSocket opened: the host broke the contract; ignore.
-            Stage::Requested | Stage::Handshaking { ws_open: false } => {}
+            Stage::AwaitingRequest | Stage::Requested | Stage::Handshaking { ws_open: false } => {}
         }
     }
 
     /// An application-level message on the open primary transport.
     fn inbound(&mut self, message: Message, now: u64) {
         if let (Some(cfg), Some(t)) = (&self.heartbeat, self.phase.get_mut(Slot::Primary)) {
-            let is_pong = (cfg.is_pong)(&message);
+            let is_pong = cfg.pong.matches(&message);
             if let Some(timer) = t.heartbeat.as_mut().filter(|_| is_pong || cfg.any_message_counts) {
                 timer.alive(now, cfg);
             }
@@ -588,7 +624,7 @@ impl Session {
                         Admit::Deliver => {}
                     }
                 }
-                if self.disconnect_matcher.as_mut().is_some_and(|m| m(&message)) {
+                if self.disconnect_warning.as_ref().is_some_and(|p| p.matches(&message)) {
                     self.disconnect_warning(now);
                 } else {
                     self.emit(SessionEvent::Message(message));
@@ -707,10 +743,10 @@ impl Session {
         let Some(slot) = self.phase.slot(id) else { return };
         let Some(t) = self.phase.get_mut(slot) else { return };
         if t.deadline.is_some_and(|d| now >= d) {
-            let cause = if t.stage == Stage::Requested {
-                Cause::ConnectTimeout
-            } else {
-                Cause::HandshakeTimeout
+            let cause = match t.stage {
+                Stage::AwaitingRequest => Cause::RequestTimeout,
+                Stage::Requested => Cause::ConnectTimeout,
+                Stage::Handshaking { .. } | Stage::Open => Cause::HandshakeTimeout,
             };
             self.on_gone(slot, cause, false, now);
             return;
@@ -741,25 +777,33 @@ impl Session {
         self.backoff.reset();
     }
 
-    /// Asks the host for a transport.
+    /// Asks the host for a transport (or, with a provided request, for its request).
     fn new_transport(&mut self, now: u64, migration: bool) -> Transport {
         self.next_id = self.next_id.saturating_add(1);
         let id = TransportId(self.next_id);
-        let info = AttemptInfo {
-            attempt: self.attempt,
-            migration,
-        };
-        let mut request = match &mut self.request_provider {
-            Some(provider) => provider(&info),
-            None => self.request.clone(),
-        };
+        let deadline = self.retry.connect_timeout_ms.map(|d| now.saturating_add(d));
+        let mut t = Transport::new(id, self.bytes.as_ref(), deadline);
+        match self.request_source {
+            RequestSource::Fixed => {
+                let request = self.request.clone();
+                self.open_with(&mut t, request);
+            }
+            RequestSource::Provided => self.out.push_back(Output::NeedRequest {
+                id,
+                attempt: self.attempt,
+                migration,
+            }),
+        }
+        t
+    }
+
+    /// Adds the recovery parameters to `request` and asks the host to open `t` with it.
+    fn open_with(&mut self, t: &mut Transport, mut request: TransportRequest) {
         if let Some(placement) = &self.placement {
             self.recovery.apply(&mut request, placement);
         }
-        let deadline = self.retry.connect_timeout_ms.map(|d| now.saturating_add(d));
-        let t = Transport::new(id, &request, self.bytes.as_ref(), deadline);
-        self.out.push_back(Output::OpenTransport { id, request });
-        t
+        t.set_request(&request);
+        self.out.push_back(Output::OpenTransport { id: t.id, request });
     }
 
     /// Starts the next attempt of the run (from any state whose transports are gone).

@@ -16,17 +16,52 @@
 //! session.connect(now)
 //! loop {
 //!     while let Some(out) = session.poll_output() {
+//!         NeedRequest { id, attempt, .. } => start the app's URL provider (sync or async);
+//!                                          later: provide_request(id, request, now)
+//!                                          or provide_request_error(id, why, now)
 //!         OpenTransport { id, request } => open a socket, remember `id`
 //!         Transmit { id, bytes }        => write to socket `id`          (byte transport)
 //!         SendMessage { id, message }   => ws.send(message)              (message transport)
 //!         CloseTransport { id, .. }     => flush, then close socket `id`; forget it
 //!         Event(e)                      => hand to the application
 //!     }
+//!     (or take them all at once: session.poll_outputs(&mut vec); consecutive bytes
+//!      for one socket come as one Transmit)
 //!     arm one timer at session.poll_timeout()
-//!     wait for: socket connected / bytes / message / open / closed / error, or the timer,
-//!     and call the matching handle_transport_*(id, ..., now) or handle_timeout(now)
+//!     wait for: socket connected / bytes / message / open / closed / error, a provided
+//!     request, or the timer, and call the matching handle_transport_*(id, ..., now),
+//!     provide_request*(id, ..., now) or handle_timeout(now)
 //! }
 //! ```
+//!
+//! Nothing the application configures is a callback the session calls: disconnect
+//! warnings and heartbeat replies are [`MessagePattern`]s, the retry decision is data in
+//! [`RetryPolicy`] (fatal close codes and HTTP statuses), the envelope is an
+//! [`EnvelopeKind`], and a per-attempt request (a URL provider, a token refresh) is asked
+//! for with [`Output::NeedRequest`] when [`SessionConfig::request_source`] is
+//! [`RequestSource::Provided`]. A Python callback may raise or call `send()`, a JS
+//! provider may return a promise: the session only ever sees the answer, as an input.
+//! All settings also come as one serde object, [`SessionOptions`] (with the default
+//! `serde` feature), and every state, event and cause has one canonical name
+//! ([`vocabulary`](crate::vocabulary)).
+//!
+//! # Numbers across a language boundary
+//!
+//! A JavaScript number holds integers exactly up to 2^53 − 1 (`Number.MAX_SAFE_INTEGER`,
+//! about 9·10^15). The `u64` values a binding sees, and why they stay in that range:
+//!
+//! | value | range | safe as a JS number |
+//! |-------|-------|---------------------|
+//! | `now`, `poll_timeout()` (ms) | the host's clock from an origin it picks (use a monotonic one: `performance.now()`, process start) | yes: 2^53 ms is 285 000 years; deadlines are `now` + configured durations, so keep those durations below 2^53 too |
+//! | [`TransportId`] | 1, 2, 3, … one per attempt, never reused | yes: 2^53 attempts is one per microsecond for 285 years |
+//! | offsets (`last_offset()`, `ss1 msg <offset>`) | 1 … [`envelope::MAX_OFFSET`] = 2^53 − 1; a larger offset is a decoding error | yes, by that bound |
+//! | `delay_ms`, `retry_in_ms` | at most `backoff.max_ms` | yes |
+//! | `attempt`, `attempts` | `u32` | yes |
+//! | queue sizes (`queued_bytes()`, `QueueFull`) | bounded by the queue limits | yes |
+//! | close codes, HTTP statuses | `u16` | yes |
+//!
+//! So no binding needs BigInt; one that takes a `u64` option from JavaScript
+//! (`max_bytes: Infinity`) should clamp it to 2^53 − 1.
 //!
 //! # The bugs it is built to make impossible
 //!
@@ -36,7 +71,7 @@
 //! | ping times out forever after a reconnect                     | keepalive/heartbeat timers live in the per-transport value and die with it                 |
 //! | "failed after 3 attempts", then silence                      | unlimited retries by default; `max_retries` ends in `GaveUp` + `Closed`, and `reconnect()` always works |
 //! | close 1006 (or even 1000 from the server) with no recovery   | every server-side ending is retried unless the policy says otherwise ([`policy`](RetryPolicy)) |
-//! | server "disconnect warning" ignored until the socket dies    | [`Session::disconnect_warning`] / `ss1 drain` / a matcher: make-before-break                |
+//! | server "disconnect warning" ignored until the socket dies    | [`Session::disconnect_warning`] / `ss1 drain` / a [`MessagePattern`]: make-before-break     |
 //! | crash closing a socket that is still connecting / unreachable| `close()` is valid in every state and ends every timer                                      |
 //! | messages lost across a reconnect                             | session id + offset in the next URL, server replay from [`RecoveryLog`], offset de-dup      |
 //!
@@ -52,9 +87,14 @@
 //!   one client [`Connection`](crate::Connection) per attempt (created on
 //!   `handle_transport_connected`), feeds it `handle_transport_bytes`, and emits its
 //!   output as `Transmit`. Protocol ping/pong keepalive comes from the connection config.
+//!   Whatever the connection queues (including while the session handles its events: a
+//!   pong, the answer to a close frame, the close frame after a protocol error) leaves
+//!   in the same drain, before the call that fed it returns. A protocol error by the peer
+//!   fails the connection (RFC 6455 §7.1.7): its close frame is written, then
+//!   `CloseTransport` and the retry follow at once, without waiting for the peer's answer.
 //! * **Messages** ([`TransportKind::Messages`]): the browser's `WebSocket`, which frames
 //!   for us: `handle_transport_open` / `_message` / `_closed(code)`. Keepalive is an
-//!   application [`Heartbeat`] (a ping message and a matcher for the reply).
+//!   application [`Heartbeat`] (a ping message and a pattern for the reply).
 //!
 //! # Policy defaults
 //!
@@ -65,10 +105,11 @@
 //! | `min_uptime_ms` (resets the attempt count)| 5 000                                            |
 //! | `connect_timeout_ms` / `handshake_timeout_ms` | 10 000 / 10 000                              |
 //! | `close_timeout_ms`                        | 5 000                                            |
-//! | retried causes                            | everything except HTTP 401/403 and an unusable request |
+//! | retried causes                            | everything except HTTP 401/403 (`fatal_http_statuses`), close codes in `fatal_close_codes` (none) and an unusable request |
 //! | outbound queue                            | 1 024 messages / 1 MiB; overflow → `SendError::QueueFull` |
 //! | protocol keepalive (`SessionConfig::bytes`) | ping after 20 s idle, dead 10 s later          |
 //! | app heartbeat, recovery                   | off (need server cooperation)                    |
+//! | request                                   | the same for every attempt (`RequestSource::Fixed`) |
 //!
 //! # Delivery guarantees
 //!
@@ -91,7 +132,10 @@ pub mod envelope;
 mod heartbeat;
 mod machine;
 mod msg;
+#[cfg(feature = "serde")]
+pub mod options;
 mod output;
+pub mod pattern;
 mod policy;
 mod queue;
 mod recovery;
@@ -100,12 +144,18 @@ mod shared_rng;
 mod transport;
 
 pub use backoff::{BackoffPolicy, Jitter};
-pub use config::{AttemptInfo, MessageMatcher, RequestProvider, SessionConfig, TransportKind};
-pub use envelope::{encode, Envelope, Inbound, PlainEnvelope, SteadyEnvelope};
-pub use heartbeat::{Heartbeat, PongMatcher};
+pub use config::{RequestSource, SessionConfig, TransportKind};
+pub use envelope::{encode, EnvelopeKind, Inbound};
+pub use heartbeat::Heartbeat;
 pub use machine::Session;
+#[cfg(feature = "serde")]
+pub use options::{
+    BackoffOptions, Headers, HeartbeatOptions, KeepaliveOptions, OptionsError, QueueOptions, RecoveryPlacement,
+    SessionOptions, Subprotocols, TransportType,
+};
 pub use output::{Output, SendError, SessionError, SessionEvent, State, TransportId, TransportRequest};
-pub use policy::{Cause, RetryPolicy, RetryPredicate, TransportErrorKind};
+pub use pattern::{JsonScalar, MessagePattern};
+pub use policy::{Cause, RetryPolicy, TransportErrorKind};
 pub use queue::QueueLimits;
 pub use recovery::{ParamPlacement, RecoveryConfig};
 pub use recovery_log::{Attachment, Fallback, RecoveryLog, RecoveryLogConfig, Resume, ResumeRequest, MAX_ATTACHMENTS};

@@ -8,13 +8,20 @@
 
 use super::msg::Message;
 use super::policy::Cause;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::fmt;
+
+/// Consecutive transmits for one transport are merged up to this many bytes per
+/// [`Output::Transmit`]; a chunk that would take the merged write past it starts the next
+/// one (so a large message is handed on as it is, without a copy).
+pub(crate) const TRANSMIT_MERGE_LIMIT: usize = 256 << 10;
 
 /// Names one transport (one socket) the session asked the host to open.
 ///
-/// Ids increase monotonically over the life of a [`Session`](super::Session) and are never
-/// reused. Every host notification carries the id it is about; notifications about an id
+/// Ids increase monotonically over the life of a [`Session`](super::Session) (1, 2, 3, …,
+/// one per attempt) and are never reused; they stay far below 2^53, so a binding may pass
+/// them as a JavaScript number. Every host notification carries the id it is about; notifications about an id
 /// the session no longer tracks are ignored. That is what makes "stale flags" impossible:
 /// a late `close` or `error` from a socket the session already gave up on cannot touch
 /// the state of its successor.
@@ -52,6 +59,11 @@ impl fmt::Display for TransportId {
 /// (a fatal cause, the app's predicate, or `max_retries`); [`connect`](super::Session::connect)
 /// and [`reconnect`](super::Session::reconnect) leave it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum State {
     /// Created, `connect` not called yet.
     Idle,
@@ -67,6 +79,36 @@ pub enum State {
     Closed,
 }
 
+impl State {
+    /// Every state, in declaration order.
+    pub const ALL: [Self; 6] = [
+        Self::Idle,
+        Self::Connecting,
+        Self::Open,
+        Self::Closing,
+        Self::Backoff,
+        Self::Closed,
+    ];
+
+    /// The canonical name: `idle`, `connecting`, `open`, `closing`, `backoff`, `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Connecting => "connecting",
+            Self::Open => "open",
+            Self::Closing => "closing",
+            Self::Backoff => "backoff",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a host should ask its transport layer for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TransportRequest {
@@ -80,7 +122,23 @@ pub struct TransportRequest {
 
 /// One instruction or event for the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Output {
+    /// With [`RequestSource::Provided`](super::RequestSource::Provided): attempt `id`
+    /// needs its request. Answer with [`Session::provide_request`](super::Session::provide_request)
+    /// (then `OpenTransport` follows) or [`Session::provide_request_error`](super::Session::provide_request_error),
+    /// now or later, within `connect_timeout_ms`; otherwise the attempt fails with
+    /// [`Cause::RequestTimeout`] and is retried after the usual backoff. Answers about an
+    /// id the session no longer waits for are ignored. A `CloseTransport` for this id
+    /// means the request is no longer wanted.
+    NeedRequest {
+        /// The transport the request is for.
+        id: TransportId,
+        /// Attempt number within the current run (1 = first).
+        attempt: u32,
+        /// Whether this is a make-before-break transport (the current one stays up).
+        migration: bool,
+    },
     /// Open a socket (byte transport: TCP/TLS to the URL's host; message transport:
     /// `new WebSocket(url, subprotocols)`), and report back with this `id`.
     OpenTransport {
@@ -89,7 +147,10 @@ pub enum Output {
         /// Where and how to connect.
         request: TransportRequest,
     },
-    /// Byte transport: write these bytes to the socket, in order.
+    /// Byte transport: write these bytes to the socket, in order. Bytes the session
+    /// decided one after the other for the same socket come as one `Transmit` (merged up
+    /// to 256 KiB; a larger chunk comes alone, uncopied): the queue flushed on open is
+    /// one write, not one per message.
     Transmit {
         /// The socket.
         id: TransportId,
@@ -119,8 +180,24 @@ pub enum Output {
     Event(SessionEvent),
 }
 
+impl Output {
+    /// The canonical name: `need_request`, `open_transport`, `transmit`, `send_message`,
+    /// `close_transport`, `event`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::NeedRequest { .. } => "need_request",
+            Self::OpenTransport { .. } => "open_transport",
+            Self::Transmit { .. } => "transmit",
+            Self::SendMessage { .. } => "send_message",
+            Self::CloseTransport { .. } => "close_transport",
+            Self::Event(_) => "event",
+        }
+    }
+}
+
 /// Application-level events, with the same meaning in every binding.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionEvent {
     /// Emitted on every state transition, before the event that explains it.
     StateChanged {
@@ -181,8 +258,26 @@ pub enum SessionEvent {
     Error(SessionError),
 }
 
+impl SessionEvent {
+    /// The canonical name: `state_changed`, `open`, `migrated`, `message`, `closed`,
+    /// `reconnecting`, `gave_up`, `error`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::StateChanged { .. } => "state_changed",
+            Self::Open { .. } => "open",
+            Self::Migrated { .. } => "migrated",
+            Self::Message(_) => "message",
+            Self::Closed { .. } => "closed",
+            Self::Reconnecting { .. } => "reconnecting",
+            Self::GaveUp { .. } => "gave_up",
+            Self::Error(_) => "error",
+        }
+    }
+}
+
 /// Non-fatal anomalies.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionError {
     /// A make-before-break transport failed; the old transport stays in use and the
     /// migration is retried.
@@ -205,9 +300,37 @@ pub enum SessionError {
     Unsendable(String),
 }
 
+impl SessionError {
+    /// The canonical name: `migration_failed`, `recovery_gap`, `envelope`, `unsendable`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::MigrationFailed { .. } => "migration_failed",
+            Self::RecoveryGap { .. } => "recovery_gap",
+            Self::Envelope(_) => "envelope",
+            Self::Unsendable(_) => "unsendable",
+        }
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MigrationFailed { cause, retry_in_ms } => {
+                write!(f, "make-before-break failed ({cause}); retry in {retry_in_ms} ms")
+            }
+            Self::RecoveryGap { expected, got } => write!(f, "recovery gap: expected offset {expected}, got {got}"),
+            Self::Envelope(why) => write!(f, "undecodable message dropped: {why}"),
+            Self::Unsendable(why) => write!(f, "queued message refused by the transport: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
 /// Why [`Session::send`](super::Session::send) refused a message. The message was not
 /// queued and will not be sent: nothing is ever dropped silently.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// The outbound queue is at its message or byte limit.
     QueueFull {
@@ -220,6 +343,17 @@ pub enum SendError {
     Closed,
     /// The transport refused the message (e.g. larger than the connection allows).
     Rejected(String),
+}
+
+impl SendError {
+    /// The canonical name: `queue_full`, `closed`, `rejected`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::QueueFull { .. } => "queue_full",
+            Self::Closed => "closed",
+            Self::Rejected(_) => "rejected",
+        }
+    }
 }
 
 impl fmt::Display for SendError {
@@ -235,3 +369,130 @@ impl fmt::Display for SendError {
 }
 
 impl std::error::Error for SendError {}
+
+/// The session's ordered output queue. Consecutive transmits for one transport are
+/// merged as they are queued, so a drain hands the host one write per run of bytes
+/// instead of one per frame (one crossing per write in a binding).
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    queue: VecDeque<Output>,
+    /// The transmit at the logical back of the queue, still open for merging: its
+    /// transport, its chunks and their total length.
+    open: Option<(TransportId, Vec<Bytes>, usize)>,
+}
+
+impl Outbox {
+    /// Queues `output` after everything queued so far.
+    pub(crate) fn push_back(&mut self, output: Output) {
+        match output {
+            // Nothing to write: a `Transmit` is never empty.
+            Output::Transmit { bytes, .. } if bytes.is_empty() => {}
+            Output::Transmit { id, bytes } => {
+                if let Some((open_id, chunks, len)) = &mut self.open {
+                    if *open_id == id && *len + bytes.len() <= TRANSMIT_MERGE_LIMIT {
+                        *len += bytes.len();
+                        chunks.push(bytes);
+                        return;
+                    }
+                }
+                self.close_open();
+                let len = bytes.len();
+                self.open = Some((id, vec![bytes], len));
+            }
+            other => {
+                self.close_open();
+                self.queue.push_back(other);
+            }
+        }
+    }
+
+    /// The oldest queued output.
+    pub(crate) fn pop_front(&mut self) -> Option<Output> {
+        if self.queue.is_empty() {
+            self.close_open();
+        }
+        self.queue.pop_front()
+    }
+
+    /// Ends merging into the open transmit and queues it as one `Transmit`.
+    fn close_open(&mut self) {
+        let Some((id, mut chunks, len)) = self.open.take() else {
+            return;
+        };
+        let bytes = if chunks.len() == 1 {
+            chunks.pop().unwrap_or_default()
+        } else {
+            let mut merged = BytesMut::with_capacity(len);
+            for c in &chunks {
+                merged.extend_from_slice(c);
+            }
+            merged.freeze()
+        };
+        self.queue.push_back(Output::Transmit { id, bytes });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(id: u64, bytes: &[u8]) -> Output {
+        Output::Transmit {
+            id: TransportId(id),
+            bytes: Bytes::copy_from_slice(bytes),
+        }
+    }
+
+    fn drain(o: &mut Outbox) -> Vec<Output> {
+        std::iter::from_fn(|| o.pop_front()).collect()
+    }
+
+    #[test]
+    fn runs_of_transmits_for_one_transport_merge_and_nothing_else_moves() {
+        let mut o = Outbox::default();
+        let closed = Output::CloseTransport {
+            id: TransportId(1),
+            code: 1000,
+            reason: String::new(),
+        };
+        for out in [
+            tx(1, b"a"),
+            tx(1, b""),
+            tx(1, b"b"),
+            tx(2, b"c"),
+            tx(2, b"d"),
+            tx(1, b"e"),
+            closed.clone(),
+            tx(1, b"f"),
+        ] {
+            o.push_back(out);
+        }
+        assert_eq!(
+            drain(&mut o),
+            vec![tx(1, b"ab"), tx(2, b"cd"), tx(1, b"e"), closed, tx(1, b"f")]
+        );
+        // What the host already took is not merged with what comes later.
+        o.push_back(tx(1, b"g"));
+        assert_eq!(o.pop_front(), Some(tx(1, b"g")));
+        o.push_back(tx(1, b"h"));
+        assert_eq!(drain(&mut o), vec![tx(1, b"h")]);
+    }
+
+    #[test]
+    fn merging_stops_at_the_limit_and_large_chunks_come_alone() {
+        let mut o = Outbox::default();
+        let half = vec![1u8; TRANSMIT_MERGE_LIMIT / 2];
+        let big = vec![2u8; TRANSMIT_MERGE_LIMIT + 1];
+        for out in [tx(1, &half), tx(1, &half), tx(1, b"x"), tx(1, &big), tx(1, b"y")] {
+            o.push_back(out);
+        }
+        let sizes: Vec<usize> = drain(&mut o)
+            .into_iter()
+            .map(|out| match out {
+                Output::Transmit { bytes, .. } => bytes.len(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(sizes, [TRANSMIT_MERGE_LIMIT, 1, TRANSMIT_MERGE_LIMIT + 1, 1]);
+    }
+}

@@ -4,23 +4,30 @@
 //! The default answer is "retry": a client whose job is to stay connected treats almost
 //! every ending as something to ride through. Even a clean `1000` from the *server* is
 //! retried — servers close with 1000 on deploys and idle sweeps, and a client that stops
-//! there is the "closed 1000, never came back" bug. Only two things stop by default:
+//! there is the "closed 1000, never came back" bug. Only these stop by default:
 //!
-//! * an HTTP `401`/`403` answer to the upgrade (credentials are wrong; hammering the server
-//!   will not fix them — a `request_provider` that refreshes tokens can opt back in through
-//!   the predicate),
+//! * an HTTP status in [`RetryPolicy::fatal_http_statuses`] (default `401` and `403`:
+//!   credentials are wrong, and hammering the server will not fix them; remove them when
+//!   the host provides a fresh token with every request),
+//! * a close code in [`RetryPolicy::fatal_close_codes`] (default none; e.g. `[1008, 4004]`
+//!   for a server that closes with those when the client must not come back),
 //! * a request the transport cannot even be built from ([`Cause::InvalidRequest`]).
 //!
-//! Close codes the application might consider final (1008 policy violation, 1003, 4xxx)
-//! are retried by default; install [`RetryPolicy::predicate`] to decide otherwise. The
-//! predicate sees the cause and the default decision and returns the final one. It is not
-//! consulted for user actions (`close`, `reconnect`).
+//! The decision is data, the same in every binding. User actions (`close`, `reconnect`)
+//! are not subject to it.
 
 use super::backoff::BackoffPolicy;
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// Transport-level failure categories the host can report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
 pub enum TransportErrorKind {
     /// Connection refused (nothing listening).
     Refused,
@@ -38,8 +45,46 @@ pub enum TransportErrorKind {
     Other,
 }
 
+impl TransportErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [Self; 7] = [
+        Self::Refused,
+        Self::Unreachable,
+        Self::Dns,
+        Self::Tls,
+        Self::Reset,
+        Self::Timeout,
+        Self::Other,
+    ];
+
+    /// The canonical name: `refused`, `unreachable`, `dns`, `tls`, `reset`, `timeout`, `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Unreachable => "unreachable",
+            Self::Dns => "dns",
+            Self::Tls => "tls",
+            Self::Reset => "reset",
+            Self::Timeout => "timeout",
+            Self::Other => "other",
+        }
+    }
+
+    /// The kind with this canonical name (what a binding passes in from its language).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a transport (or an attempt) ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Cause {
     /// The host reported an I/O error.
     Transport {
@@ -48,6 +93,13 @@ pub enum Cause {
         /// Host's description.
         detail: String,
     },
+    /// With [`RequestSource::Provided`](super::RequestSource::Provided): the host did not
+    /// answer `NeedRequest` within `connect_timeout_ms`.
+    RequestTimeout,
+    /// With [`RequestSource::Provided`](super::RequestSource::Provided): the host reported
+    /// that it could not build the request (e.g. the token endpoint failed). Retried like
+    /// a network error.
+    RequestFailed(String),
     /// No connection within `connect_timeout_ms` of asking for the transport.
     ConnectTimeout,
     /// Connected, but the WebSocket (and the welcome, with recovery) did not open within
@@ -88,19 +140,36 @@ impl Cause {
         }
     }
 
-    /// The default retry decision (see the module docs).
-    pub fn retry_by_default(&self) -> bool {
-        !matches!(
-            self,
-            Self::HandshakeRejected { status: 401 | 403 } | Self::InvalidRequest(_) | Self::UserClose
-        )
+    /// The canonical name: `transport`, `request_timeout`, `request_failed`,
+    /// `connect_timeout`, `handshake_timeout`, `handshake_rejected`, `handshake_failed`,
+    /// `invalid_request`, `closed`, `keepalive_timeout`, `protocol`, `user_reconnect`,
+    /// `user_close`. The details (kind, status, code, text) are in the fields and in
+    /// [`Display`](fmt::Display).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Transport { .. } => "transport",
+            Self::RequestTimeout => "request_timeout",
+            Self::RequestFailed(_) => "request_failed",
+            Self::ConnectTimeout => "connect_timeout",
+            Self::HandshakeTimeout => "handshake_timeout",
+            Self::HandshakeRejected { .. } => "handshake_rejected",
+            Self::HandshakeFailed(_) => "handshake_failed",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::Closed { .. } => "closed",
+            Self::KeepaliveTimeout => "keepalive_timeout",
+            Self::Protocol(_) => "protocol",
+            Self::UserReconnect => "user_reconnect",
+            Self::UserClose => "user_close",
+        }
     }
 }
 
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Transport { kind, detail } => write!(f, "transport error ({kind:?}): {detail}"),
+            Self::Transport { kind, detail } => write!(f, "transport error ({kind}): {detail}"),
+            Self::RequestTimeout => f.write_str("no request provided in time"),
+            Self::RequestFailed(why) => write!(f, "request provider failed: {why}"),
             Self::ConnectTimeout => f.write_str("connect timeout"),
             Self::HandshakeTimeout => f.write_str("handshake timeout"),
             Self::HandshakeRejected { status } => write!(f, "upgrade rejected with HTTP {status}"),
@@ -115,10 +184,8 @@ impl fmt::Display for Cause {
     }
 }
 
-/// The app's override: sees the cause and the default decision, returns whether to retry.
-pub type RetryPredicate = Box<dyn FnMut(&Cause, bool) -> bool + Send>;
-
 /// When and how often to try again.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Delay between attempts. Default: see [`BackoffPolicy::default`].
     pub backoff: BackoffPolicy,
@@ -129,7 +196,8 @@ pub struct RetryPolicy {
     /// backoff; shorter ones count as failed attempts (so a flapping server backs off).
     /// Default 5 000 ms.
     pub min_uptime_ms: u64,
-    /// From `OpenTransport` to "connected" (byte transport) or "open" (message transport).
+    /// From `OpenTransport` to "connected" (byte transport) or "open" (message transport),
+    /// and, with a provided request, from `NeedRequest` to `provide_request`.
     /// Default 10 000 ms.
     pub connect_timeout_ms: Option<u64>,
     /// From "connected" to the session being open (WebSocket handshake done and, with
@@ -138,8 +206,10 @@ pub struct RetryPolicy {
     /// How long `close()` waits for the closing handshake before forgetting the
     /// transport. Default 5 000 ms.
     pub close_timeout_ms: u64,
-    /// Overrides the default retry decision. Default `None`.
-    pub predicate: Option<RetryPredicate>,
+    /// Close codes from the server that end the session instead of a retry. Default empty.
+    pub fatal_close_codes: BTreeSet<u16>,
+    /// HTTP statuses answering the upgrade that end the session. Default `{401, 403}`.
+    pub fatal_http_statuses: BTreeSet<u16>,
 }
 
 impl Default for RetryPolicy {
@@ -151,33 +221,20 @@ impl Default for RetryPolicy {
             connect_timeout_ms: Some(10_000),
             handshake_timeout_ms: Some(10_000),
             close_timeout_ms: 5_000,
-            predicate: None,
+            fatal_close_codes: BTreeSet::new(),
+            fatal_http_statuses: BTreeSet::from([401, 403]),
         }
     }
 }
 
-impl fmt::Debug for RetryPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryPolicy")
-            .field("backoff", &self.backoff)
-            .field("max_retries", &self.max_retries)
-            .field("min_uptime_ms", &self.min_uptime_ms)
-            .field("connect_timeout_ms", &self.connect_timeout_ms)
-            .field("handshake_timeout_ms", &self.handshake_timeout_ms)
-            .field("close_timeout_ms", &self.close_timeout_ms)
-            .field("predicate", &self.predicate.as_ref().map(|_| "..."))
-            .finish()
-    }
-}
-
 impl RetryPolicy {
-    /// The final retry decision for `cause`: the default, then the predicate.
-    pub(crate) fn should_retry(&mut self, cause: &Cause) -> bool {
-        let default = cause.retry_by_default();
-        match (&mut self.predicate, cause) {
-            (_, Cause::UserClose | Cause::UserReconnect) => default,
-            (Some(p), _) => p(cause, default),
-            (None, _) => default,
+    /// Whether `cause` is worth another attempt (see the module docs).
+    pub fn should_retry(&self, cause: &Cause) -> bool {
+        match cause {
+            Cause::HandshakeRejected { status } => !self.fatal_http_statuses.contains(status),
+            Cause::Closed { code, .. } => !self.fatal_close_codes.contains(code),
+            Cause::InvalidRequest(_) | Cause::UserClose => false,
+            _ => true,
         }
     }
 }
@@ -186,20 +243,23 @@ impl RetryPolicy {
 mod tests {
     use super::*;
 
+    fn closed(code: u16) -> Cause {
+        Cause::Closed {
+            code,
+            reason: String::new(),
+        }
+    }
+
     #[test]
     fn defaults_retry_everything_but_auth_and_bad_requests() {
+        let p = RetryPolicy::default();
         for code in [1000, 1001, 1003, 1006, 1008, 1011, 1012, 1013, 4000, 4999] {
-            assert!(
-                Cause::Closed {
-                    code,
-                    reason: String::new()
-                }
-                .retry_by_default(),
-                "{code}"
-            );
+            assert!(p.should_retry(&closed(code)), "{code}");
         }
         for c in [
             Cause::ConnectTimeout,
+            Cause::RequestTimeout,
+            Cause::RequestFailed("token endpoint down".into()),
             Cause::HandshakeTimeout,
             Cause::KeepaliveTimeout,
             Cause::HandshakeRejected { status: 500 },
@@ -209,33 +269,39 @@ mod tests {
                 detail: String::new(),
             },
             Cause::Protocol(String::new()),
+            Cause::UserReconnect,
         ] {
-            assert!(c.retry_by_default(), "{c}");
+            assert!(p.should_retry(&c), "{c}");
         }
-        assert!(!Cause::HandshakeRejected { status: 401 }.retry_by_default());
-        assert!(!Cause::HandshakeRejected { status: 403 }.retry_by_default());
-        assert!(!Cause::InvalidRequest("x".into()).retry_by_default());
+        assert!(!p.should_retry(&Cause::HandshakeRejected { status: 401 }));
+        assert!(!p.should_retry(&Cause::HandshakeRejected { status: 403 }));
+        assert!(!p.should_retry(&Cause::InvalidRequest("x".into())));
+        assert!(!p.should_retry(&Cause::UserClose));
     }
 
     #[test]
-    fn predicate_overrides_but_not_user_actions() {
-        let mut p = RetryPolicy {
-            predicate: Some(Box::new(|c, default| match c {
-                Cause::Closed { code: 1008, .. } => false,
-                Cause::HandshakeRejected { status: 401 } => true,
-                _ => default,
-            })),
+    fn fatal_sets_decide() {
+        let p = RetryPolicy {
+            fatal_close_codes: BTreeSet::from([1008, 4004]),
+            fatal_http_statuses: BTreeSet::from([403]),
             ..RetryPolicy::default()
         };
-        assert!(!p.should_retry(&Cause::Closed {
-            code: 1008,
-            reason: String::new()
-        }));
-        assert!(p.should_retry(&Cause::Closed {
-            code: 1011,
-            reason: String::new()
-        }));
+        assert!(!p.should_retry(&closed(1008)));
+        assert!(!p.should_retry(&closed(4004)));
+        assert!(p.should_retry(&closed(1011)));
         assert!(p.should_retry(&Cause::HandshakeRejected { status: 401 }));
+        assert!(!p.should_retry(&Cause::HandshakeRejected { status: 403 }));
         assert!(!p.should_retry(&Cause::UserClose));
+    }
+
+    #[test]
+    fn names_are_unique_snake_case() {
+        let names: Vec<&str> = TransportErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        for k in TransportErrorKind::ALL {
+            assert_eq!(TransportErrorKind::from_name(k.as_str()), Some(k));
+        }
+        assert_eq!(TransportErrorKind::from_name("nope"), None);
+        let unique: BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len());
     }
 }

@@ -4,9 +4,7 @@
 //! The state here deliberately outlives transports (it is the one thing that must), and
 //! is the only such state besides the outbound queue and the retry counters.
 
-use super::envelope::{Envelope, SteadyEnvelope};
 use super::output::TransportRequest;
-use std::fmt;
 
 /// Where the recovery parameters go on each attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +26,16 @@ pub enum ParamPlacement {
     },
 }
 
+impl ParamPlacement {
+    /// The canonical name of the placement: `query` or `headers`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Query { .. } => "query",
+            Self::Headers { .. } => "headers",
+        }
+    }
+}
+
 impl Default for ParamPlacement {
     fn default() -> Self {
         Self::Query {
@@ -37,29 +45,14 @@ impl Default for ParamPlacement {
     }
 }
 
-/// Recovery configuration.
+/// Recovery configuration. Recovery needs the server's cooperation and the `ss1`
+/// envelope: with `recovery` set, the session reads server messages as
+/// [`EnvelopeKind::Steady`](super::EnvelopeKind::Steady) whatever
+/// [`SessionConfig::envelope`](super::SessionConfig::envelope) says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecoveryConfig {
-    /// Decodes welcome / offset / drain from server messages. Default [`SteadyEnvelope`].
-    pub envelope: Box<dyn Envelope>,
     /// Where to put `sid` and `offset` on the next attempt. Default query parameters.
     pub placement: ParamPlacement,
-}
-
-impl Default for RecoveryConfig {
-    fn default() -> Self {
-        Self {
-            envelope: Box::new(SteadyEnvelope),
-            placement: ParamPlacement::default(),
-        }
-    }
-}
-
-impl fmt::Debug for RecoveryConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecoveryConfig")
-            .field("placement", &self.placement)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What to do with a message carrying an offset.

@@ -10,18 +10,20 @@
 
 use super::heartbeat::HeartbeatTimer;
 use super::msg::Message;
-use super::output::{Output, TransportId, TransportRequest};
+use super::output::{Outbox, Output, TransportId, TransportRequest};
 use super::policy::Cause;
 use super::shared_rng::SharedRandom;
 use crate::connection::{
-    ClientRequest, Config as ConnectionConfig, Connection, Error as ConnError, Event, State as ConnState,
+    ClientRequest, Config as ConnectionConfig, Connection, Error as ConnError, Event, Output as ConnOutput,
+    State as ConnState,
 };
 use crate::handshake::HandshakeError;
-use std::collections::VecDeque;
 
 /// How far the transport got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stage {
+    /// Waiting for the host to provide the request (`NeedRequest` emitted).
+    AwaitingRequest,
     /// Requested from the host, not connected yet.
     Requested,
     /// Connected; the WebSocket handshake (`ws_open == false`) or the welcome
@@ -84,20 +86,12 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(
-        id: TransportId,
-        request: &TransportRequest,
-        bytes: Option<&ConnectionConfig>,
-        connect_deadline: Option<u64>,
-    ) -> Self {
+    /// A transport waiting for its request ([`set_request`](Self::set_request)).
+    pub(crate) fn new(id: TransportId, bytes: Option<&ConnectionConfig>, connect_deadline: Option<u64>) -> Self {
         let io = match bytes {
             None => Io::Messages,
             Some(config) => Io::Bytes(Box::new(ByteIo {
-                request: ClientRequest {
-                    url: request.url.clone(),
-                    headers: request.headers.clone(),
-                    subprotocols: request.subprotocols.clone(),
-                },
+                request: ClientRequest::default(),
                 config: config.clone(),
                 conn: None,
                 failure: None,
@@ -105,13 +99,25 @@ impl Transport {
         };
         Self {
             id,
-            stage: Stage::Requested,
+            stage: Stage::AwaitingRequest,
             deadline: connect_deadline,
             heartbeat: None,
             subprotocol: None,
             close_requested: false,
             socket_ok: true,
             io,
+        }
+    }
+
+    /// The request was sent to the host in `OpenTransport`: the transport is requested.
+    pub(crate) fn set_request(&mut self, request: &TransportRequest) {
+        self.stage = Stage::Requested;
+        if let Io::Bytes(b) = &mut self.io {
+            b.request = ClientRequest {
+                url: request.url.clone(),
+                headers: request.headers.clone(),
+                subprotocols: request.subprotocols.clone(),
+            };
         }
     }
 
@@ -139,12 +145,7 @@ impl Transport {
     }
 
     /// Byte transport: the socket connected; start the WebSocket handshake.
-    pub(crate) fn start_connection(
-        &mut self,
-        rng: &SharedRandom,
-        now: u64,
-        out: &mut VecDeque<Output>,
-    ) -> Result<(), Cause> {
+    pub(crate) fn start_connection(&mut self, rng: &SharedRandom, now: u64, out: &mut Outbox) -> Result<(), Cause> {
         let Io::Bytes(b) = &mut self.io else { return Ok(()) };
         if b.conn.is_some() {
             return Ok(());
@@ -183,7 +184,7 @@ impl Transport {
     }
 
     /// Moves the connection's pending bytes to the host.
-    pub(crate) fn drain_transmits(&mut self, out: &mut VecDeque<Output>) {
+    pub(crate) fn drain_transmits(&mut self, out: &mut Outbox) {
         let id = self.id;
         if let Some(conn) = self.conn() {
             while let Some(bytes) = conn.poll_transmit() {
@@ -192,12 +193,20 @@ impl Transport {
         }
     }
 
-    /// Byte transport: the next connection event, as a signal (transmits drained first).
-    pub(crate) fn next_signal(&mut self, out: &mut VecDeque<Output>) -> Option<Signal> {
-        self.drain_transmits(out);
+    /// Byte transport: the next connection event, as a signal. Bytes the connection
+    /// queued before it (including those queued while earlier events were handed out)
+    /// go to `out` first, and when it returns `None` the connection has nothing left.
+    pub(crate) fn next_signal(&mut self, out: &mut Outbox) -> Option<Signal> {
+        let id = self.id;
         let Io::Bytes(b) = &mut self.io else { return None };
         loop {
-            let event = b.conn.as_mut()?.poll_event()?;
+            let event = match b.conn.as_mut()?.poll_output()? {
+                ConnOutput::Transmit(bytes) => {
+                    out.push_back(Output::Transmit { id, bytes });
+                    continue;
+                }
+                ConnOutput::Event(event) => event,
+            };
             match event {
                 Event::Open(info) => {
                     return Some(Signal::WsOpen {
@@ -207,11 +216,18 @@ impl Transport {
                 Event::Message(m) => return Some(Signal::Message(m)),
                 Event::HandshakeFailed(e) => b.failure = Some(handshake_cause(e)),
                 Event::Error(e) => {
+                    // The connection failed (RFC 6455 §7.1.7): nothing more from the peer
+                    // counts, so the session lets the transport go now rather than wait
+                    // for the peer's answer to the close frame. The close frame itself
+                    // leaves first: `release` drains it before `CloseTransport`.
                     let cause = match e {
                         ConnError::KeepaliveTimeout => Cause::KeepaliveTimeout,
                         other => Cause::Protocol(other.to_string()),
                     };
-                    b.failure.get_or_insert(cause);
+                    return Some(Signal::Gone {
+                        cause: b.failure.take().unwrap_or(cause),
+                        host_closed: false,
+                    });
                 }
                 Event::Closed(info) => {
                     let cause = b.failure.take().unwrap_or(Cause::Closed {
@@ -229,7 +245,7 @@ impl Transport {
     }
 
     /// Sends an application message.
-    pub(crate) fn send(&mut self, message: Message, out: &mut VecDeque<Output>) -> Sent {
+    pub(crate) fn send(&mut self, message: Message, out: &mut Outbox) -> Sent {
         let id = self.id;
         match &mut self.io {
             Io::Messages => {
@@ -253,7 +269,7 @@ impl Transport {
     /// Starts a graceful close: the closing handshake over a byte transport (the session
     /// waits for its end), `CloseTransport` for a message transport (the host's WebSocket
     /// runs the handshake and reports `closed`).
-    pub(crate) fn begin_close(&mut self, code: u16, reason: &str, now: u64, out: &mut VecDeque<Output>) {
+    pub(crate) fn begin_close(&mut self, code: u16, reason: &str, now: u64, out: &mut Outbox) {
         self.heartbeat = None;
         match &mut self.io {
             Io::Bytes(b) => {
@@ -267,7 +283,7 @@ impl Transport {
         }
     }
 
-    fn request_close(&mut self, code: u16, reason: &str, out: &mut VecDeque<Output>) {
+    fn request_close(&mut self, code: u16, reason: &str, out: &mut Outbox) {
         if !self.close_requested {
             self.close_requested = true;
             out.push_back(Output::CloseTransport {
@@ -281,7 +297,7 @@ impl Transport {
     /// Lets the transport go: a best-effort close frame on an open byte transport, then
     /// `CloseTransport` unless the host already released the socket. Consumes the value,
     /// and with it every timer of this transport.
-    pub(crate) fn release(mut self, code: u16, reason: &str, host_closed: bool, now: u64, out: &mut VecDeque<Output>) {
+    pub(crate) fn release(mut self, code: u16, reason: &str, host_closed: bool, now: u64, out: &mut Outbox) {
         if !host_closed {
             let socket_ok = self.socket_ok;
             if let Some(conn) = self.conn().filter(|c| socket_ok && c.state() == ConnState::Open) {

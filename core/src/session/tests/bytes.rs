@@ -127,7 +127,7 @@ fn handshake_messages_and_graceful_close() {
 }
 
 #[test]
-fn http_401_stops_unless_the_predicate_retries() {
+fn http_401_stops_unless_removed_from_the_fatal_statuses() {
     for (status, retry_401, expect_retry) in [
         (401, false, false),
         (403, false, false),
@@ -136,9 +136,7 @@ fn http_401_stops_unless_the_predicate_retries() {
     ] {
         let mut c = byte_config();
         if retry_401 {
-            c.retry.predicate = Some(Box::new(|cause, default| {
-                matches!(cause, Cause::HandshakeRejected { status: 401 }) || default
-            }));
+            c.retry.fatal_http_statuses.remove(&401);
         }
         let mut h = H::new(c);
         h.s.connect(0);
@@ -314,4 +312,179 @@ fn recovery_over_bytes_uses_the_url_query() {
             offset: 1
         })
     );
+}
+
+/// What a connection queues while the session polls it (the close frame deferred behind
+/// the messages before an error, a pong, the answer to a close) leaves in the same drain:
+/// nothing waits for a timer. Checked at every read split, and byte by byte.
+mod queued_while_polling {
+    use super::*;
+
+    /// Server frames (unmasked), as a peer would write them.
+    fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+        assert!(payload.len() < 126);
+        let mut v = vec![b0, payload.len() as u8];
+        v.extend_from_slice(payload);
+        v
+    }
+
+    fn first_then(second: Vec<u8>) -> Vec<u8> {
+        let mut wire = frame(0x81, b"first");
+        wire.extend_from_slice(&second);
+        wire
+    }
+
+    fn splits(wire: &[u8]) -> Vec<Vec<&[u8]>> {
+        let mut v: Vec<Vec<&[u8]>> = (0..=wire.len()).map(|i| vec![&wire[..i], &wire[i..]]).collect();
+        v.push(wire.chunks(1).collect());
+        v
+    }
+
+    /// Opens a session over bytes, feeds `parts` as separate reads (draining after each;
+    /// never a timer), and hands the session's transmits to the peer. Returns the
+    /// session's outputs and the peer's events.
+    fn run(parts: &[&[u8]]) -> (H, TransportId, Vec<Output>, Vec<Event>) {
+        let mut h = H::new(byte_config());
+        let (id, mut peer, _) = open(&mut h);
+        let mut outs = vec![];
+        for part in parts {
+            h.s.handle_transport_bytes(id, part, h.now);
+            outs.extend(h.drain());
+        }
+        for o in &outs {
+            if let Output::Transmit { id: i, bytes } = o {
+                assert_eq!(*i, id);
+                peer.conn.handle_input(bytes, h.now);
+            }
+        }
+        let evs = peer.events();
+        (h, id, outs, evs)
+    }
+
+    fn peer_closed_with(evs: &[Event]) -> Option<u16> {
+        evs.iter().find_map(|e| match e {
+            Event::Closed(info) => Some(info.code),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn an_error_after_a_message_closes_and_reconnects_at_once() {
+        for (bad, code) in [
+            (frame(0xa1, b"rsv2"), 1002),
+            (frame(0x81, &[b'o', b'k', 0xff]), 1007),
+            (frame(0x8b, b""), 1002),
+        ] {
+            let wire = first_then(bad);
+            for parts in splits(&wire) {
+                let cut: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+                let (h, id, outs, peer_evs) = run(&parts);
+                assert_eq!(delivered(&outs), ["first"], "{cut:?}");
+                assert_eq!(
+                    peer_closed_with(&peer_evs),
+                    Some(code),
+                    "{cut:?}: the close frame went out"
+                );
+                assert_eq!(closes(&outs), vec![id], "{cut:?}");
+                let Some((_, _, Cause::Protocol(why))) = reconnecting(&outs) else {
+                    panic!("{cut:?}: {outs:#?}")
+                };
+                assert!(why.contains(&format!("({code})")), "{cut:?}: {why}");
+                assert_eq!(h.s.state(), State::Backoff, "{cut:?}");
+                // The close frame leaves before the transport is released.
+                let close_at = outs.iter().position(|o| matches!(o, Output::CloseTransport { .. }));
+                let last_tx = outs.iter().rposition(|o| matches!(o, Output::Transmit { .. }));
+                assert!(last_tx < close_at, "{cut:?}: {outs:#?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_error_alone_closes_and_reconnects_at_once() {
+        for parts in splits(&frame(0xa1, b"rsv2")) {
+            let (h, id, outs, peer_evs) = run(&parts);
+            assert_eq!(peer_closed_with(&peer_evs), Some(1002));
+            assert_eq!(closes(&outs), vec![id]);
+            assert!(matches!(reconnecting(&outs), Some((_, _, Cause::Protocol(_)))));
+            assert_eq!(h.s.state(), State::Backoff);
+        }
+    }
+
+    #[test]
+    fn a_ping_after_a_message_is_answered_at_once() {
+        let wire = first_then(frame(0x89, b"p"));
+        for parts in splits(&wire) {
+            let cut: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+            let (h, _, outs, peer_evs) = run(&parts);
+            assert_eq!(delivered(&outs), ["first"], "{cut:?}");
+            assert_eq!(peer_evs, vec![Event::Pong(bytes::Bytes::from_static(b"p"))], "{cut:?}");
+            assert!(closes(&outs).is_empty(), "{cut:?}");
+            assert_eq!(h.s.state(), State::Open, "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn a_close_after_a_message_is_answered_and_reconnects_at_once() {
+        let mut payload = 1012u16.to_be_bytes().to_vec();
+        payload.extend_from_slice(b"restart");
+        let wire = first_then(frame(0x88, &payload));
+        for parts in splits(&wire) {
+            let cut: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+            let (h, id, outs, peer_evs) = run(&parts);
+            assert_eq!(delivered(&outs), ["first"], "{cut:?}");
+            assert_eq!(peer_closed_with(&peer_evs), Some(1012), "{cut:?}: the answer went out");
+            assert_eq!(closes(&outs), vec![id], "{cut:?}");
+            assert!(
+                plain_events(&outs).iter().any(|e| matches!(
+                    e,
+                    SessionEvent::Closed {
+                        code: 1012,
+                        will_reconnect: true,
+                        ..
+                    }
+                )),
+                "{cut:?}: {outs:#?}"
+            );
+            assert_eq!(h.s.state(), State::Backoff, "{cut:?}");
+        }
+    }
+}
+
+#[test]
+fn the_queue_flushed_on_open_is_one_transmit() {
+    let mut h = H::new(byte_config());
+    for i in 0..100 {
+        h.s.send(text(&format!("m{i}")), 0).unwrap();
+    }
+    h.s.connect(0);
+    let (id, _) = single_open(&h.drain());
+    h.s.handle_transport_connected(id, 0);
+    let mut peer = Peer::new();
+    for o in h.drain() {
+        if let Output::Transmit { bytes, .. } = o {
+            peer.conn.handle_input(&bytes, 0);
+        }
+    }
+    assert!(matches!(&peer.events()[..], [Event::Request(_)]));
+    peer.conn.accept(Accept::default(), 0).unwrap();
+    assert!(matches!(&peer.events()[..], [Event::Open(_)]));
+    let response = peer.conn.poll_transmit().unwrap();
+    h.s.handle_transport_bytes(id, &response, 0);
+    let outs = h.drain();
+    let transmits: Vec<&bytes::Bytes> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Transmit { bytes, .. } => Some(bytes),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(transmits.len(), 1, "one write for the whole queue: {outs:#?}");
+    assert!(
+        matches!(outs.last(), Some(Output::Transmit { .. })),
+        "after the open event: {outs:#?}"
+    );
+    peer.conn.handle_input(transmits[0], 0);
+    let got: Vec<Event> = peer.events();
+    let want: Vec<Event> = (0..100).map(|i| Event::Message(text(&format!("m{i}")))).collect();
+    assert_eq!(got, want);
 }

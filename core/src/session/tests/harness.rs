@@ -18,9 +18,11 @@ impl H {
         }
     }
 
-    /// All pending outputs.
+    /// All pending outputs (in one call; the simulation polls them one at a time).
     pub fn drain(&mut self) -> Vec<Output> {
-        std::iter::from_fn(|| self.s.poll_output()).collect()
+        let mut outs = vec![];
+        self.s.poll_outputs(&mut outs);
+        outs
     }
 
     /// All pending events (other outputs discarded).

@@ -2,8 +2,6 @@
 
 use super::super::*;
 use super::harness::*;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
 fn open_session(c: SessionConfig) -> (H, TransportId) {
     let mut h = H::new(c);
@@ -399,12 +397,9 @@ fn server_close_codes_reconnect_by_default_even_1000() {
 }
 
 #[test]
-fn predicate_overrides_the_decision() {
+fn fatal_close_codes_stop_the_session() {
     let mut c = msg_config();
-    c.retry.predicate = Some(Box::new(|cause, default| match cause {
-        Cause::Closed { code: 4001, .. } => false,
-        _ => default,
-    }));
+    c.retry.fatal_close_codes.insert(4001);
     let (mut h, id) = open_session(c);
     let evs = plain_events(&h.closed(id, Some(4001)));
     assert!(
@@ -427,25 +422,171 @@ fn predicate_overrides_the_decision() {
     );
 }
 
+/// The request for the single `NeedRequest` in `outs`.
+fn single_need(outs: &[Output]) -> (TransportId, u32, bool) {
+    let v: Vec<_> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::NeedRequest { id, attempt, migration } => Some((*id, *attempt, *migration)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(v.len(), 1, "expected one NeedRequest in {outs:#?}");
+    v[0]
+}
+
+fn url(u: &str) -> TransportRequest {
+    TransportRequest {
+        url: u.into(),
+        ..Default::default()
+    }
+}
+
+fn provided_config() -> SessionConfig {
+    let mut c = recovery_config();
+    c.request_source = RequestSource::Provided;
+    c.retry.connect_timeout_ms = Some(3_000);
+    c
+}
+
 #[test]
-fn request_provider_is_called_on_every_attempt() {
-    let calls = Arc::new(AtomicU32::new(0));
-    let mut c = msg_config();
-    let seen = calls.clone();
-    c.request_provider = Some(Box::new(move |info| {
-        let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
-        TransportRequest {
-            url: format!("wss://h/?token=t{n}&attempt={}", info.attempt),
-            ..Default::default()
-        }
-    }));
-    let mut h = H::new(c);
-    let (t1, r1) = h.connect();
-    assert_eq!(r1.url, "wss://h/?token=t1&attempt=1");
+fn provided_request_answered_at_once_and_later() {
+    let mut h = H::new(provided_config());
+    h.s.connect(h.now);
+    let outs = h.drain();
+    assert!(opens(&outs).is_empty(), "no transport before its request");
+    let (t1, attempt, migration) = single_need(&outs);
+    assert_eq!((attempt, migration), (1, false));
+    assert_eq!(h.s.state(), State::Connecting);
+    assert_eq!(h.s.poll_timeout(), Some(3_000), "the provider has the connect timeout");
+    // A synchronous provider answers at once.
+    h.s.provide_request(t1, url("wss://h/?token=a"), h.now);
+    assert_eq!(single_open(&h.drain()), (t1, url("wss://h/?token=a")));
+    h.open_welcome(t1, "s1", false);
+    h.msg(t1, encode::data(1, &text("x")));
     h.error(t1);
     h.fire();
-    let (_, r2) = single_open(&h.drain());
-    assert_eq!(r2.url, "wss://h/?token=t2&attempt=2");
+    // An asynchronous one answers after 2.5 s of simulated time: still in time, and the
+    // connect timeout starts again from the answer.
+    let (t2, attempt, _) = single_need(&h.drain());
+    assert_eq!(attempt, 2);
+    h.advance(2_500);
+    assert!(h.drain().is_empty());
+    h.s.provide_request(t2, url("wss://h/?token=b"), h.now);
+    let (id, req) = single_open(&h.drain());
+    assert_eq!(id, t2);
+    assert_eq!(
+        req.url, "wss://h/?token=b&ss_sid=s1&ss_offset=1",
+        "recovery params added"
+    );
+    assert_eq!(h.s.poll_timeout(), Some(h.now + 3_000));
+    let outs = h.open_welcome(t2, "s1", true);
+    assert!(plain_events(&outs).contains(&SessionEvent::Open {
+        attempt: 2,
+        recovered: true,
+        subprotocol: None
+    }));
+}
+
+#[test]
+fn provided_request_too_late_fails_the_attempt_and_is_ignored() {
+    let mut h = H::new(provided_config());
+    h.s.connect(h.now);
+    let (t1, ..) = single_need(&h.drain());
+    assert_eq!(h.fire(), 3_000);
+    let outs = h.drain();
+    assert_eq!(closes(&outs), vec![t1], "the host may cancel its provider");
+    assert!(matches!(reconnecting(&outs), Some((2, 1_000, Cause::RequestTimeout))));
+    assert_eq!(h.s.state(), State::Backoff);
+    // The answer for the timed-out attempt arrives: stale, ignored.
+    h.s.provide_request(t1, url("wss://h/late"), h.now);
+    h.s.provide_request_error(t1, "late failure", h.now);
+    assert!(h.drain().is_empty());
+    assert_eq!(h.s.state(), State::Backoff);
+    // The retry asks again, and this time the answer comes in time.
+    h.fire();
+    let (t2, attempt, _) = single_need(&h.drain());
+    assert_eq!(attempt, 2);
+    assert_ne!(t1, t2);
+    h.s.provide_request(t1, url("wss://h/stale"), h.now);
+    assert!(h.drain().is_empty(), "an answer for an old id does not open anything");
+    h.advance(2_999);
+    h.s.provide_request(t2, url("wss://h/ok"), h.now);
+    assert_eq!(single_open(&h.drain()), (t2, url("wss://h/ok")));
+    // A second answer for the same id changes nothing.
+    h.s.provide_request(t2, url("wss://h/again"), h.now);
+    assert!(h.drain().is_empty());
+}
+
+#[test]
+fn provider_failure_is_retried_like_a_network_error() {
+    let mut c = provided_config();
+    c.retry.max_retries = Some(1);
+    let mut h = H::new(c);
+    h.s.connect(h.now);
+    let (t1, ..) = single_need(&h.drain());
+    h.s.provide_request_error(t1, "token endpoint returned 502", h.now);
+    let outs = h.drain();
+    assert_eq!(closes(&outs), vec![t1]);
+    let Some((2, 1_000, Cause::RequestFailed(why))) = reconnecting(&outs) else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(why, "token endpoint returned 502");
+    h.fire();
+    let (t2, ..) = single_need(&h.drain());
+    h.s.provide_request_error(t2, "still down", h.now);
+    let evs = plain_events(&h.drain());
+    assert!(
+        matches!(
+            &evs[..],
+            [
+                SessionEvent::GaveUp {
+                    attempts: 2,
+                    cause: Cause::RequestFailed(_)
+                },
+                SessionEvent::Closed {
+                    will_reconnect: false,
+                    ..
+                }
+            ]
+        ),
+        "{evs:?}"
+    );
+}
+
+#[test]
+fn provided_request_for_make_before_break_and_close_while_waiting() {
+    let mut h = H::new(provided_config());
+    h.s.connect(h.now);
+    let (t1, ..) = single_need(&h.drain());
+    h.s.provide_request(t1, url("wss://h/"), h.now);
+    h.drain();
+    h.open_welcome(t1, "s", false);
+    let outs = h.msg(t1, encode::drain());
+    let (t2, attempt, migration) = single_need(&outs);
+    assert!(migration);
+    assert_eq!(attempt, 1);
+    // The provider never answers: the migration fails and is retried; t1 carries on.
+    h.advance(3_000);
+    let outs = h.drain();
+    assert!(matches!(
+        &plain_events(&outs)[..],
+        [SessionEvent::Error(SessionError::MigrationFailed {
+            cause: Cause::RequestTimeout,
+            ..
+        })]
+    ));
+    assert_eq!((h.s.state(), h.s.transports()), (State::Open, vec![t1]));
+    h.fire();
+    let (t3, _, migration) = single_need(&h.drain());
+    assert!(migration);
+    // close() while the request is outstanding: nothing is left waiting.
+    h.s.close(1000, "bye", h.now);
+    let outs = h.drain();
+    assert!(closes(&outs).contains(&t3));
+    h.s.provide_request(t3, url("wss://h/"), h.now);
+    h.s.provide_request(t2, url("wss://h/"), h.now);
+    assert!(opens(&h.drain()).is_empty());
 }
 
 #[test]
@@ -541,7 +682,6 @@ fn recovery_params_as_headers() {
             session: "x-sid".into(),
             offset: "x-offset".into(),
         },
-        ..RecoveryConfig::default()
     });
     let mut h = H::new(c);
     let (t1, _) = h.connect();
@@ -624,11 +764,15 @@ fn make_before_break_switches_without_loss_or_duplicates() {
 }
 
 #[test]
-fn disconnect_matcher_triggers_make_before_break() {
+fn disconnect_warning_pattern_triggers_make_before_break() {
     let mut c = msg_config();
-    c.disconnect_matcher = Some(Box::new(|m| m.as_bytes() == br#"{"type":"disconnect"}"#));
+    c.disconnect_warning = Some(MessagePattern::json_field("type", "disconnect"));
     let (mut h, t1) = open_session(c);
-    let outs = h.msg(t1, text(r#"{"type":"disconnect"}"#));
+    assert_eq!(
+        delivered(&h.msg(t1, text(r#"{"type":"hello"}"#))),
+        [r#"{"type":"hello"}"#]
+    );
+    let outs = h.msg(t1, text(r#"{"type": "disconnect", "reason": "warning"}"#));
     assert!(delivered(&outs).is_empty(), "the warning is not delivered");
     let (t2, _) = single_open(&outs);
     let outs = h.open(t2);

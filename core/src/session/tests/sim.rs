@@ -19,6 +19,11 @@
 //! At the end of the quiet phase the session must be open on the server's current
 //! session with nothing missing in either direction.
 //!
+//! A third of the schedules take each attempt's request from the host
+//! ([`RequestSource::Provided`]), answered like an async URL provider: after a delay,
+//! sometimes only after the connect timeout (the attempt must fail and be retried, and the
+//! late answer must change nothing), sometimes with an error, sometimes never.
+//!
 //! `STEADYSOCK_SIM_SCHEDULES=n` runs more schedules per transport kind (default 1 000).
 
 use super::super::*;
@@ -52,6 +57,8 @@ struct Params {
     backoff: BackoffPolicy,
     max_retries: Option<u32>,
     queue: QueueLimits,
+    /// Requests come from a simulated async provider.
+    provided: bool,
 }
 
 #[derive(Debug)]
@@ -76,6 +83,9 @@ enum Ev {
     Heal,
     AppConnect,
     AppReconnect,
+    // The host's request provider answers.
+    Provide(TransportId),
+    ProvideError(TransportId),
 }
 
 /// An event due at `.0`; `.1` keeps equal times in scheduling order.
@@ -136,6 +146,9 @@ struct Stats {
     queue_full: u64,
     dup_dropped_or_replayed: u64,
     fallbacks: u64,
+    requests_provided: u64,
+    requests_late: u64,
+    requests_failed: u64,
 }
 
 struct World {
@@ -169,6 +182,10 @@ struct World {
     last_loss: u64,
     stats: Stats,
     tracing: bool,
+    /// Ids announced by `NeedRequest` and not opened yet.
+    awaiting: HashSet<TransportId>,
+    /// Ids whose provider answers after the connect timeout.
+    late: HashSet<TransportId>,
 }
 
 macro_rules! check {
@@ -211,6 +228,7 @@ impl World {
                 max_messages: pick(&mut rng, 5, 50) as usize,
                 max_bytes: pick(&mut rng, 100, 2_000) as usize,
             },
+            provided: seed % 3 == 0,
         };
         let mut config = match kind {
             Kind::Messages => {
@@ -234,6 +252,9 @@ impl World {
         config.retry.max_retries = p.max_retries;
         config.queue = p.queue;
         config.recovery = Some(RecoveryConfig::default());
+        if p.provided {
+            config.request_source = RequestSource::Provided;
+        }
         let log = RecoveryLog::new(RecoveryLogConfig {
             max_messages: 100_000,
             max_bytes: usize::MAX,
@@ -270,6 +291,8 @@ impl World {
             last_loss: 0,
             stats: Stats::default(),
             tracing: std::env::var("STEADYSOCK_SIM_TRACE").is_ok_and(|v| v == seed.to_string()),
+            awaiting: HashSet::new(),
+            late: HashSet::new(),
         }
     }
 
@@ -347,7 +370,18 @@ impl World {
                 self.trace(format_args!("  -> {o:?}"));
             }
             match o {
-                Output::OpenTransport { id, request } => self.open_transport(id, request),
+                Output::NeedRequest { id, .. } => self.need_request(id),
+                Output::OpenTransport { id, request } => {
+                    if self.p.provided {
+                        check!(
+                            self,
+                            self.awaiting.remove(&id),
+                            "OpenTransport for {id} without a request"
+                        );
+                        check!(self, !self.late.contains(&id), "a late answer opened {id}");
+                    }
+                    self.open_transport(id, request)
+                }
                 Output::Transmit { id, bytes } => {
                     check!(self, self.p.kind == Kind::Bytes, "Transmit on a message transport");
                     self.send_to_server(id, Ev::SBytes(id, bytes));
@@ -359,6 +393,11 @@ impl World {
                 Output::CloseTransport { id, code, reason } => {
                     check!(self, code == 1000 || (3000..=4999).contains(&code), "close code {code}");
                     check!(self, reason.len() <= 123, "reason too long");
+                    if self.awaiting.remove(&id) {
+                        // The request is no longer wanted; the provider's answer, if it
+                        // still comes, must be ignored.
+                        continue;
+                    }
                     let Some(l) = self.links.get_mut(&id) else {
                         panic!("seed {}: CloseTransport for unknown {id}", self.seed)
                     };
@@ -375,6 +414,32 @@ impl World {
                     }
                 }
                 Output::Event(e) => self.event(e),
+            }
+        }
+    }
+
+    /// The host's async request provider: answers after a delay, too late, with an
+    /// error, or never (a faulty provider only before the schedule heals).
+    fn need_request(&mut self, id: TransportId) {
+        check!(self, self.p.provided, "NeedRequest with a fixed request");
+        check!(self, self.awaiting.insert(id), "NeedRequest for {id} twice");
+        check!(self, !self.links.contains_key(&id), "NeedRequest for a used id {id}");
+        let roll = if self.healed { 99 } else { self.rng.next_u64() % 100 };
+        let now = self.now;
+        match roll {
+            0..8 => {
+                self.late.insert(id);
+                let t = now + pick(&mut self.rng, 10_001, 14_000);
+                self.at(t, Ev::Provide(id));
+            }
+            8..14 => {
+                let t = now + pick(&mut self.rng, 0, 300);
+                self.at(t, Ev::ProvideError(id));
+            }
+            14..17 => {} // never answers
+            _ => {
+                let t = now + pick(&mut self.rng, 0, 800);
+                self.at(t, Ev::Provide(id));
             }
         }
     }
@@ -480,6 +545,26 @@ impl World {
                 self.down_until = 0;
             }
             Ev::AppConnect => self.s.connect(now),
+            Ev::Provide(id) => {
+                if self.late.contains(&id) {
+                    self.stats.requests_late += 1;
+                } else {
+                    self.stats.requests_provided += 1;
+                }
+                let url = match self.p.kind {
+                    Kind::Messages => "wss://sim.test/ws",
+                    Kind::Bytes => "ws://sim.test/ws",
+                };
+                let request = TransportRequest {
+                    url: url.into(),
+                    ..TransportRequest::default()
+                };
+                self.s.provide_request(id, request, now);
+            }
+            Ev::ProvideError(id) => {
+                self.stats.requests_failed += 1;
+                self.s.provide_request_error(id, "token endpoint failed", now);
+            }
             Ev::AppReconnect => {
                 if self.s.state() == State::Closed {
                     self.s.reconnect(now)
@@ -962,9 +1047,12 @@ impl World {
         for id in &tracked {
             check!(
                 self,
-                self.links.get(id).is_some_and(|l| !l.reported),
-                "tracked {id} is not a live socket"
+                self.links.get(id).is_some_and(|l| !l.reported) || self.awaiting.contains(id),
+                "tracked {id} is neither a live socket nor awaiting its request"
             );
+        }
+        for id in &self.awaiting {
+            check!(self, tracked.contains(id), "{id} awaits a request the session forgot");
         }
         for (id, l) in &self.links {
             check!(
@@ -1085,6 +1173,9 @@ fn simulate(kind: Kind) -> Stats {
         total.queue_full += s.queue_full;
         total.dup_dropped_or_replayed += s.dup_dropped_or_replayed;
         total.fallbacks += s.fallbacks;
+        total.requests_provided += s.requests_provided;
+        total.requests_late += s.requests_late;
+        total.requests_failed += s.requests_failed;
     }
     eprintln!("{kind:?}: {total:?}");
     // The schedules must actually exercise what they claim to.
@@ -1095,6 +1186,10 @@ fn simulate(kind: Kind) -> Stats {
         "{total:?}"
     );
     assert!(total.dup_dropped_or_replayed > 0, "{total:?}");
+    assert!(
+        total.requests_provided > total.schedules && total.requests_late > 0 && total.requests_failed > 0,
+        "{total:?}"
+    );
     total
 }
 
