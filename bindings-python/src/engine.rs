@@ -6,14 +6,12 @@
 //! order the core decided them. The caller writes each `bytes` item before handling the
 //! events that follow it.
 //!
-//! Event tuples (first item is the kind):
+//! Event tuples (first item is the core's canonical event name, `Event::as_str`; kinds of
+//! errors are `Error::as_str` / `HandshakeError::as_str`):
 //! - `("open", subprotocol | None, [(name, value), ...])`
-//! - `("text", str)`, `("binary", bytes)`, `("ping", bytes)`, `("pong", bytes)`
+//! - `("message", str | bytes)` (text or binary), `("ping", bytes)`, `("pong", bytes)`
 //! - `("handshake_failed", kind, message, status | None, headers | None, body | None)`,
-//!   kind one of `rejected`, `invalid_response`, `too_large`, `connection_closed`,
-//!   `timeout`, `invalid_request`
-//! - `("error", kind, message, close_code | None)`, kind `protocol` or `keepalive_timeout`
-//!   (or an operation error's kind)
+//! - `("error", kind, message, close_code | None)`
 //! - `("closed", code, reason, clean, remote)`: always the last event
 //!
 //! Operation errors raise `EngineError(kind, message)`.
@@ -29,6 +27,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex, TryLockError};
+use steadysock::connection::Output;
 use steadysock::{ClientRequest, Config, Connection, Error, Event, HandshakeError, Message, State};
 
 pyo3::create_exception!(
@@ -41,60 +40,25 @@ pyo3::create_exception!(
 /// Payloads larger than this are framed, masked and validated with the GIL released.
 pub const DETACH_ABOVE: usize = 4 << 10;
 
-/// One item of a drain, before it becomes a Python object.
-enum Output {
-    Transmit(Vec<u8>),
-    Event(Event),
-}
-
-/// Takes everything the connection has to say, in the order it decided it: all pending
-/// transmits, then one event, and again, until both are empty. (Polling an event can queue
-/// a transmit, e.g. a close frame deferred behind messages.) Consecutive transmits are
-/// joined into one write.
-// TODO(core poll_output): once `Connection::poll_output()` lands, this loop becomes one
-// `while let Some(out) = conn.poll_output()`; nothing else in the binding changes.
+/// Takes everything the connection has to say, in the order it decided it
+/// (`Connection::poll_output`). Consecutive transmits are joined into one write.
 fn drain(conn: &mut Connection, out: &mut Vec<Output>) {
-    loop {
-        let mut wrote = false;
-        while let Some(bytes) = conn.poll_transmit() {
-            match out.last_mut() {
-                Some(Output::Transmit(buf)) => buf.extend_from_slice(&bytes),
-                _ => out.push(Output::Transmit(bytes.to_vec())),
+    while let Some(o) = conn.poll_output() {
+        match (o, out.last_mut()) {
+            (Output::Transmit(bytes), Some(Output::Transmit(buf))) => {
+                // A `Bytes` is immutable: join into a fresh one (rare: one op, one frame).
+                let mut joined = bytes::BytesMut::with_capacity(buf.len() + bytes.len());
+                joined.extend_from_slice(buf);
+                joined.extend_from_slice(&bytes);
+                *buf = joined.freeze();
             }
-            wrote = true;
+            (o, _) => out.push(o),
         }
-        match conn.poll_event() {
-            Some(event) => out.push(Output::Event(event)),
-            None if !wrote => return,
-            None => {}
-        }
-    }
-}
-
-fn error_kind(e: &Error) -> &'static str {
-    match e {
-        Error::InvalidUrl(_) => "invalid_url",
-        Error::InvalidHeader(_) => "invalid_header",
-        Error::InvalidState(_) => "invalid_state",
-        Error::InvalidCloseCode(_) => "invalid_close_code",
-        Error::ReasonTooLong(_) => "reason_too_long",
-        Error::ControlPayloadTooLong(_) => "control_payload_too_long",
-        Error::Protocol { .. } => "protocol",
-        Error::KeepaliveTimeout => "keepalive_timeout",
     }
 }
 
 fn engine_error(e: &Error) -> PyErr {
-    EngineError::new_err((error_kind(e), e.to_string()))
-}
-
-fn state_name(s: State) -> &'static str {
-    match s {
-        State::Connecting => "connecting",
-        State::Open => "open",
-        State::Closing => "closing",
-        State::Closed => "closed",
-    }
+    EngineError::new_err((e.as_str(), e.to_string()))
 }
 
 fn headers_list<'py>(py: Python<'py>, headers: &[(String, String)]) -> PyResult<Bound<'py, PyList>> {
@@ -107,20 +71,13 @@ fn event_tuple<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyTupl
         Event::Open(info) => {
             ("open", info.subprotocol.as_deref(), headers_list(py, &info.headers)?).into_pyobject(py)?
         }
-        Event::Message(Message::Text(t)) => ("text", PyString::new(py, t.as_str())).into_pyobject(py)?,
-        Event::Message(Message::Binary(b)) => ("binary", PyBytes::new(py, &b)).into_pyobject(py)?,
+        Event::Message(Message::Text(t)) => ("message", PyString::new(py, t.as_str())).into_pyobject(py)?,
+        Event::Message(Message::Binary(b)) => ("message", PyBytes::new(py, &b)).into_pyobject(py)?,
         Event::Ping(b) => ("ping", PyBytes::new(py, &b)).into_pyobject(py)?,
         Event::Pong(b) => ("pong", PyBytes::new(py, &b)).into_pyobject(py)?,
         Event::HandshakeFailed(e) => {
             let message = e.to_string();
-            let kind = match &e {
-                HandshakeError::Rejected(_) => "rejected",
-                HandshakeError::InvalidResponse(_) => "invalid_response",
-                HandshakeError::InvalidRequest { .. } => "invalid_request",
-                HandshakeError::TooLarge => "too_large",
-                HandshakeError::ConnectionClosed => "connection_closed",
-                HandshakeError::Timeout => "timeout",
-            };
+            let kind = e.as_str();
             match e {
                 HandshakeError::Rejected(r) => (
                     "handshake_failed",
@@ -147,11 +104,11 @@ fn event_tuple<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyTupl
                 Error::Protocol { code, .. } => Some(*code),
                 _ => None,
             };
-            ("error", error_kind(&e), e.to_string(), code).into_pyobject(py)?
+            ("error", e.as_str(), e.to_string(), code).into_pyobject(py)?
         }
         Event::Closed(c) => ("closed", c.code, c.reason, c.clean, c.remote).into_pyobject(py)?,
-        // Server role only; a client never emits it.
-        Event::Request(_) => ("ignored",).into_pyobject(py)?,
+        // Server role only: a client never emits it.
+        other => (other.as_str(),).into_pyobject(py)?,
     })
 }
 
@@ -161,6 +118,7 @@ fn outputs_list(py: Python<'_>, outputs: Vec<Output>) -> PyResult<Bound<'_, PyLi
         match o {
             Output::Transmit(b) => list.append(PyBytes::new(py, &b))?,
             Output::Event(e) => list.append(event_tuple(py, e)?)?,
+            other => list.append((other.as_str(),).into_pyobject(py)?)?,
         }
     }
     Ok(list)
@@ -209,7 +167,7 @@ impl ClientConnection {
 
     fn build(req: &ClientRequest, config: Config, now_ms: u64) -> PyResult<(Connection, Arc<Mutex<MaskHook>>)> {
         let hook = Arc::new(Mutex::new(MaskHook::default()));
-        let rng = Box::new(HostRandom::new(hook.clone()));
+        let rng = Box::new(HostRandom::new(hook.clone()).map_err(|e| EngineError::new_err(("random", e)))?);
         let conn = Connection::client(req, config, rng, now_ms).map_err(|e| engine_error(&e))?;
         Ok((conn, hook))
     }
@@ -411,7 +369,8 @@ impl ClientConnection {
     /// `connecting`, `open`, `closing` or `closed`.
     #[getter]
     fn state(&self, py: Python<'_>) -> &'static str {
-        state_name(py.detach(|| self.conn.lock().unwrap_or_else(|p| p.into_inner()).state()))
+        py.detach(|| self.conn.lock().unwrap_or_else(|p| p.into_inner()).state())
+            .as_str()
     }
 
     #[getter]

@@ -1,12 +1,13 @@
 //! Randomness for the binding's connections, in one place.
 //!
-//! Handshake nonces and masking keys come from the operating system (`getrandom`), as
-//! RFC 6455 §10.3 requires. websocket-client lets a program replace the masking-key
+//! Handshake nonces and masking keys come from the operating system (the core's
+//! `rng::OsRandom`), as RFC 6455 §10.3 requires. websocket-client lets a program replace the masking-key
 //! source (`WebSocket.set_mask_key`, meant for tests); such a function is honoured for
 //! masking keys only — 4-byte requests, which is what the core asks for per frame.
 
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex};
+use steadysock::rng::OsRandom;
 use steadysock::RandomSource;
 
 /// A masking-key function set from Python, shared between the connection's random source
@@ -25,21 +26,16 @@ pub struct MaskHook {
 /// The random source handed to the core.
 pub struct HostRandom {
     hook: Arc<Mutex<MaskHook>>,
+    os: OsRandom,
 }
 
 impl HostRandom {
-    pub fn new(hook: Arc<Mutex<MaskHook>>) -> Self {
-        Self { hook }
-    }
-}
-
-/// Fills `dest` from the operating system. The OS source does not fail on the platforms
-/// Python runs on once the process has started; should it, we refuse to go on with
-/// predictable keys rather than degrade silently (the core cannot be handed an error); pyo3
-/// turns the panic into a Python `PanicException` at the call.
-pub fn os_fill(dest: &mut [u8]) {
-    if let Err(e) = getrandom::fill(dest) {
-        panic!("the operating system's random source failed: {e}");
+    /// Fails only on a platform without a working entropy source.
+    pub fn new(hook: Arc<Mutex<MaskHook>>) -> Result<Self, String> {
+        Ok(Self {
+            hook,
+            os: OsRandom::new().map_err(|e| e.to_string())?,
+        })
     }
 }
 
@@ -78,6 +74,6 @@ impl RandomSource for HostRandom {
                 }
             }
         }
-        os_fill(dest);
+        self.os.fill(dest);
     }
 }

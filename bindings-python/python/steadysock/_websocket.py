@@ -472,10 +472,9 @@ class WebSocket:
         while True:
             event = self._next_event()
             kind = event[0]
-            if kind == "text":
-                return ABNF.OPCODE_TEXT, event[1]
-            if kind == "binary":
-                return ABNF.OPCODE_BINARY, event[1]
+            if kind == "message":
+                data = event[1]
+                return (ABNF.OPCODE_TEXT if isinstance(data, str) else ABNF.OPCODE_BINARY), data
             if kind == "ping":
                 if control_frame:
                     return ABNF.OPCODE_PING, event[1]
