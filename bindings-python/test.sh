@@ -30,4 +30,16 @@ echo "[python] mypy --strict"
 (cd "$ROOT" && "$VENV/bin/mypy" --strict bindings-python/examples bindings-python/autobahn_client.py)
 (cd "$ROOT" && "$VENV/bin/mypy" --strict -p steadysock)
 echo "[python] pytest"
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+rc=0
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider tests 2>&1 | tee "$LOG" || rc=$?
+# One summary line in the form scripts/test.sh adds up (pytest's own line is above).
+"$VENV/bin/python" - "$LOG" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read().splitlines()
+last = next((l for l in reversed(text) if re.search(r"\d+ (passed|failed|error)", l)), "")
+count = lambda w: sum(int(n) for n in re.findall(rf"(\d+) {w}", last))
+print(f"pytest python: {count('passed')} passed, {count('failed') + count('error')} failed")
+PY
+exit "$rc"

@@ -64,6 +64,8 @@ step ruff ruff_check
 step unit cargo test --workspace
 step scenarios cargo run --release -q -p steadysock-conformance --bin scenarios
 step autobahn bash conformance/autobahn/run.sh both quick
+step python bash bindings-python/test.sh
+step autobahn-python bash bindings-python/autobahn.sh quick
 step wasm bash scripts/wasm-check.sh
 
 if [ ${#failed_steps[@]} -gt 0 ]; then
