@@ -7,6 +7,7 @@
 
 mod engine;
 mod random;
+mod session;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -95,6 +96,7 @@ fn parse_url(url: PyBackedStr) -> PyResult<(bool, String, u16, String)> {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::ClientConnection>()?;
+    m.add_class::<session::Session>()?;
     m.add("EngineError", m.py().get_type::<engine::EngineError>())?;
     m.add_function(wrap_pyfunction!(mask, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frame, m)?)?;

@@ -8,6 +8,8 @@ masking, UTF-8 validation and closing handshake run in the Rust core
 
 from ._abnf import *  # noqa: F403
 from ._abnf import ABNF as ABNF
+from ._app import WebSocketApp as WebSocketApp
+from ._app import set_reconnect as set_reconnect
 from ._exceptions import *  # noqa: F403
 from ._logging import *  # noqa: F403
 from ._socket import *  # noqa: F403
