@@ -17,7 +17,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import select
 import socket
+import ssl
 import struct
 import threading
 from typing import Optional
@@ -87,10 +89,11 @@ class Conn:
 class Server:
     """Listens on 127.0.0.1 (port chosen by the OS); one thread per connection."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Optional[ssl.SSLContext] = None, host: str = "127.0.0.1") -> None:
+        self.tls = tls
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.url = f"ws://127.0.0.1:{self.port}"
+        self.url = f"{'wss' if tls else 'ws'}://{host}:{self.port}"
         self.requests: list[dict[str, str]] = []
         self.thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.thread.start()
@@ -108,6 +111,8 @@ class Server:
 
     def _serve(self, sock: socket.socket) -> None:
         try:
+            if self.tls is not None:
+                sock = self.tls.wrap_socket(sock, server_side=True)
             self._handle(Conn(sock))
         except (EOFError, OSError):
             pass
@@ -186,3 +191,52 @@ class Server:
                 if fin and message is not None:
                     c.sock.sendall(encode_frame(message[0], b"".join(message[1])))
                     message = None
+
+
+class ConnectProxy:
+    """An HTTP CONNECT proxy on 127.0.0.1; with ``auth`` it requires that Basic auth."""
+
+    def __init__(self, auth: Optional[tuple[str, str]] = None) -> None:
+        self.auth = auth
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.tunnels: list[str] = []
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            head = Conn(client).read_head().decode("latin-1").split("\r\n")
+            target = head[0].split(" ")[1]
+            headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:])}
+            if self.auth is not None:
+                token = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
+                if headers.get("proxy-authorization") != f"Basic {token}":
+                    client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+                    return
+            host, _, port = target.rpartition(":")
+            upstream = socket.create_connection((host, int(port)))
+            self.tunnels.append(target)
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            pair = {client: upstream, upstream: client}
+            while True:
+                readable, _, _ = select.select(list(pair), [], [])
+                for s in readable:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    pair[s].sendall(data)
+        except (EOFError, OSError):
+            pass
+        finally:
+            client.close()

@@ -79,12 +79,16 @@ def _env_proxy(secure: bool) -> Optional[tuple[str, int, Optional[tuple[str, str
     return None
 
 
+DEFAULT_NO_PROXY = ["localhost", "127.0.0.1"]
+
+
 def _bypass_proxy(host: str, no_proxy: Optional[list[str]]) -> bool:
+    """Whether ``host`` is reached directly. ``no_proxy`` None: the ``no_proxy``
+    environment variable, else localhost and 127.0.0.1 (as websocket-client); a list
+    (even empty) is used as given. Entries: host names, ``.domain`` suffixes, CIDR, ``*``."""
     if no_proxy is None:
         env = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
-        no_proxy = [p.strip() for p in env.split(",") if p.strip()]
-    if host in ("localhost", "127.0.0.1", "::1"):
-        return True
+        no_proxy = [p.strip() for p in env.split(",") if p.strip()] or DEFAULT_NO_PROXY
     for entry in no_proxy:
         if entry == "*":
             return True
