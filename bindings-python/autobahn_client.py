@@ -23,16 +23,18 @@ def run(url: str, echo: bool, timeout: float) -> Optional[str]:
     try:
         while True:
             try:
-                opcode, data = ws.recv_data()
+                message = ws.recv()
             except (websocket.WebSocketProtocolException, websocket.WebSocketPayloadException):
                 continue  # the core has failed the connection (1002/1007); read to its end
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                continue  # the core answered; the server ends the stream
-            if first is None and opcode == websocket.ABNF.OPCODE_TEXT:
-                first = data.decode("utf-8")
+            if not ws.connected:
+                continue  # a close frame: the core answered it; the server ends the stream
+            if first is None and isinstance(message, str):
+                first = message
             if echo:
                 try:
-                    ws.send(data, opcode)
+                    # str goes out as text, bytes as binary, without a copy in Python.
+                    text = isinstance(message, str)
+                    ws.send(message, websocket.ABNF.OPCODE_TEXT if text else websocket.ABNF.OPCODE_BINARY)
                 except websocket.WebSocketConnectionClosedException:
                     pass
     except (websocket.WebSocketConnectionClosedException, websocket.WebSocketTimeoutException, OSError):
