@@ -22,13 +22,16 @@ echo "[python] building and installing the binding into $VENV"
 "${PIP[@]}" --no-build-isolation --no-deps --force-reinstall "$HERE"
 
 cd "$HERE"
+# Tool caches go under target/, so a run leaves the work tree as it found it.
+export RUFF_CACHE_DIR=$ROOT/target/python-cache/ruff PYTHONDONTWRITEBYTECODE=1
+MYPY=("$VENV/bin/mypy" --strict --cache-dir "$ROOT/target/python-cache/mypy")
 echo "[python] ruff"
 "$VENV/bin/ruff" check python tests examples autobahn_client.py
 "$VENV/bin/ruff" format --check python tests examples autobahn_client.py
 echo "[python] mypy --strict"
 # Type-check the installed package (stubs of the extension included) as a user sees it.
-(cd "$ROOT" && "$VENV/bin/mypy" --strict bindings-python/examples bindings-python/autobahn_client.py)
-(cd "$ROOT" && "$VENV/bin/mypy" --strict -p steadysock)
+(cd "$ROOT/target" && "${MYPY[@]}" "$HERE/examples" "$HERE/autobahn_client.py")
+(cd "$ROOT/target" && "${MYPY[@]}" -p steadysock)
 echo "[python] pytest"
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
