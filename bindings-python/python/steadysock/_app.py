@@ -15,33 +15,21 @@ callback goes to ``on_error``; one in ``on_error`` is logged, never re-entered.
 
 from __future__ import annotations
 
-import collections
-import errno
 import json
-import selectors
-import socket
-import ssl
-import threading
-import time
 from typing import Any, Callable, Optional, Union
 
 from . import _core
 from ._abnf import ABNF
-from ._exceptions import (
-    WebSocketAddressException,
-    WebSocketConnectionClosedException,
-    WebSocketException,
-    WebSocketTimeoutException,
-)
+from ._exceptions import WebSocketConnectionClosedException, WebSocketException
 from ._logging import debug, error, info
+from ._session_host import SessionHost
 from ._socket import sock_opt
-from ._transport import open_socket, parse_target, proxy_info
+from ._transport import parse_target, proxy_info
 from ._websocket import _request_headers
 
 __all__ = ["WebSocketApp", "set_reconnect"]
 
 RECONNECT = 0
-READ_SIZE = 64 << 10
 
 Callback = Optional[Callable[..., Any]]
 
@@ -50,26 +38,6 @@ def set_reconnect(reconnectInterval: int) -> None:
     """The default ``reconnect`` of ``run_forever`` (seconds; 0: do not reconnect)."""
     global RECONNECT
     RECONNECT = reconnectInterval
-
-
-def _now_ms() -> int:
-    return int(time.monotonic() * 1000)
-
-
-def _error_kind(e: BaseException) -> str:
-    if isinstance(e, (socket.gaierror, WebSocketAddressException)):
-        return "dns"
-    if isinstance(e, ConnectionRefusedError):
-        return "refused"
-    if isinstance(e, (socket.timeout, WebSocketTimeoutException)):
-        return "timeout"
-    if isinstance(e, ssl.SSLError):
-        return "tls"
-    if isinstance(e, (ConnectionResetError, BrokenPipeError)):
-        return "reset"
-    if isinstance(e, OSError) and e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-        return "unreachable"
-    return "other"
 
 
 class _AppConnection:
@@ -144,41 +112,26 @@ class WebSocketApp:
         self.prepared_socket = socket
         self.has_errored = False
         self.session_options = dict(session_options or {})
-        self._session: Optional[_core.Session] = None
-        self._lock = threading.RLock()
-        self._pending: collections.deque[tuple[Any, ...]] = collections.deque()
-        self._draining = False
-        self._sockets: dict[int, Any] = {}
-        self._selector: Optional[selectors.BaseSelector] = None
-        self._wake_r: Optional[socket.socket] = None
-        self._wake_w: Optional[socket.socket] = None
-        self._running = False
-        self._opened_once = False
-        self._transport_opts: dict[str, Any] = {}
+        self._host: Optional[SessionHost] = None
         self._header_options: dict[str, Any] = {}
-        self._current = 0
+        self._opened_once = False
 
     # ------------------------------------------------------------------ user calls
 
     def send(self, data: Union[bytes, str], opcode: int = ABNF.OPCODE_TEXT) -> None:
         """Sends a message; ``WebSocketConnectionClosedException`` while not open."""
-        session = self._session
-        if session is None or self.sock is None or not self.sock.connected:
+        host = self._host
+        if host is None or self.sock is None or not self.sock.connected:
             raise WebSocketConnectionClosedException("Connection is already closed.")
-        with self._lock:
-            try:
-                if opcode == ABNF.OPCODE_TEXT:
-                    text = data if isinstance(data, str) else bytes(data).decode("utf-8")
-                    outputs = session.send_text(text, _now_ms())
-                elif opcode == ABNF.OPCODE_BINARY:
-                    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-                    outputs = session.send_binary(raw, _now_ms())
-                else:
-                    raise WebSocketException(f"WebSocketApp.send: opcode {opcode} is not supported")
-            except _core.EngineError as e:
-                raise WebSocketException(e.args[1]) from e
-            self._handle(outputs)
-        self._wake()
+        try:
+            if opcode == ABNF.OPCODE_TEXT:
+                host.call("send_text", data if isinstance(data, str) else bytes(data).decode("utf-8"))
+            elif opcode == ABNF.OPCODE_BINARY:
+                host.call("send_binary", data.encode("utf-8") if isinstance(data, str) else bytes(data))
+            else:
+                raise WebSocketException(f"WebSocketApp.send: opcode {opcode} is not supported")
+        except _core.EngineError as e:
+            raise WebSocketException(e.args[1]) from e
 
     def send_text(self, text_data: str) -> None:
         self.send(text_data, ABNF.OPCODE_TEXT)
@@ -190,16 +143,13 @@ class WebSocketApp:
         """Closes (``status``, ``reason`` as for ``WebSocket.close``) and stops
         ``run_forever``, from any thread, at once."""
         self.keep_running = False
-        session = self._session
-        if session is None:
+        host = self._host
+        if host is None:
             return
-        status = int(kwargs.get("status", 1000))
         reason = kwargs.get("reason", "")
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", errors="replace")
-        with self._lock:
-            self._handle(session.close(status, reason, _now_ms()))
-        self._wake()
+        host.call("close", int(kwargs.get("status", 1000)), reason)
 
     def ready(self) -> bool:
         return self.sock is not None and self.sock.connected
@@ -240,7 +190,7 @@ class WebSocketApp:
             raise WebSocketException("Ensure ping_interval > ping_timeout")
         if dispatcher is not None:
             raise WebSocketException("a custom dispatcher is not supported yet")
-        if self._running:
+        if self._host is not None:
             raise WebSocketException("socket is already opened")
         target = parse_target(self.url)
         options: dict[str, Any] = {
@@ -273,188 +223,54 @@ class WebSocketApp:
             session_opts["max_retries"] = 0
         session_opts.update(self.session_options)
         self._header_options = options
-        self._transport_opts = {
-            "sock_opt": sock_opt(sockopt, sslopt),
-            "proxy": proxy_info(
-                http_proxy_host=http_proxy_host,
-                http_proxy_port=http_proxy_port,
-                http_no_proxy=http_no_proxy,
-                http_proxy_auth=http_proxy_auth,
-                http_proxy_timeout=http_proxy_timeout,
-                proxy_type=proxy_type,
-            ),
-        }
-        self._transport_opts["sock_opt"].timeout = None
+        opts = sock_opt(sockopt, sslopt)
+        proxy = proxy_info(
+            http_proxy_host=http_proxy_host,
+            http_proxy_port=http_proxy_port,
+            http_no_proxy=http_no_proxy,
+            http_proxy_auth=http_proxy_auth,
+            http_proxy_timeout=http_proxy_timeout,
+            proxy_type=proxy_type,
+        )
         self.has_errored = False
         self.keep_running = True
         self._opened_once = False
-        self._running = True
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        session = _core.Session(self.url, json.dumps(session_opts), 0)
+        shost = SessionHost(
+            session,
+            self._event,
+            opts,
+            proxy,
+            request_for=self._request_for,
+            on_transport_error=lambda e: self._callback(self.on_error, e),
+            pre_socket=self.prepared_socket,
+        )
+        self.prepared_socket = None
+        self._host = shost
         try:
-            self._session = _core.Session(self.url, json.dumps(session_opts), _now_ms())
-            with self._lock:
-                self._handle(self._session.connect(_now_ms()))
-            self._loop()
+            shost.call("connect")
+            shost.run()
         except KeyboardInterrupt:
-            with self._lock:
-                if self._session is not None:
-                    self._handle(self._session.close(1000, "", _now_ms()))
+            shost.call("close", 1000, "")
         finally:
-            self._teardown()
+            shost.close()
+            self._host = None
+            self.keep_running = False
+            self.sock = None
         return self.has_errored
 
-    def _loop(self) -> None:
-        assert self._session is not None and self._selector is not None
-        while self._running:
-            deadline = self._session.poll_timeout()
-            timeout = None if deadline is None else max(0.0, (deadline - _now_ms()) / 1000)
-            for key, _ in self._selector.select(timeout):
-                if key.data is None:
-                    self._drain_wake()
-                    continue
-                self._read(int(key.data), key.fileobj)
-            deadline = self._session.poll_timeout()
-            if deadline is not None and deadline <= _now_ms():
-                with self._lock:
-                    self._handle(self._session.handle_timeout(_now_ms()))
-
-    def _read(self, tid: int, sock: Any) -> None:
-        assert self._session is not None
-        chunks: list[bytes] = []
-        eof = False
-        failure: Optional[BaseException] = None
-        try:
-            data = sock.recv(READ_SIZE)
-            if data:
-                chunks.append(data)
-                while isinstance(sock, ssl.SSLSocket) and sock.pending():
-                    chunks.append(sock.recv(READ_SIZE))
-            else:
-                eof = True
-        except (ssl.SSLWantReadError, BlockingIOError):
-            return
-        except OSError as e:
-            failure = e
-        with self._lock:
-            for chunk in chunks:
-                self._handle(self._session.transport_bytes(tid, chunk, _now_ms()))
-            if failure is not None:
-                self._handle(self._session.transport_error(tid, _error_kind(failure), str(failure), _now_ms()))
-            elif eof:
-                self._handle(self._session.transport_closed(tid, None, "", _now_ms()))
-
-    def _teardown(self) -> None:
-        self._running = False
-        self.keep_running = False
-        for sock in self._sockets.values():
-            try:
-                sock.close()
-            except OSError:
-                pass
-        self._sockets.clear()
-        for s in (self._wake_r, self._wake_w):
-            if s is not None:
-                s.close()
-        self._wake_r = self._wake_w = None
-        if self._selector is not None:
-            self._selector.close()
-            self._selector = None
-        self._session = None
-        self.sock = None
-
-    def _wake(self) -> None:
-        w = self._wake_w
-        if w is not None:
-            try:
-                w.send(b"\0")
-            except OSError:
-                pass
-
-    def _drain_wake(self) -> None:
-        assert self._wake_r is not None
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except (BlockingIOError, OSError):
-            pass
-
-    # ------------------------------------------------------------------ outputs
-
-    def _handle(self, outputs: list[Any]) -> None:
-        """Carries out the session's outputs in order. Outputs produced while carrying
-        them out (a callback that sends, a failed write) join the end of the line, so the
-        order the session decided is the order of the wire. Call with ``self._lock``."""
-        self._pending.extend(outputs)
-        if self._draining:
-            return
-        self._draining = True
-        try:
-            while self._pending:
-                self._process(self._pending.popleft())
-        finally:
-            self._draining = False
-
-    def _process(self, out: tuple[Any, ...]) -> None:
-        session = self._session
-        assert session is not None
-        kind = out[0]
-        if kind == "transmit":
-            _, tid, data = out
-            sock = self._sockets.get(tid)
-            if sock is None:
-                return
-            try:
-                sock.sendall(data)
-            except OSError as e:
-                self._pending.extend(session.transport_error(tid, _error_kind(e), str(e), _now_ms()))
-        elif kind == "open_transport":
-            _, tid, url, _headers, _subprotocols = out
-            self._open_transport(tid, url)
-        elif kind == "close_transport":
-            sock = self._sockets.pop(out[1], None)
-            if sock is not None:
-                if self._selector is not None:
-                    self._selector.unregister(sock)
-                sock.close()
-        elif kind == "need_request":
-            _, tid, _attempt, _migration = out
-            try:
-                headers = _request_headers(self.url, parse_target(self.url), self._header_options)
-            except Exception as e:  # noqa: BLE001 - the provider's failure fails this attempt
-                self._callback(self.on_error, e)
-                self._pending.extend(session.provide_request_error(tid, str(e), _now_ms()))
-                return
-            self._pending.extend(
-                session.provide_request(tid, self.url, headers, list(self.subprotocols or []), _now_ms())
-            )
-        else:
-            self._event(out)
-
-    def _open_transport(self, tid: int, url: str) -> None:
-        session = self._session
-        assert session is not None and self._selector is not None
-        try:
-            pre, self.prepared_socket = self.prepared_socket, None
-            opts = self._transport_opts
-            sock = open_socket(parse_target(url), opts["sock_opt"], opts["proxy"], pre)
-        except Exception as e:  # noqa: BLE001 - every failure is reported to the session
-            self._callback(self.on_error, e)
-            self._pending.extend(session.transport_error(tid, _error_kind(e), str(e), _now_ms()))
-            return
-        self._sockets[tid] = sock
-        self._selector.register(sock, selectors.EVENT_READ, tid)
-        self._current = tid
-        self._pending.extend(session.transport_connected(tid, _now_ms()))
+    def _request_for(self, _tid: int, _attempt: int) -> tuple[str, list[tuple[str, str]], list[str]]:
+        headers = _request_headers(self.url, parse_target(self.url), self._header_options)
+        return self.url, headers, list(self.subprotocols or [])
 
     def _event(self, ev: tuple[Any, ...]) -> None:
         kind = ev[0]
         if kind == "open":
             _, attempt, recovered, _subprotocol = ev
             info(f"Websocket connected (attempt {attempt}, recovered {recovered})")
-            self.sock = _AppConnection(self, self._sockets.get(self._current))
+            host = self._host
+            raw = host.sockets.get(host.current) if host is not None and host.current is not None else None
+            self.sock = _AppConnection(self, raw)
             self.last_ping_tm = self.last_pong_tm = 0.0
             self.last_close_frame = None
             if self._opened_once and self.on_reconnect is not None:
@@ -487,7 +303,8 @@ class WebSocketApp:
             if report_close:
                 self._callback(self.on_close, None if code == 1006 else code, reason or None)
             if not will_reconnect:
-                self._running = False
+                if self._host is not None:
+                    self._host.running = False
                 self.keep_running = False
         elif kind == "reconnecting":
             _, attempt, delay_ms, _cause, text = ev
