@@ -9,9 +9,10 @@
 //!   `("transmit", id, bytes)`, `("close_transport", id, code, reason)`
 //! - events: `("state_changed", from, to)`, `("open", attempt, recovered, subprotocol)`,
 //!   `("migrated", recovered)`, `("message", str | bytes)`,
-//!   `("closed", code, reason, cause, cause_text, will_reconnect)`,
-//!   `("reconnecting", attempt, delay_ms, cause, cause_text)`,
-//!   `("gave_up", attempts, cause, cause_text)`, `("error", kind, text)`
+//!   `("closed", code, reason, cause, cause_text, will_reconnect, transport_kind)`,
+//!   `("reconnecting", attempt, delay_ms, cause, cause_text, transport_kind)`,
+//!   `("gave_up", attempts, cause, cause_text, transport_kind)`, `("error", kind, text)`;
+//!   `transport_kind` is the transport error name when the cause is `transport`, else None
 //!
 //! Options are `SessionOptions` as JSON text (the same keys in every binding).
 
@@ -23,7 +24,7 @@ use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex, TryLockError};
 use steadysock::session::{
-    Output, SendError, Session as CoreSession, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
+    Cause, Output, SendError, Session as CoreSession, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
     TransportRequest,
 };
 use steadysock::Message;
@@ -87,19 +88,41 @@ fn event_tuple<'py>(py: Python<'py>, e: SessionEvent) -> PyResult<Bound<'py, PyT
             cause.as_str(),
             cause.to_string(),
             will_reconnect,
+            transport_kind(&cause),
         )
             .into_pyobject(py)?,
         SessionEvent::Reconnecting {
             attempt,
             delay_ms,
             cause,
-        } => ("reconnecting", attempt, delay_ms, cause.as_str(), cause.to_string()).into_pyobject(py)?,
-        SessionEvent::GaveUp { attempts, cause } => {
-            ("gave_up", attempts, cause.as_str(), cause.to_string()).into_pyobject(py)?
-        }
+        } => (
+            "reconnecting",
+            attempt,
+            delay_ms,
+            cause.as_str(),
+            cause.to_string(),
+            transport_kind(&cause),
+        )
+            .into_pyobject(py)?,
+        SessionEvent::GaveUp { attempts, cause } => (
+            "gave_up",
+            attempts,
+            cause.as_str(),
+            cause.to_string(),
+            transport_kind(&cause),
+        )
+            .into_pyobject(py)?,
         SessionEvent::Error(err) => ("error", err.as_str(), err.to_string()).into_pyobject(py)?,
         other => (other.as_str(),).into_pyobject(py)?,
     })
+}
+
+/// The transport error name of a cause that is a transport failure (`refused`, `dns` …).
+fn transport_kind(c: &Cause) -> Option<&'static str> {
+    match c {
+        Cause::Transport { kind, .. } => Some(kind.as_str()),
+        _ => None,
+    }
 }
 
 fn send_error(e: &SendError) -> PyErr {
@@ -282,6 +305,18 @@ impl Session {
         self.outputs(py, |s| {
             s.provide_request_error(TransportId::from_raw(id), &reason, now_ms)
         })
+    }
+
+    /// Transports the session tracks now.
+    #[getter]
+    fn transport_count(&self, py: Python<'_>) -> usize {
+        py.detach(|| self.inner.lock().unwrap_or_else(|p| p.into_inner()).transports().len())
+    }
+
+    /// Messages waiting in the outbound queue.
+    #[getter]
+    fn queued_messages(&self, py: Python<'_>) -> usize {
+        py.detach(|| self.inner.lock().unwrap_or_else(|p| p.into_inner()).queued_messages())
     }
 
     /// The canonical state name (`idle`, `connecting`, `open`, `closing`, `backoff`, `closed`).

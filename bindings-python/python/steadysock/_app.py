@@ -284,7 +284,7 @@ class WebSocketApp:
             self._callback(self.on_data, data, opcode, True)
             self._callback(self.on_message, data)
         elif kind == "closed":
-            _, code, reason, cause, text, will_reconnect = ev
+            _, code, reason, cause, text, will_reconnect, _kind = ev
             # on_close once per open transport; and once when a run that never opened
             # ends. (A stop while waiting to reconnect already had its on_close.)
             was_open = self.sock is not None and self.sock.connected
@@ -307,10 +307,10 @@ class WebSocketApp:
                     self._host.running = False
                 self.keep_running = False
         elif kind == "reconnecting":
-            _, attempt, delay_ms, _cause, text = ev
+            _, attempt, delay_ms, _cause, text, _kind = ev
             info(f"reconnecting (attempt {attempt}) in {delay_ms} ms: {text}")
         elif kind == "gave_up":
-            _, attempts, _cause, text = ev
+            _, attempts, _cause, text, _kind = ev
             self.has_errored = True
             self._callback(self.on_error, WebSocketException(f"gave up after {attempts} attempts: {text}"))
         elif kind == "error":
