@@ -84,6 +84,7 @@ step scenarios bash scripts/scenarios.sh
 step autobahn bash conformance/autobahn/run.sh both quick
 step python bash bindings-python/test.sh
 step autobahn-python bash bindings-python/autobahn.sh quick
+step scenarios-python bash bindings-python/scenarios.sh
 step wasm bash scripts/wasm-check.sh
 [ "$in_git" = 0 ] || step tree tree_unchanged
 
