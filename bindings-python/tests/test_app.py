@@ -32,7 +32,7 @@ def test_callbacks_in_order_and_close_from_a_callback(server: Server) -> None:
     assert app.sock is None and not app.keep_running
 
 
-def test_every_server_close_reconnects(server: Server) -> None:
+def test_the_second_tenth_and_hundredth_server_close_all_reconnect(server: Server) -> None:
     opens: list[str] = []
     closes: list[Any] = []
 
@@ -41,7 +41,7 @@ def test_every_server_close_reconnects(server: Server) -> None:
 
     def on_reconnect(app: websocket.WebSocketApp) -> None:
         opens.append("reconnect")
-        if len(opens) == 10:
+        if len(opens) == 100:
             app.close()
 
     def on_close(app: websocket.WebSocketApp, code: Any, reason: Any) -> None:
@@ -51,11 +51,11 @@ def test_every_server_close_reconnects(server: Server) -> None:
         server.url + "/close-1001", on_open=on_open, on_reconnect=on_reconnect, on_close=on_close
     )
     app.run_forever(reconnect=0.01)  # type: ignore[arg-type]
-    assert opens == ["open"] + ["reconnect"] * 9
-    # Nine server closes (1001), each followed by a reconnect; then the app's close on the
-    # tenth transport (whose 1001 may already be on its way: either code ends it).
-    assert closes[:9] == [1001] * 9 and len(closes) == 10 and closes[9] in (1000, 1001)
-    assert len(server.requests) == 10
+    assert opens == ["open"] + ["reconnect"] * 99
+    # 99 server closes (1001), each followed by a reconnect; then the app's close on the
+    # hundredth transport (whose 1001 may already be on its way: either code ends it).
+    assert closes[:99] == [1001] * 99 and len(closes) == 100 and closes[99] in (1000, 1001)
+    assert len(server.requests) == 100
 
 
 def test_without_reconnect_run_forever_returns_after_the_first_close(server: Server) -> None:
