@@ -30,9 +30,12 @@ autobahn-quick:
 scenarios:
 	bash scripts/scenarios.sh
 
-## autobahn: every Autobahn case (groups 1-13, 517), both roles
+## autobahn: every Autobahn case (groups 1-13, 517), both roles; then the Node client role
 autobahn:
 	bash conformance/autobahn/run.sh both full
+	(cd bindings-node && node scripts/build.js)
+	HOST_NAME=node AGENT=steadysock-node SKIP_BUILD=1 \
+	  CLIENT_CMD="node bindings-node/conformance/autobahn-client.mjs" bash conformance/autobahn/run.sh client full
 
 ## autobahn-summary: the committed Autobahn summary (conformance/autobahn/results, RESULTS.md)
 ## from the last runs' results in target/autobahn (runs themselves never touch it)
@@ -53,6 +56,8 @@ fuzz:
 	bash scripts/fuzz.sh "" $${FUZZ_SECONDS:-60}
 
 ## bench: throughput and memory against tungstenite and fastwebsockets, one summary table
-## (conformance/bench, its own cargo workspace; BENCH_QUICK=1 for a quick pass)
+## (conformance/bench, its own cargo workspace; BENCH_QUICK=1 for a quick pass); then the
+## Node client's CPU per round trip and per MiB against ws, partysocket and Node's WebSocket
 bench:
 	bash conformance/bench/run.sh
+	bash bindings-node/bench/run.sh

@@ -1,0 +1,666 @@
+"use strict";
+// A partysocket-compatible ReconnectingWebSocket over the core's Session (lib/native.js →
+// src/session.rs): reconnect, backoff, keepalive and the outbound queue are the Session's
+// decisions; this file opens the `net`/`tls` sockets it asks for, moves their bytes, arms
+// its one timer and presents its events as partysocket does.
+//
+// Transports: our own `net`/`tls` byte transport, or, given a `WebSocket` class (ws, a
+// polyfill, Node's global), that class as a message transport. URL and protocols providers
+// answer the Session's request for each attempt.
+
+const { setMaxListeners } = require("node:events");
+const net = require("node:net");
+const tls = require("node:tls");
+const { RawSession } = require("./native.js");
+const { CloseEvent, ErrorEvent } = require("./events.js");
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+// Output tags of RawSession batches (src/session.rs, `mod tag`).
+const T_OPEN_TRANSPORT = 10;
+const T_TRANSMIT = 11;
+const T_CLOSE_TRANSPORT = 12;
+const T_STATE = 13;
+const T_OPEN = 14;
+const T_TEXT = 15;
+const T_BINARY = 16;
+const T_CLOSED = 17;
+const T_RECONNECTING = 18;
+const T_GAVE_UP = 19;
+const T_ERROR = 20;
+const T_MIGRATED = 21;
+const T_NEED_REQUEST = 22;
+const T_OPEN_WEBSOCKET = 23;
+const T_SEND_MESSAGE = 24;
+const ARITY = {
+  [T_NEED_REQUEST]: 2,
+  [T_OPEN_WEBSOCKET]: 3,
+  [T_SEND_MESSAGE]: 2,
+  [T_OPEN_TRANSPORT]: 4,
+  [T_TRANSMIT]: 2,
+  [T_CLOSE_TRANSPORT]: 3,
+  [T_STATE]: 2,
+  [T_OPEN]: 3,
+  [T_TEXT]: 1,
+  [T_BINARY]: 1,
+  [T_CLOSED]: 6,
+  [T_RECONNECTING]: 5,
+  [T_GAVE_UP]: 4,
+  [T_ERROR]: 2,
+  [T_MIGRATED]: 1,
+};
+
+/** partysocket 1.3 defaults. */
+const DEFAULTS = {
+  maxReconnectionDelay: 10000,
+  minReconnectionDelay: 3000,
+  reconnectionDelayGrowFactor: 1.3,
+  minUptime: 5000,
+  connectionTimeout: 4000,
+  maxRetries: Infinity,
+  maxEnqueuedMessages: Infinity,
+  startClosed: false,
+  debug: false,
+};
+
+const now = () => performance.now();
+
+/**
+ * Option key of the `steadysock/reconnecting-websocket` entry point: reconnecting-websocket
+ * 4.4's observable differences (close() leaves CLOSING and its close event comes later,
+ * with the real code; send() returns nothing).
+ */
+const RWS44 = Symbol("reconnecting-websocket 4.4");
+
+/** The Session's transport-error category for a Node socket error. */
+function errorKind(err) {
+  const code = (err && err.code) || "";
+  if (code === "ECONNREFUSED") return "refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") return "dns";
+  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return "unreachable";
+  if (code === "ECONNRESET" || code === "EPIPE") return "reset";
+  if (code === "ETIMEDOUT") return "timeout";
+  if (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return "tls";
+  return "other";
+}
+
+function protocolList(protocols) {
+  if (protocols == null) return [];
+  return typeof protocols === "string" ? [protocols] : Array.from(protocols, String);
+}
+
+function byteSize(data) {
+  if (typeof data === "string") return Buffer.byteLength(data);
+  if (data instanceof Blob) return data.size;
+  return data.byteLength;
+}
+
+class ReconnectingWebSocket extends EventTarget {
+  static CONNECTING = CONNECTING;
+  static OPEN = OPEN;
+  static CLOSING = CLOSING;
+  static CLOSED = CLOSED;
+
+  /** Plain handler properties, called before the listeners (partysocket). */
+  onopen = null;
+  onmessage = null;
+  onclose = null;
+  onerror = null;
+
+  #raw;
+  #url;
+  #urlSource;
+  #protocolsSource;
+  #options;
+  #sockets = new Map();
+  /** Message transport: the host WebSockets by transport id. */
+  #hostSockets = new Map();
+  #timer = null;
+  #deadline = null;
+  #state = "idle";
+  /** The state before the last transition (tells a failed attempt from a lost connection). */
+  #from = "idle";
+  #protocol = "";
+  #binaryType = "blob";
+  #started = false;
+  /** close() was called and reconnect() was not since: the Session's own close events are not shown. */
+  #userClosed = false;
+  /** reconnect() dispatched its close event; the Session's matching one is not shown. */
+  #skipClosed = false;
+  #warnedAfterClose = false;
+  /** The cause of the last failed attempt when the Session gave up (shown with its `closed`). */
+  #gaveUp = null;
+  /** Messages sent after close(), delivered by reconnect() (partysocket). */
+  #afterClose = [];
+  #pumping = false;
+  #drainPending = false;
+  #rws44 = false;
+  /** rws 4.4: close() was called on an active socket; its close event is still to come. */
+  #awaitingClose = false;
+  #blobsPending = 0;
+  #sendChain = Promise.resolve();
+
+  /**
+   * @param {string | (() => string | Promise<string>)} url
+   * @param {null | string | string[] | (() => ...)} [protocols]
+   * @param {object} [options] partysocket's options (see index.d.ts)
+   */
+  constructor(url, protocols = undefined, options = {}) {
+    super();
+    // Any number of listeners is normal for a socket an app shares (Node's EventTarget
+    // would warn above 10 of one type, as it does for partysocket).
+    setMaxListeners(0, this);
+    this.#options = { ...DEFAULTS, ...options };
+    const o = this.#options;
+    this.#rws44 = o[RWS44] === true;
+    // A URL or protocols provider (a function, sync or async) is asked again for every
+    // attempt: the Session asks for each attempt's request (NEED_REQUEST).
+    const provided = typeof url === "function" || typeof protocols === "function";
+    this.#urlSource = url;
+    this.#protocolsSource = protocols;
+    this.#url = typeof url === "function" ? "" : String(url);
+    const int = (v) => Math.max(0, Math.floor(Number(v)));
+    const keepalive =
+      o.keepalive === null || o.keepalive === false
+        ? null
+        : o.keepalive
+          ? { interval_ms: int(o.keepalive.intervalMs), pong_timeout_ms: int(o.keepalive.pongTimeoutMs) }
+          : undefined;
+    // The core's SessionOptions (snake_case); absent keys keep the core's defaults.
+    const sessionOptions = {
+      // With a WebSocket class (ws, a polyfill, Node's global), the Session runs over it as
+      // a message transport; without one, over our own net/tls byte transport.
+      transport: o.WebSocket ? "messages" : "bytes",
+      request_source: provided ? "provided" : "fixed",
+      subprotocols: provided ? undefined : protocolList(protocols),
+      headers: o.headers ? Object.entries(o.headers).map(([k, v]) => [String(k), String(v)]) : undefined,
+      backoff: {
+        min_ms: int(o.minReconnectionDelay),
+        max_ms: int(o.maxReconnectionDelay),
+        factor: Number(o.reconnectionDelayGrowFactor),
+        jitter: o.jitter === undefined ? "none" : String(o.jitter),
+      },
+      max_retries: Number.isFinite(o.maxRetries) ? int(o.maxRetries) : null,
+      min_uptime_ms: int(o.minUptime),
+      connect_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
+      handshake_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
+      queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : Number.MAX_SAFE_INTEGER },
+      keepalive,
+    };
+    this.#raw = new RawSession(provided ? "ws://provided.invalid/" : this.#url, JSON.stringify(sessionOptions), now());
+    if (!o.startClosed) {
+      this.#started = true;
+      this.#pump(this.#raw.connect(now()));
+    }
+  }
+
+  get readyState() {
+    if (this.#userClosed) return this.#awaitingClose ? CLOSING : CLOSED;
+    switch (this.#state) {
+      case "idle":
+        return this.#options.startClosed ? CLOSED : CONNECTING;
+      case "connecting":
+        return CONNECTING;
+      case "open":
+        return OPEN;
+      case "closing":
+        return CLOSING;
+      default:
+        // backoff (the last socket is closed, the next not yet made) and closed
+        return CLOSED;
+    }
+  }
+
+  get retryCount() {
+    return Math.max(this.#raw.attempt - 1, 0);
+  }
+
+  get shouldReconnect() {
+    return !this.#userClosed && this.#state !== "closed";
+  }
+
+  get url() {
+    return this.#started ? this.#url : "";
+  }
+
+  get protocol() {
+    return this.#protocol;
+  }
+
+  get extensions() {
+    return "";
+  }
+
+  get binaryType() {
+    return this.#binaryType;
+  }
+
+  set binaryType(value) {
+    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+  }
+
+  get bufferedAmount() {
+    let n = this.#raw.queuedBytes;
+    for (const d of this.#afterClose) n += byteSize(d);
+    for (const s of this.#sockets.values()) if (!s.destroyed) n += s.writableLength;
+    for (const ws of this.#hostSockets.values()) n += Number(ws.bufferedAmount) || 0;
+    return n;
+  }
+
+  /**
+   * Sends now (true) or queues until open (false). After close(), the message waits for
+   * reconnect() (with one warning per close, as partysocket). A full queue is an `error`
+   * event, never a silent drop.
+   */
+  send(data) {
+    const sent = this.#send(data);
+    return this.#rws44 ? undefined : sent;
+  }
+
+  #send(data) {
+    if (this.#userClosed) {
+      if (!this.#warnedAfterClose) {
+        this.#warnedAfterClose = true;
+        console.warn("ReconnectingWebSocket: send() was called after close(); the message is queued until reconnect()");
+      }
+      this.#afterClose.push(data);
+      return false;
+    }
+    if (this.#blobsPending > 0 || data instanceof Blob) {
+      // A Blob is read asynchronously; it and everything sent after it keep their order.
+      this.#blobsPending++;
+      this.#sendChain = this.#sendChain
+        .then(async () => this.#sendNow(data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data))
+        .catch((err) => this.#emitError(`could not read a Blob to send: ${err.message}`, err))
+        .finally(() => this.#blobsPending--);
+      return false;
+    }
+    return this.#sendNow(data);
+  }
+
+  #sendNow(data) {
+    const wasOpen = this.#state === "open";
+    let out;
+    try {
+      if (typeof data === "string") out = this.#raw.sendText(data, now());
+      else if (ArrayBuffer.isView(data)) out = this.#raw.sendBinary(Buffer.from(data.buffer, data.byteOffset, data.byteLength), now());
+      else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(Buffer.from(data), now());
+      else out = this.#raw.sendText(String(data), now());
+    } catch (err) {
+      this.#emitError(`message not sent: ${err.message}`, err);
+      return false;
+    }
+    this.#pump(out);
+    return wasOpen;
+  }
+
+  /** Removes and returns the messages not sent yet (queued while not open, or after close()). */
+  drainQueuedMessages() {
+    const queued = [...this.#raw.takeUnsent(), ...this.#afterClose];
+    this.#afterClose = [];
+    return queued;
+  }
+
+  /** Closes for good (until reconnect()); the close event is dispatched before this returns. */
+  close(code = 1000, reason = undefined) {
+    const wasActive = this.#state === "open" || this.#state === "connecting";
+    const already = this.#userClosed;
+    this.#userClosed = true;
+    this.#warnedAfterClose = false;
+    if (this.#rws44) this.#awaitingClose = wasActive && !already;
+    this.#pump(this.#raw.close(code, reason === undefined ? "" : String(reason), now()));
+    if (wasActive && !already && !this.#rws44) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
+  }
+
+  /** Starts again, in any state (also after close() or when retries ran out). */
+  reconnect(code = 1000, reason = undefined) {
+    this.#awaitingClose = false;
+    if (this.#state === "open" && !this.#userClosed) {
+      this.#skipClosed = true;
+      this.#emitClose(code, reason === undefined ? "" : String(reason), true);
+    }
+    this.#userClosed = false;
+    this.#started = true;
+    const waiting = this.#afterClose;
+    this.#afterClose = [];
+    this.#pump(this.#raw.reconnect(now()));
+    for (const d of waiting) this.send(d);
+  }
+
+  // ---------------------------------------------------------------- driving the session
+
+  #pump(out) {
+    if (this.#pumping) {
+      if (this.#apply(out)) this.#drainPending = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      let more = this.#apply(out);
+      while (more || this.#drainPending) {
+        this.#drainPending = false;
+        more = this.#apply(this.#raw.drain());
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Applies one batch in order; returns whether more outputs may be pending. */
+  #apply(out) {
+    const end = out.length - 2;
+    for (let i = 0; i < end; i += 1 + ARITY[out[i]]) {
+      const a = out[i + 1];
+      const b = out[i + 2];
+      const c = out[i + 3];
+      const d = out[i + 4];
+      switch (out[i]) {
+        case T_NEED_REQUEST:
+          this.#provideRequest(a);
+          break;
+        case T_OPEN_TRANSPORT:
+          this.#debug("connect", this.retryCount);
+          this.#openTransport(a, b, c, d);
+          break;
+        case T_TRANSMIT: {
+          const s = this.#sockets.get(a);
+          if (s && !s.destroyed) s.write(b);
+          break;
+        }
+        case T_CLOSE_TRANSPORT:
+          this.#closeTransport(a, b, c);
+          break;
+        case T_OPEN_WEBSOCKET:
+          this.#debug("connect", this.retryCount);
+          this.#openWebSocket(a, b, c);
+          break;
+        case T_SEND_MESSAGE:
+          this.#sendMessage(a, b);
+          break;
+        case T_STATE:
+          this.#from = a;
+          this.#state = b;
+          break;
+        case T_OPEN:
+          // A new connection: a skip left from reconnect() no longer applies.
+          this.#skipClosed = false;
+          this.#protocol = c;
+          this.#emit(new Event("open"), "onopen");
+          break;
+        case T_TEXT:
+          this.#emit(new MessageEvent("message", { data: a }), "onmessage");
+          break;
+        case T_BINARY:
+          this.#emit(new MessageEvent("message", { data: this.#binaryType === "arraybuffer" ? a : new Blob([a]) }), "onmessage");
+          break;
+        case T_CLOSED:
+          if (this.#userClosed) {
+            if (this.#awaitingClose) {
+              // rws 4.4: the closed socket's own close event, from a later task.
+              const event = new CloseEvent("close", { code: a, reason: b, wasClean: a !== 1006 });
+              setImmediate(() => {
+                this.#awaitingClose = false;
+                this.#emit(event, "onclose");
+              });
+            }
+            break;
+          }
+          if (this.#skipClosed) {
+            this.#skipClosed = false;
+            break;
+          }
+          if (this.#gaveUp !== null) {
+            // The last attempt failed: a close, then the error, as for every failed attempt.
+            const { why, cause } = this.#gaveUp;
+            this.#gaveUp = null;
+            this.#emitClose(1006, why, false);
+            this.#emitError(why, undefined, cause);
+            break;
+          }
+          this.#emitClose(a, b, a !== 1006, c);
+          break;
+        case T_RECONNECTING:
+          this.#debug("next reconnect in", b, "ms");
+          // An attempt that never opened failed: partysocket shows a close, then the error.
+          if (this.#from === "connecting" && !this.#userClosed) {
+            const why = out[i + 5];
+            this.#emitClose(1006, why, false, true);
+            this.#emitError(why, undefined, c);
+          }
+          break;
+        case T_GAVE_UP:
+          // The Session's `closed` follows at once; it shows this attempt's failure.
+          if (this.#state === "connecting") this.#gaveUp = { why: d, cause: b };
+          break;
+        case T_ERROR:
+          this.#emitError(b);
+          break;
+        case T_MIGRATED:
+          break;
+        default:
+          throw new Error(`steadysock: unknown session output tag ${out[i]}`);
+      }
+    }
+    this.#arm(out[end]);
+    return out[end + 1];
+  }
+
+  /** Asks the URL and protocols providers for attempt `id`; their failure fails the attempt. */
+  #provideRequest(id) {
+    const resolve = (source) => (typeof source === "function" ? source() : source);
+    let answer;
+    try {
+      answer = Promise.all([resolve(this.#urlSource), resolve(this.#protocolsSource)]);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    answer.then(
+      ([url, protocols]) => {
+        this.#url = String(url);
+        const headers = this.#options.headers ? Object.entries(this.#options.headers).map(([k, v]) => [String(k), String(v)]) : [];
+        this.#pump(this.#raw.provideRequest(id, this.#url, protocolList(protocols), headers, now()));
+      },
+      (err) => {
+        const message = err instanceof Error ? err.message : String(err);
+        this.#pump(this.#raw.provideRequestError(id, message, now()));
+      },
+    );
+  }
+
+  #openTransport(id, host, port, secure) {
+    const socket = secure
+      ? tls.connect({ ALPNProtocols: ["http/1.1"], ...this.#options.tls, host, port })
+      : net.connect({ host, port });
+    this.#sockets.set(id, socket);
+    socket.setNoDelay(true);
+    const live = () => this.#sockets.get(id) === socket;
+    socket.on(secure ? "secureConnect" : "connect", () => {
+      if (live()) this.#pump(this.#raw.handleConnected(id, now()));
+    });
+    socket.on("data", (chunk) => {
+      if (live()) this.#pump(this.#raw.handleBytes(id, chunk, now()));
+    });
+    const ended = () => {
+      if (live()) {
+        this.#sockets.delete(id);
+        this.#pump(this.#raw.handleClosed(id, null, null, now()));
+      }
+    };
+    socket.on("end", ended);
+    socket.on("close", ended);
+    // Stays for the socket's whole life: a socket error is never unhandled.
+    socket.on("error", (err) => {
+      if (live()) {
+        this.#sockets.delete(id);
+        socket.destroy();
+        this.#pump(this.#raw.handleError(id, errorKind(err), err.message, now()));
+      }
+    });
+  }
+
+  /** Message transport: a host WebSocket for attempt `id`; its events go to the Session. */
+  #openWebSocket(id, url, protocols) {
+    const Ctor = this.#options.WebSocket;
+    let ws;
+    try {
+      ws = new Ctor(url, protocols);
+    } catch (err) {
+      // Reported from a later task, like any socket failure (never inside the
+      // constructor or a call of the application).
+      const message = err instanceof Error ? err.message : String(err);
+      setImmediate(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+      return;
+    }
+    this.#hostSockets.set(id, ws);
+    const live = () => this.#hostSockets.get(id) === ws;
+    try {
+      ws.binaryType = "arraybuffer";
+    } catch {
+      // A WebSocket without binaryType: binary data arrives as whatever it gives.
+    }
+    ws.onopen = () => {
+      if (live()) this.#pump(this.#raw.handleOpen(id, ws.protocol || "", now()));
+    };
+    ws.onmessage = (event) => {
+      if (!live()) return;
+      const data = event.data;
+      if (typeof data === "string") this.#pump(this.#raw.handleText(id, data, now()));
+      else if (data instanceof ArrayBuffer) this.#pump(this.#raw.handleBinary(id, Buffer.from(data), now()));
+      else if (ArrayBuffer.isView(data)) this.#pump(this.#raw.handleBinary(id, Buffer.from(data.buffer, data.byteOffset, data.byteLength), now()));
+      else if (Array.isArray(data)) this.#pump(this.#raw.handleBinary(id, Buffer.concat(data), now()));
+    };
+    ws.onclose = (event) => {
+      if (!live()) return;
+      this.#hostSockets.delete(id);
+      this.#pump(this.#raw.handleClosed(id, event && event.code ? event.code : null, (event && event.reason) || "", now()));
+    };
+    // Stays for the socket's whole life (the `ws` package throws an 'error' nobody
+    // listens to); the close event that follows tells the Session.
+    ws.onerror = () => {};
+  }
+
+  #sendMessage(id, data) {
+    const ws = this.#hostSockets.get(id);
+    if (!ws) return;
+    try {
+      ws.send(data);
+    } catch (err) {
+      this.#hostSockets.delete(id);
+      const message = err instanceof Error ? err.message : String(err);
+      setImmediate(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+    }
+  }
+
+  #closeTransport(id, code, reason) {
+    const ws = this.#hostSockets.get(id);
+    if (ws) {
+      this.#hostSockets.delete(id);
+      try {
+        ws.close(code, reason);
+      } catch {
+        // Closing is best effort: the Session has already forgotten this socket.
+      }
+      return;
+    }
+    const socket = this.#sockets.get(id);
+    if (!socket) return;
+    this.#sockets.delete(id);
+    if (socket.connecting || socket.destroyed) socket.destroy();
+    else {
+      socket.destroySoon();
+      socket.unref();
+    }
+  }
+
+  /**
+   * One timer at the Session's deadline. It holds the process while the session is
+   * connecting, open or waiting to retry (a reconnecting client keeps running), not once
+   * close() was called.
+   */
+  #arm(deadline) {
+    if (deadline === this.#deadline && this.#timer !== null) {
+      this.#refTimer();
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#deadline = deadline;
+    if (deadline === null) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#deadline = null;
+        this.#pump(this.#raw.handleTimeout(now()));
+      },
+      Math.max(0, Math.ceil(deadline - now())),
+    );
+    this.#refTimer();
+  }
+
+  #refTimer() {
+    if (this.#timer === null) return;
+    if (this.#userClosed || this.#state === "closed") this.#timer.unref();
+    else this.#timer.ref();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  #debug(...args) {
+    if (this.#options.debug) (this.#options.debugLogger || console.log)("RWS>", ...args);
+  }
+
+  #emit(event, handler) {
+    this.#debug(event.type, ...(event.type === "close" ? [event.code, event.reason] : event.type === "error" ? [event.message] : []));
+    const fn = this[handler];
+    if (typeof fn === "function") {
+      try {
+        fn.call(this, event);
+      } catch (err) {
+        // As a listener's exception: reported, never breaking the socket's handling.
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+    }
+    this.dispatchEvent(event);
+  }
+
+  /**
+   * A close event. When the Session will reconnect, the application's
+   * `shouldReconnectOnClose(event)` may say no first (partysocket 1.3): that is close().
+   */
+  #emitClose(code, reason, wasClean, willReconnect = false) {
+    const event = new CloseEvent("close", { code, reason, wasClean });
+    const predicate = this.#options.shouldReconnectOnClose;
+    if (willReconnect && typeof predicate === "function") {
+      let again = true;
+      try {
+        again = predicate.call(this, event) !== false;
+      } catch (err) {
+        // Reported like a listener's exception; the Session goes on.
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+      if (!again) {
+        this.#userClosed = true;
+        this.#pump(this.#raw.close(1000, "", now()));
+      }
+    }
+    this.#emit(event, "onclose");
+  }
+
+  #emitError(message, error = undefined, cause = undefined) {
+    const text = cause === "connect_timeout" || cause === "handshake_timeout" ? "TIMEOUT" : message;
+    this.#emit(new ErrorEvent("error", { message: text, error: error || new Error(message) }), "onerror");
+  }
+}
+
+for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
+  Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
+}
+
+module.exports = { ReconnectingWebSocket, RWS44 };
