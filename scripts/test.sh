@@ -28,7 +28,7 @@ import re, sys
 p = f = 0
 for line in open(sys.argv[1], errors="replace"):
     m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed", line) or \
-        re.search(r"^(?:autobahn \w+ \w+|scenarios \w+|node): (\d+) passed, (\d+) failed", line)
+        re.search(r"^(?:autobahn \w+ \w+|scenarios \w+|node|pytest \w+): (\d+) passed, (\d+) failed", line)
     if m:
         p += int(m.group(1)); f += int(m.group(2))
 print(p, f)
