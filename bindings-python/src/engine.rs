@@ -28,7 +28,7 @@ use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex, TryLockError};
 use steadysock::connection::Output;
-use steadysock::{ClientRequest, Config, Connection, Error, Event, HandshakeError, Message, State};
+use steadysock::{ClientRequest, Config, Connection, Error, Event, HandshakeError, Keepalive, Message, State};
 
 pyo3::create_exception!(
     _core,
@@ -180,8 +180,16 @@ fn config(
     handshake_timeout_ms: Option<u64>,
     close_timeout_ms: Option<u64>,
     deflate: bool,
+    keepalive: Option<(u64, u64)>,
 ) -> Config {
-    let mut c = Config::default();
+    let mut c = Config {
+        keepalive: keepalive.map(|(interval_ms, pong_timeout_ms)| Keepalive {
+            interval_ms,
+            pong_timeout_ms,
+            any_data_counts: true,
+        }),
+        ..Config::default()
+    };
     if let Some(v) = max_frame_size {
         c.max_frame_size = v;
     }
@@ -201,10 +209,12 @@ fn config(
 #[pymethods]
 impl ClientConnection {
     /// A client connection to `url`; the upgrade request is the first output of the
-    /// first drain (`take_output()`).
+    /// first drain (`take_output()`). `keepalive_interval_ms`: the core's keepalive ping
+    /// after that long without traffic (`keepalive_timeout_ms` for its pong; None: off).
     #[new]
     #[pyo3(signature = (url, headers, subprotocols, now_ms, *, max_frame_size=None,
-        max_message_size=None, handshake_timeout_ms=Some(10_000), close_timeout_ms=None, deflate=true))]
+        max_message_size=None, handshake_timeout_ms=Some(10_000), close_timeout_ms=None, deflate=true,
+        keepalive_interval_ms=None, keepalive_timeout_ms=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         url: String,
@@ -216,6 +226,8 @@ impl ClientConnection {
         handshake_timeout_ms: Option<u64>,
         close_timeout_ms: Option<u64>,
         deflate: bool,
+        keepalive_interval_ms: Option<u64>,
+        keepalive_timeout_ms: Option<u64>,
     ) -> PyResult<Self> {
         let req = ClientRequest {
             url,
@@ -228,6 +240,8 @@ impl ClientConnection {
             handshake_timeout_ms,
             close_timeout_ms,
             deflate,
+            // Keepalive pings after `interval` without traffic; no timeout: wait forever.
+            keepalive_interval_ms.map(|i| (i, keepalive_timeout_ms.unwrap_or(u64::MAX / 2))),
         );
         let (conn, hook) = Self::build(&req, cfg, now_ms)?;
         Ok(Self {
@@ -252,7 +266,7 @@ impl ClientConnection {
             url: "ws://localhost/".into(),
             ..Default::default()
         };
-        let cfg = config(max_frame_size, max_message_size, None, close_timeout_ms, false);
+        let cfg = config(max_frame_size, max_message_size, None, close_timeout_ms, false, None);
         let (mut conn, hook) = Self::build(&req, cfg, now_ms)?;
         let mut request = Vec::new();
         while let Some(b) = conn.poll_transmit() {

@@ -95,6 +95,7 @@ class Server:
         self.port = self.listener.getsockname()[1]
         self.url = f"{'wss' if tls else 'ws'}://{host}:{self.port}"
         self.requests: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self.thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.thread.start()
 
@@ -122,6 +123,7 @@ class Server:
     def _handle(self, c: Conn) -> None:
         head = c.read_head().decode("latin-1").split("\r\n")
         path = head[0].split(" ")[1]
+        self.paths.append(path)
         headers = {}
         for line in head[1:]:
             name, _, value = line.partition(":")
@@ -155,6 +157,11 @@ class Server:
         if path == "/headers":
             c.sock.sendall(encode_frame(1, json.dumps(headers).encode()))
             c.sock.sendall(encode_frame(8, struct.pack("!H", 1000)))
+            self._until_close(c)
+            return
+        if path.startswith("/hello-then-close"):
+            c.sock.sendall(encode_frame(1, f"hello {len(self.requests)}".encode()))
+            c.sock.sendall(encode_frame(8, struct.pack("!H", 1001) + b"going away"))
             self._until_close(c)
             return
         if path == "/close-1001":

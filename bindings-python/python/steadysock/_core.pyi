@@ -22,6 +22,8 @@ class ClientConnection:
         handshake_timeout_ms: Optional[int] = 10000,
         close_timeout_ms: Optional[int] = None,
         deflate: bool = True,
+        keepalive_interval_ms: Optional[int] = None,
+        keepalive_timeout_ms: Optional[int] = None,
     ) -> None: ...
     @staticmethod
     def already_open(
