@@ -163,7 +163,7 @@ class Agent:
             detail = f"{len(self.host.sockets)} sockets, timer {s.poll_timeout()}, transports {s.transport_count}"
             return {"released": released, "detail": detail}
         elif name == "transport_log?":
-            log = self.host.transport_log if self.host is not None else []
+            log = list(self.host.transport_log) if self.host is not None else []
             return {"log": [{"note": note, "transport": tid} for note, tid in log]}
         elif name == "quit":
             self.quit = True

@@ -21,6 +21,12 @@ export PATH="$VENV/bin:$PATH"   # maturin, for the no-isolation build
 echo "[python] building and installing the binding into $VENV"
 "${PIP[@]}" --no-build-isolation --no-deps --force-reinstall "$HERE"
 
+# The conformance fault server, for the tests that need real faults (recovery, 10,000
+# reconnect cycles); release, like the scenario runner's build.
+echo "[python] building the fault server"
+(cd "$ROOT" && cargo build --release -q -p steadysock-conformance --bin fault-server)
+export STEADYSOCK_FAULT_SERVER=$ROOT/target/release/fault-server
+
 cd "$HERE"
 # Tool caches go under target/, so a run leaves the work tree as it found it.
 export RUFF_CACHE_DIR=$ROOT/target/python-cache/ruff PYTHONDONTWRITEBYTECODE=1

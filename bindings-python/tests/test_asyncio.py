@@ -203,3 +203,21 @@ def test_closing_from_inside_the_iterator_while_cancelled_leaves_nothing(server:
         assert ours_left(loop) == []
 
     run(main())
+
+
+def test_recovered_is_visible_after_a_resumed_reconnect(fault_server: Any) -> None:
+    options = {"recovery": True, "backoff": {"min_ms": 20, "max_ms": 50, "jitter": "none"}}
+
+    async def main() -> None:
+        async with ssa.connect(fault_server.url, reconnect=True, session_options=options) as ws:
+            assert ws.opens == 1 and ws.recovered is False
+            assert fault_server.command("send 3") == "ok"
+            assert [await asyncio.wait_for(ws.recv(), 5) for _ in range(3)] == ["m1", "m2", "m3"]
+            # The server restarts keeping its log; m4, m5 are sent while the client is away.
+            assert fault_server.command("restart 200 keep") == "ok"
+            assert fault_server.command("send 2") == "ok"
+            assert [await asyncio.wait_for(ws.recv(), 5) for _ in range(2)] == ["m4", "m5"]
+            assert ws.opens == 2 and ws.recovered is True
+
+    run(main())
+    assert fault_server.status()["resumed"] == 1

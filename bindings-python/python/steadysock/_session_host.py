@@ -30,6 +30,7 @@ from ._transport import ProxyInfo, open_socket, parse_target
 __all__ = ["SessionHost", "now_ms"]
 
 READ_SIZE = 64 << 10
+TRANSPORT_LOG = 256
 Output = tuple[Any, ...]
 # (url, [(name, value)], [subprotocol]) for an attempt, or an exception that fails it.
 RequestProvider = Callable[[int, int], tuple[str, list[tuple[str, str]], list[str]]]
@@ -77,8 +78,9 @@ class SessionHost:
         self.lock = threading.RLock()
         self.sockets: dict[int, Any] = {}
         self.current: Optional[int] = None
-        # (note, transport id): "requested", "connected", "closed", in order.
-        self.transport_log: list[tuple[str, int]] = []
+        # (note, transport id): "requested", "connected", "closed", in order; the last
+        # TRANSPORT_LOG entries (a host that runs for months keeps no history).
+        self.transport_log: collections.deque[tuple[str, int]] = collections.deque(maxlen=TRANSPORT_LOG)
         self.running = True
         self._pending: collections.deque[Output] = collections.deque()
         self._draining = False
