@@ -28,7 +28,7 @@ use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex, TryLockError};
 use steadysock::connection::Output;
-use steadysock::{ClientRequest, Config, Connection, Error, Event, HandshakeError, Keepalive, Message, State};
+use steadysock::{ClientRequest, Config, Connection, Error, Event, HandshakeError, Keepalive, Message};
 
 pyo3::create_exception!(
     _core,
@@ -209,12 +209,13 @@ fn config(
 #[pymethods]
 impl ClientConnection {
     /// A client connection to `url`; the upgrade request is the first output of the
-    /// first drain (`take_output()`). `keepalive_interval_ms`: the core's keepalive ping
+    /// first drain (`take_output()`). `accept_masked_frames`: websocket-client
+    /// compatibility (masked server frames are unmasked, not a 1002). `keepalive_interval_ms`: the core's keepalive ping
     /// after that long without traffic (`keepalive_timeout_ms` for its pong; None: off).
     #[new]
     #[pyo3(signature = (url, headers, subprotocols, now_ms, *, max_frame_size=None,
         max_message_size=None, handshake_timeout_ms=Some(10_000), close_timeout_ms=None, deflate=true,
-        keepalive_interval_ms=None, keepalive_timeout_ms=None))]
+        keepalive_interval_ms=None, keepalive_timeout_ms=None, accept_masked_frames=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         url: String,
@@ -228,13 +229,14 @@ impl ClientConnection {
         deflate: bool,
         keepalive_interval_ms: Option<u64>,
         keepalive_timeout_ms: Option<u64>,
+        accept_masked_frames: bool,
     ) -> PyResult<Self> {
         let req = ClientRequest {
             url,
             headers,
             subprotocols,
         };
-        let cfg = config(
+        let mut cfg = config(
             max_frame_size,
             max_message_size,
             handshake_timeout_ms,
@@ -243,6 +245,7 @@ impl ClientConnection {
             // Keepalive pings after `interval` without traffic; no timeout: wait forever.
             keepalive_interval_ms.map(|i| (i, keepalive_timeout_ms.unwrap_or(u64::MAX / 2))),
         );
+        cfg.accept_masked_frames = accept_masked_frames;
         let (conn, hook) = Self::build(&req, cfg, now_ms)?;
         Ok(Self {
             conn: Mutex::new(conn),
@@ -251,48 +254,25 @@ impl ClientConnection {
     }
 
     /// A connection that is open from the start, for a socket whose handshake happened
-    /// elsewhere (websocket-client lets programs and tests assign `ws.sock` by hand).
-    /// No compression. The core has no such constructor yet, so the handshake is played
-    /// against the connection here: its own request is answered with a matching 101.
+    /// elsewhere (websocket-client lets programs and tests assign `ws.sock` by hand):
+    /// the core's `Connection::client_already_open`. No compression, no `open` event.
     #[staticmethod]
-    #[pyo3(signature = (now_ms, *, max_frame_size=None, max_message_size=None, close_timeout_ms=None))]
+    #[pyo3(signature = (now_ms, *, max_frame_size=None, max_message_size=None, close_timeout_ms=None,
+        subprotocol=None, accept_masked_frames=false))]
     fn already_open(
         now_ms: u64,
         max_frame_size: Option<usize>,
         max_message_size: Option<usize>,
         close_timeout_ms: Option<u64>,
+        subprotocol: Option<String>,
+        accept_masked_frames: bool,
     ) -> PyResult<Self> {
-        let req = ClientRequest {
-            url: "ws://localhost/".into(),
-            ..Default::default()
-        };
-        let cfg = config(max_frame_size, max_message_size, None, close_timeout_ms, false, None);
-        let (mut conn, hook) = Self::build(&req, cfg, now_ms)?;
-        let mut request = Vec::new();
-        while let Some(b) = conn.poll_transmit() {
-            request.extend_from_slice(&b);
-        }
-        let request = String::from_utf8_lossy(&request);
-        let key = request
-            .lines()
-            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-            .ok_or_else(|| EngineError::new_err(("internal", "the upgrade request has no key")))?;
-        let response = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-            steadysock::handshake::accept_key(key.trim())
-        );
-        conn.handle_input(response.as_bytes(), now_ms);
-        match conn.poll_event() {
-            Some(Event::Open(_)) if conn.state() == State::Open => {}
-            other => {
-                return Err(EngineError::new_err((
-                    "internal",
-                    format!("could not open the connection: {other:?}"),
-                )))
-            }
-        }
+        let mut cfg = config(max_frame_size, max_message_size, None, close_timeout_ms, false, None);
+        cfg.accept_masked_frames = accept_masked_frames;
+        let hook = Arc::new(Mutex::new(MaskHook::default()));
+        let rng = Box::new(HostRandom::new(hook.clone()).map_err(|e| EngineError::new_err(("random", e)))?);
         Ok(Self {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Connection::client_already_open(cfg, rng, subprotocol, now_ms)),
             hook,
         })
     }

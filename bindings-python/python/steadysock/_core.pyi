@@ -24,6 +24,7 @@ class ClientConnection:
         deflate: bool = True,
         keepalive_interval_ms: Optional[int] = None,
         keepalive_timeout_ms: Optional[int] = None,
+        accept_masked_frames: bool = False,
     ) -> None: ...
     @staticmethod
     def already_open(
@@ -32,6 +33,8 @@ class ClientConnection:
         max_frame_size: Optional[int] = None,
         max_message_size: Optional[int] = None,
         close_timeout_ms: Optional[int] = None,
+        subprotocol: Optional[str] = None,
+        accept_masked_frames: bool = False,
     ) -> ClientConnection: ...
     def take_output(self) -> list[Output]: ...
     def receive(self, data: bytes, now_ms: int) -> list[Output]: ...

@@ -208,7 +208,7 @@ class WebSocket:
             if self.sock is None:
                 raise WebSocketConnectionClosedException("socket is already closed.")
             # A socket assigned by hand: its handshake happened elsewhere.
-            self._engine = _core.ClientConnection.already_open(_now_ms())
+            self._engine = _core.ClientConnection.already_open(_now_ms(), accept_masked_frames=True)
         if self.get_mask_key is not self._engine_mask:
             self._engine.set_mask_key(self.get_mask_key)
             self._engine_mask = self.get_mask_key
@@ -335,7 +335,12 @@ class WebSocket:
         headers = _request_headers(url, target, options)
         try:
             engine = _core.ClientConnection(
-                url, headers, list(options.get("subprotocols") or []), _now_ms(), handshake_timeout_ms=None
+                url,
+                headers,
+                list(options.get("subprotocols") or []),
+                _now_ms(),
+                handshake_timeout_ms=None,
+                accept_masked_frames=True,
             )
         except _core.EngineError as e:
             raise WebSocketException(e.args[1]) from e

@@ -85,6 +85,8 @@ pub(super) struct FrameDecoder {
     deflated: Vec<u8>,
     utf8: Utf8Validator,
     ctrl: BytesMut,
+    /// Client role: masked frames from the server are accepted (compatibility opt-in).
+    accept_masked: bool,
 }
 
 impl FrameDecoder {
@@ -105,7 +107,13 @@ impl FrameDecoder {
             deflated: Vec::new(),
             utf8: Utf8Validator::default(),
             ctrl: BytesMut::new(),
+            accept_masked: false,
         }
+    }
+
+    /// As a client, accept masked frames from the server ([`Config::accept_masked_frames`](super::Config::accept_masked_frames)).
+    pub(super) fn set_accept_masked(&mut self, on: bool) {
+        self.accept_masked = on;
     }
 
     /// Reads from `input` (advancing it) until one item is complete; `None` once
@@ -223,7 +231,7 @@ impl FrameDecoder {
             (Role::Server, false) => {
                 return self.fail_frame(h, close::PROTOCOL_ERROR, "unmasked frame from a client".into())
             }
-            (Role::Client, true) => {
+            (Role::Client, true) if !self.accept_masked => {
                 return self.fail_frame(h, close::PROTOCOL_ERROR, "masked frame from a server".into())
             }
             _ => {}
