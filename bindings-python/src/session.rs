@@ -11,7 +11,8 @@
 //!   `("migrated", recovered)`, `("message", str | bytes)`,
 //!   `("closed", code, reason, cause, cause_text, will_reconnect, transport_kind)`,
 //!   `("reconnecting", attempt, delay_ms, cause, cause_text, transport_kind)`,
-//!   `("gave_up", attempts, cause, cause_text, transport_kind)`, `("error", kind, text)`;
+//!   `("gave_up", attempts, cause, cause_text, transport_kind)`, `("error", kind, text)`,
+//!   `("ping", bytes)`, `("pong", bytes)` (with the `control_frames` option);
 //!   `transport_kind` is the transport error name when the cause is `transport`, else None
 //!
 //! Options are `SessionOptions` as JSON text (the same keys in every binding).
@@ -113,6 +114,8 @@ fn event_tuple<'py>(py: Python<'py>, e: SessionEvent) -> PyResult<Bound<'py, PyT
         )
             .into_pyobject(py)?,
         SessionEvent::Error(err) => ("error", err.as_str(), err.to_string()).into_pyobject(py)?,
+        SessionEvent::Ping(p) => ("ping", PyBytes::new(py, &p)).into_pyobject(py)?,
+        SessionEvent::Pong(p) => ("pong", PyBytes::new(py, &p)).into_pyobject(py)?,
         other => (other.as_str(),).into_pyobject(py)?,
     })
 }
@@ -218,6 +221,14 @@ impl Session {
 
     fn handle_timeout<'py>(&self, py: Python<'py>, now_ms: u64) -> PyResult<Bound<'py, PyList>> {
         self.outputs(py, |s| s.handle_timeout(now_ms))
+    }
+
+    /// A protocol ping on the open transport (not queued: `EngineError` while not open).
+    fn ping<'py>(&self, py: Python<'py>, payload: PyBackedBytes, now_ms: u64) -> PyResult<Bound<'py, PyList>> {
+        let b: &[u8] = &payload;
+        let (r, list) = self.run(py, b.len(), |s| s.ping(b, now_ms))?;
+        r.map_err(|e| send_error(&e))?;
+        Ok(list)
     }
 
     fn poll_timeout(&self, py: Python<'_>) -> Option<u64> {

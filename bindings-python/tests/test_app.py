@@ -123,3 +123,64 @@ def test_refused_connection_reports_error_and_returns(server: Server) -> None:
     app = websocket.WebSocketApp(f"ws://127.0.0.1:{port}/", on_error=lambda a, e: errors.append(e))
     assert app.run_forever() is True
     assert any(isinstance(e, ConnectionRefusedError) for e in errors)
+
+
+def test_ping_pong_callbacks_and_times_start_fresh_on_every_transport(server: Server) -> None:
+    seen: list[Any] = []
+
+    def opened(app: websocket.WebSocketApp) -> None:
+        seen.append(("open", app.last_ping_tm, app.last_pong_tm))
+        assert app.sock is not None
+        app.sock.ping("first" if len([e for e in seen if e[0] == "open"]) == 1 else "second")
+
+    def on_ping(app: websocket.WebSocketApp, data: bytes) -> None:
+        seen.append(("ping", data))
+
+    def on_pong(app: websocket.WebSocketApp, data: bytes) -> None:
+        seen.append(("pong", data, app.last_pong_tm >= app.last_ping_tm > 0))
+        if data == b"first":
+            app.send("close-me")  # the server closes (1001): reconnect
+        elif data == b"second":
+            app.close()
+
+    app = websocket.WebSocketApp(
+        server.url + "/ping-then-echo", on_open=opened, on_reconnect=opened, on_ping=on_ping, on_pong=on_pong
+    )
+    app.run_forever(reconnect=0.01)  # type: ignore[arg-type]
+    opens = [e for e in seen if e[0] == "open"]
+    # Every transport starts with both times at 0 (websocket-client kept the old ones).
+    assert opens == [("open", 0.0, 0.0), ("open", 0.0, 0.0)]
+    # The server's ping ("hb") on each transport went to on_ping; each app ping's pong to on_pong.
+    assert seen.count(("ping", b"hb")) == 2
+    assert [e[1] for e in seen if e[0] == "pong"] == [b"first", b"second"]
+    assert all(e[2] for e in seen if e[0] == "pong")
+
+
+SLACK_DISCONNECT = {"json": {"type": "disconnect"}}
+
+
+def test_a_slack_disconnect_warning_moves_to_a_new_connection_before_the_old_one_closes(server: Server) -> None:
+    got: list[Any] = []
+    calls: list[str] = []
+
+    def on_message(app: websocket.WebSocketApp, message: Any) -> None:
+        got.append(message)
+        if len(got) == 2:
+            app.close()
+
+    app = websocket.WebSocketApp(
+        server.url + "/slack",
+        on_open=lambda app: calls.append("open"),
+        on_reconnect=lambda app: calls.append("reconnect"),
+        on_close=lambda app, code, reason: calls.append(f"close {code}"),
+        on_error=lambda app, e: calls.append(f"error {e}"),
+        on_message=on_message,
+        disconnect_warning=SLACK_DISCONNECT,
+    )
+    assert app.run_forever(reconnect=1) is False  # type: ignore[arg-type]
+    # The warning itself is consumed; the hello of each connection arrives.
+    assert got == ['{"type":"hello"}', '{"type":"hello"}']
+    # Make-before-break: the second connection was open before the first closed, and the
+    # app saw one open and one close (no reconnect, no error).
+    assert server.events.index("open 2") < server.events.index("closed 1"), server.events
+    assert calls == ["open", "close 1000"]

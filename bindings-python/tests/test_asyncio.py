@@ -159,12 +159,13 @@ def test_an_async_url_provider_runs_for_every_attempt(server: Server) -> None:
     assert attempts[:3] == [1, 2, 3]
 
 
-def test_reconnecting_sends_queue_and_echo(server: Server) -> None:
+def test_reconnecting_sends_echo_and_ping(server: Server) -> None:
     async def main() -> None:
         async with ssa.connect(server.url + "/echo", reconnect=True) as ws:
             await ws.send("one")
             await ws.send(b"two")
             assert [await ws.recv(), await ws.recv()] == ["one", b"two"]
+            assert await asyncio.wait_for(await ws.ping(), 5) >= 0
 
     run(main())
 
@@ -221,3 +222,18 @@ def test_recovered_is_visible_after_a_resumed_reconnect(fault_server: Any) -> No
 
     run(main())
     assert fault_server.status()["resumed"] == 1
+
+
+def test_a_disconnect_warning_moves_the_reconnecting_iterator_without_a_gap(server: Server) -> None:
+    async def main() -> None:
+        warning = {"json": {"type": "disconnect"}}
+        async with ssa.connect(server.url + "/slack", reconnect=True, disconnect_warning=warning) as ws:
+            assert isinstance(ws, ssa.ReconnectingConnection)
+            got = [await asyncio.wait_for(ws.recv(), 5) for _ in range(2)]
+            assert got == ['{"type":"hello"}'] * 2
+            await ws.send("after")
+            assert await asyncio.wait_for(ws.recv(), 5) == "after"
+            assert ws.opens == 1
+
+    run(main())
+    assert server.events.index("open 2") < server.events.index("closed 1"), server.events

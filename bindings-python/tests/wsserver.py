@@ -96,6 +96,8 @@ class Server:
         self.url = f"{'wss' if tls else 'ws'}://{host}:{self.port}"
         self.requests: list[dict[str, str]] = []
         self.paths: list[str] = []
+        # "open N" / "closed N" of the /slack connections, in the order they happened.
+        self.events: list[str] = []
         self.thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.thread.start()
 
@@ -168,6 +170,17 @@ class Server:
             c.sock.sendall(encode_frame(8, struct.pack("!H", 1001) + b"going away"))
             self._until_close(c)
             return
+        if path == "/slack":
+            n = self.paths.count("/slack")
+            self.events.append(f"open {n}")
+            try:
+                c.sock.sendall(encode_frame(1, b'{"type":"hello"}'))
+                if n == 1:
+                    c.sock.sendall(encode_frame(1, b'{"type":"disconnect","reason":"warning"}'))
+                self._echo(c)
+            finally:
+                self.events.append(f"closed {n}")
+            return
         if path == "/ping-then-echo":
             c.sock.sendall(encode_frame(9, b"hb"))
         self._echo(c)
@@ -189,6 +202,10 @@ class Server:
                     c.sock.sendall(encode_frame(1, b"pong:hb"))
             elif op == 8:
                 c.sock.sendall(encode_frame(8, payload[:2]))
+                return
+            elif op == 1 and payload == b"close-me":
+                c.sock.sendall(encode_frame(8, struct.pack("!H", 1001)))
+                self._until_close(c)
                 return
             else:
                 if op != 0:

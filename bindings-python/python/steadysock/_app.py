@@ -16,6 +16,7 @@ callback goes to ``on_error``; one in ``on_error`` is logged, never re-entered.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Callable, Optional, Union
 
 from . import _core
@@ -58,6 +59,11 @@ class _AppConnection:
     def send_bytes(self, data: Union[bytes, bytearray]) -> None:
         self._app.send(bytes(data), ABNF.OPCODE_BINARY)
 
+    def ping(self, payload: Union[bytes, str] = "") -> None:
+        """A protocol ping now (``WebSocketConnectionClosedException`` while not open);
+        its pong goes to ``on_pong``."""
+        self._app._ping(payload.encode("utf-8") if isinstance(payload, str) else bytes(payload))
+
     def close(self, **kwargs: Any) -> None:
         self._app.close(**kwargs)
 
@@ -89,6 +95,7 @@ class WebSocketApp:
         on_data: Callback = None,
         socket: Any = None,
         session_options: Optional[dict[str, Any]] = None,
+        disconnect_warning: Optional[dict[str, Any]] = None,
     ) -> None:
         self.url = url
         self.header = header if header is not None else []
@@ -112,6 +119,7 @@ class WebSocketApp:
         self.prepared_socket = socket
         self.has_errored = False
         self.session_options = dict(session_options or {})
+        self.disconnect_warning = disconnect_warning
         self._host: Optional[SessionHost] = None
         self._header_options: dict[str, Any] = {}
         self._opened_once = False
@@ -138,6 +146,16 @@ class WebSocketApp:
 
     def send_bytes(self, data: Union[bytes, bytearray]) -> None:
         self.send(bytes(data), ABNF.OPCODE_BINARY)
+
+    def _ping(self, payload: bytes) -> None:
+        host = self._host
+        if host is None or self.sock is None or not self.sock.connected:
+            raise WebSocketConnectionClosedException("Connection is already closed.")
+        self.last_ping_tm = time.time()
+        try:
+            host.call("ping", payload)
+        except _core.EngineError as e:
+            raise WebSocketConnectionClosedException(e.args[1]) from e
 
     def close(self, **kwargs: Any) -> None:
         """Closes (``status``, ``reason`` as for ``WebSocket.close``) and stops
@@ -208,7 +226,11 @@ class WebSocketApp:
             "subprotocols": list(self.subprotocols or []),
             "request_source": "provided" if provided else "fixed",
             "keepalive": None,
+            # on_ping/on_pong and last_pong_tm: the session reports the server's pings and pongs.
+            "control_frames": True,
         }
+        if self.disconnect_warning is not None:
+            session_opts["disconnect_warning"] = self.disconnect_warning
         if ping_interval:
             timeout_s = ping_timeout if ping_timeout else ping_interval
             session_opts["keepalive"] = {
@@ -306,6 +328,17 @@ class WebSocketApp:
                 if self._host is not None:
                     self._host.running = False
                 self.keep_running = False
+        elif kind == "ping":
+            self._callback(self.on_ping, ev[1])
+        elif kind == "pong":
+            self.last_pong_tm = time.time()
+            self._callback(self.on_pong, ev[1])
+        elif kind == "migrated":
+            info(f"moved to a new connection after a disconnect warning (recovered {ev[1]})")
+            host = self._host
+            raw = host.sockets.get(host.current) if host is not None and host.current is not None else None
+            if self.sock is not None:
+                self.sock.sock = raw
         elif kind == "reconnecting":
             _, attempt, delay_ms, _cause, text, _kind = ev
             info(f"reconnecting (attempt {attempt}) in {delay_ms} ms: {text}")

@@ -522,6 +522,7 @@ class ReconnectingConnection(_Base):
         self._draining = False
         self._first_open: asyncio.Future[None] = loop.create_future()
         self._done: asyncio.Future[None] = loop.create_future()
+        self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
         self.recovered = False
         self.opens = 0
         self.attempt = 0
@@ -568,6 +569,10 @@ class ReconnectingConnection(_Base):
                 self._first_open.set_result(None)
         elif kind == "migrated":
             self.recovered = out[1]
+        elif kind == "pong":
+            waiter = self._pings.pop(bytes(out[1]), None)
+            if waiter is not None and not waiter[0].done():
+                waiter[0].set_result(self._loop.time() - waiter[1])
         elif kind == "message":
             self._push(out[1])
         elif kind == "closed":
@@ -584,6 +589,10 @@ class ReconnectingConnection(_Base):
 
     def _end(self, exc: ConnectionClosed) -> None:
         self._finish(exc)
+        for waiter, _ in self._pings.values():
+            if not waiter.done():
+                waiter.set_exception(exc)
+        self._pings.clear()
         if not self._first_open.done():
             self._first_open.set_exception(exc)
         if not self._done.done():
@@ -678,6 +687,22 @@ class ReconnectingConnection(_Base):
         self._feed(outputs)
         await self._drain()
 
+    async def ping(self, data: Union[str, bytes, None] = None) -> asyncio.Future[float]:
+        """A protocol ping on the current transport (not queued: ``WebSocketException``
+        while reconnecting); the returned future gives the round trip time (seconds)."""
+        if self._closed_exc is not None:
+            raise self._closed_exc
+        payload = os.urandom(4) if data is None else data.encode() if isinstance(data, str) else bytes(data)
+        try:
+            outputs = self._session.ping(payload, _now_ms(self._loop))
+        except _core.EngineError as e:
+            raise WebSocketException(e.args[1]) from e
+        waiter: asyncio.Future[float] = self._loop.create_future()
+        self._pings[payload] = (waiter, self._loop.time())
+        self._feed(outputs)
+        await self._drain()
+        return waiter
+
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Stops reconnecting and closes (bounded by the session's close timeout); returns
         when every transport and task is gone."""
@@ -719,7 +744,9 @@ class connect:
     ``url``: a ``ws://``/``wss://`` URL, or a function (plain or ``async def``) returning the
     URL or ``(url, headers)``. ``reconnect=True``: a ``ReconnectingConnection`` (the core's
     ``Session``; ``session_options`` takes its ``SessionOptions`` keys, e.g. ``backoff``,
-    ``max_retries``, ``recovery``, ``disconnect_warning``). ``ping_interval``/``ping_timeout``
+    ``max_retries``, ``recovery``); ``disconnect_warning``: a message pattern announcing a
+    server disconnect (e.g. Slack's ``{"json": {"type": "disconnect"}}``): the session
+    opens the next connection before the old one closes. ``ping_interval``/``ping_timeout``
     (seconds, None: off): the core's keepalive. ``max_queue``: received messages held
     before reading from the socket pauses (None: no limit). ``compression=None`` turns off
     permessage-deflate. ``ssl``: an ``SSLContext`` (default: the system's for wss://).
@@ -741,6 +768,7 @@ class connect:
         max_queue: Optional[int] = 16,
         compression: Optional[str] = "deflate",
         reconnect: bool = False,
+        disconnect_warning: Optional[dict[str, Any]] = None,
         session_options: Optional[dict[str, Any]] = None,
     ) -> None:
         self.url = url
@@ -756,6 +784,7 @@ class connect:
         self.max_queue = max_queue
         self.compression = compression
         self.reconnect = reconnect
+        self.disconnect_warning = disconnect_warning
         self.session_options = dict(session_options or {})
         self._conn: Optional[Union[ClientConnection, ReconnectingConnection]] = None
 
@@ -798,6 +827,8 @@ class connect:
 
     async def _open_session(self, loop: asyncio.AbstractEventLoop) -> ReconnectingConnection:
         options: dict[str, Any] = {
+            "control_frames": True,  # pongs for ping()
+            "disconnect_warning": self.disconnect_warning,
             "subprotocols": self.subprotocols,
             "deflate": self.compression is not None,
             "keepalive": None
