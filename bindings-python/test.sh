@@ -32,8 +32,8 @@ cd "$HERE"
 export RUFF_CACHE_DIR=$ROOT/target/python-cache/ruff PYTHONDONTWRITEBYTECODE=1
 MYPY=("$VENV/bin/mypy" --strict --cache-dir "$ROOT/target/python-cache/mypy")
 echo "[python] ruff"
-"$VENV/bin/ruff" check python tests examples autobahn_client.py scenario_agent.py
-"$VENV/bin/ruff" format --check python tests examples autobahn_client.py scenario_agent.py
+"$VENV/bin/ruff" check python tests examples bench autobahn_client.py scenario_agent.py
+"$VENV/bin/ruff" format --check python tests examples bench autobahn_client.py scenario_agent.py
 echo "[python] mypy --strict"
 # Type-check the installed package (stubs of the extension included) as a user sees it.
 (cd "$ROOT/target" && "${MYPY[@]}" "$HERE/examples" "$HERE/autobahn_client.py" "$HERE/scenario_agent.py")

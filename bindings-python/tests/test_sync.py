@@ -181,3 +181,36 @@ def test_connection_refused_is_the_socket_error() -> None:
 def test_invalid_url_is_value_error() -> None:
     with pytest.raises(ValueError):
         websocket.create_connection("http://example.com/")
+
+
+def test_permessage_deflate_is_offered_unless_turned_off(server: Server) -> None:
+    for enable, offered in ((True, True), (False, False)):
+        ws = websocket.create_connection(server.url + "/echo", timeout=5, enable_deflate=enable)
+        ws.send("x")
+        assert ws.recv() == "x"
+        ws.close()
+        assert ("sec-websocket-extensions" in server.requests[-1]) is offered
+
+
+def test_host_suppress_host_and_connection_override_the_request_headers(server: Server) -> None:
+    ws = websocket.create_connection(
+        server.url + "/echo", timeout=5, host="example.test", connection="keep-alive, Upgrade"
+    )
+    ws.close()
+    assert server.requests[-1]["host"] == "example.test"
+    assert server.requests[-1]["connection"] == "keep-alive, Upgrade"
+    ws = websocket.create_connection(server.url + "/echo", timeout=5, suppress_host=True)
+    ws.close()
+    assert "host" not in server.requests[-1]
+    with pytest.raises(websocket.WebSocketException):
+        websocket.create_connection(server.url + "/echo", timeout=5, connection="keep-alive")
+
+
+def test_app_host_and_origin_options_reach_the_server(server: Server) -> None:
+    def on_open(app: websocket.WebSocketApp) -> None:
+        app.close()
+
+    app = websocket.WebSocketApp(server.url + "/echo", on_open=on_open)
+    app.run_forever(host="example.test", origin="https://origin.test")
+    assert server.requests[-1]["host"] == "example.test"
+    assert server.requests[-1]["origin"] == "https://origin.test"

@@ -192,7 +192,18 @@ pub fn check_header(name: &str, value: &str) -> Result<(), String> {
     }
 }
 
+/// Whether a `Connection` header value carries the `upgrade` token (RFC 6455 §4.1).
+pub fn has_upgrade_token(value: &str) -> bool {
+    value.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
 /// The client's upgrade request.
+///
+/// Two of the request's own headers can be overridden by `headers` (websocket-client's
+/// `host`, `suppress_host` and `connection` options): a `Host` header replaces the one made
+/// from the URL (an empty value sends none), a `Connection` header replaces `Upgrade`
+/// ([`Connection::client`](crate::Connection::client) refuses one without the `upgrade`
+/// token). Other headers follow the request's own, in order.
 pub fn client_request(
     url: &WsUrl,
     key: &str,
@@ -200,11 +211,15 @@ pub fn client_request(
     extensions: Option<&str>,
     headers: &[Header],
 ) -> String {
-    let mut req = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
-        url.resource,
-        url.host_header()
-    );
+    let host = header_value(headers, "host").map_or_else(|| url.host_header(), str::to_string);
+    let connection = header_value(headers, "connection").unwrap_or("Upgrade");
+    let mut req = format!("GET {} HTTP/1.1\r\n", url.resource);
+    if !host.is_empty() {
+        req.push_str(&format!("Host: {host}\r\n"));
+    }
+    req.push_str(&format!(
+        "Upgrade: websocket\r\nConnection: {connection}\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+    ));
     if !subprotocols.is_empty() {
         req.push_str(&format!("Sec-WebSocket-Protocol: {}\r\n", subprotocols.join(", ")));
     }
@@ -212,7 +227,9 @@ pub fn client_request(
         req.push_str(&format!("Sec-WebSocket-Extensions: {ext}\r\n"));
     }
     for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
+        if !n.eq_ignore_ascii_case("host") && !n.eq_ignore_ascii_case("connection") {
+            req.push_str(&format!("{n}: {v}\r\n"));
+        }
     }
     req.push_str("\r\n");
     req

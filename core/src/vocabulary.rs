@@ -200,6 +200,8 @@ mod tests {
                     cause: closed(),
                 },
                 SessionEvent::Error(SessionError::Envelope(String::new())),
+                SessionEvent::Ping(bytes::Bytes::new()),
+                SessionEvent::Pong(bytes::Bytes::new()),
             ]
             .iter()
             .map(SessionEvent::as_str)

@@ -34,7 +34,8 @@ from ._transport import open_socket, parse_target, proxy_info, recv_some, send_a
 __all__ = ["WebSocket", "create_connection"]
 
 SUPPORTED_REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-READ_SIZE = 64 << 10
+READ_SIZE = 64 << 10  # the first read size; it grows while reads fill it (large messages)
+MAX_READ_SIZE = 1 << 20
 
 Event = tuple[Any, ...]
 
@@ -77,14 +78,17 @@ def _headers_dict(pairs: Optional[list[tuple[str, str]]]) -> dict[str, str]:
 
 
 def _request_headers(url: str, target: Any, options: dict[str, Any]) -> list[tuple[str, str]]:
-    """The headers websocket-client adds besides those the core writes (Host, Upgrade,
-    Connection, Sec-WebSocket-Key/-Version/-Protocol/-Extensions)."""
-    if options.get("suppress_host") or options.get("host") or options.get("connection"):
-        raise WebSocketException(
-            "the host, suppress_host and connection options are not supported yet: "
-            "the core writes Host and Connection itself"
-        )
+    """The headers websocket-client adds besides those the core writes (Upgrade,
+    Sec-WebSocket-Key/-Version/-Protocol/-Extensions). ``host``/``suppress_host`` and
+    ``connection`` become the core's Host and Connection overrides (an empty Host: none;
+    a Connection value must keep the ``Upgrade`` token)."""
     headers: list[tuple[str, str]] = []
+    if options.get("suppress_host"):
+        headers.append(("Host", ""))
+    elif options.get("host"):
+        headers.append(("Host", str(options["host"])))
+    if options.get("connection"):
+        headers.append(("Connection", str(options["connection"])))
     if not options.get("suppress_origin"):
         origin = options.get("origin")
         if origin is None:
@@ -147,6 +151,7 @@ class WebSocket:
         self._engine: Optional[_core.ClientConnection] = None
         self._engine_mask: Optional[Callable[[int], Union[bytes, str]]] = None
         self._events: collections.deque[Event] = collections.deque()
+        self._read_size = READ_SIZE
         # Fragments given to send_frame, sent as one message when the last arrives.
         self._fragments: Optional[tuple[int, list[bytes]]] = None
 
@@ -277,7 +282,13 @@ class WebSocket:
             return
         if self.sock is None:
             raise WebSocketConnectionClosedException("Connection is closed")
-        data = recv_some(self.sock, READ_SIZE)
+        size = self._read_size
+        data = recv_some(self.sock, size)
+        # Fewer system calls for large messages, no large buffers for small ones.
+        if len(data) == size:
+            self._read_size = MAX_READ_SIZE
+        elif size > READ_SIZE and len(data) < READ_SIZE // 2:
+            self._read_size = READ_SIZE
         self._feed(data)
         if not data and not self._events:
             # The stream ended and the connection had nothing more to say.
@@ -305,7 +316,8 @@ class WebSocket:
         Options: ``header`` (list, dict or callable), ``cookie``, ``origin``,
         ``suppress_origin``, ``subprotocols``, ``timeout``, ``redirect_limit`` (3),
         ``http_proxy_host``/``_port``/``_auth``/``_timeout``, ``http_no_proxy``,
-        ``proxy_type`` ("http"), ``socket`` (already connected)."""
+        ``proxy_type`` ("http"), ``socket`` (already connected); steadysock's own:
+        ``enable_deflate`` (True: offer permessage-deflate)."""
         self.sock_opt.timeout = options.get("timeout", self.sock_opt.timeout)
         pre = options.pop("socket", None)
         redirects = int(options.pop("redirect_limit", 3))
@@ -341,6 +353,7 @@ class WebSocket:
                 _now_ms(),
                 handshake_timeout_ms=None,
                 accept_masked_frames=True,
+                deflate=bool(options.get("enable_deflate", True)),
             )
         except _core.EngineError as e:
             raise WebSocketException(e.args[1]) from e

@@ -147,6 +147,11 @@ impl Connection {
         let url = WsUrl::parse(&req.url).map_err(Error::InvalidUrl)?;
         for (n, v) in &req.headers {
             handshake::check_header(n, v).map_err(Error::InvalidHeader)?;
+            if n.eq_ignore_ascii_case("connection") && !handshake::has_upgrade_token(v) {
+                return Err(Error::InvalidHeader(format!(
+                    "a Connection header must carry the upgrade token, got {v:?}"
+                )));
+            }
         }
         for p in &req.subprotocols {
             if p.is_empty() || !p.bytes().all(|b| b.is_ascii_graphic() && b != b',') {

@@ -1080,3 +1080,46 @@ fn a_client_already_open_exchanges_frames_without_a_handshake() {
         .iter()
         .any(|e| matches!(e, Event::Error(Error::Protocol { code: 1002, .. }))));
 }
+
+#[test]
+fn host_and_connection_headers_override_the_requests_own() {
+    let request_for = |headers: Vec<(String, String)>| {
+        let req = ClientRequest {
+            url: "ws://example.com:9000/chat".into(),
+            headers,
+            ..Default::default()
+        };
+        let mut c = Connection::client(&req, Config::default(), rng(1), 0).unwrap();
+        String::from_utf8(drain(&mut c)).unwrap()
+    };
+    let plain = request_for(vec![]);
+    assert!(plain.contains("\r\nHost: example.com:9000\r\n") && plain.contains("\r\nConnection: Upgrade\r\n"));
+
+    let custom = request_for(vec![
+        ("X-A".into(), "1".into()),
+        ("host".into(), "other.example".into()),
+        ("Connection".into(), "keep-alive, Upgrade".into()),
+    ]);
+    assert_eq!(
+        custom.matches("Host:").count() + custom.matches("host:").count(),
+        1,
+        "{custom}"
+    );
+    assert!(custom.contains("\r\nHost: other.example\r\n"), "{custom}");
+    assert!(custom.contains("\r\nConnection: keep-alive, Upgrade\r\n"), "{custom}");
+    assert_eq!(custom.matches("onnection:").count(), 1, "{custom}");
+    assert!(custom.contains("\r\nX-A: 1\r\n"));
+
+    let suppressed = request_for(vec![("Host".into(), String::new())]);
+    assert!(!suppressed.to_ascii_lowercase().contains("\r\nhost:"), "{suppressed}");
+
+    let req = ClientRequest {
+        url: "ws://example.com/".into(),
+        headers: vec![("Connection".into(), "keep-alive".into())],
+        ..Default::default()
+    };
+    assert!(matches!(
+        Connection::client(&req, Config::default(), rng(1), 0),
+        Err(Error::InvalidHeader(_))
+    ));
+}
