@@ -57,7 +57,10 @@ fuzz:
 
 ## bench: throughput and memory against tungstenite and fastwebsockets, one summary table
 ## (conformance/bench, its own cargo workspace; BENCH_QUICK=1 for a quick pass); then the
-## Node client's CPU per round trip and per MiB against ws, partysocket and Node's WebSocket
+## Node client's CPU per round trip and per MiB against ws, partysocket and Node's WebSocket;
+## then the Python client's against websocket-client (with and without wsaccel), websockets
+## and aiohttp (bindings-python/bench/run.sh)
 bench:
 	bash conformance/bench/run.sh
 	bash bindings-node/bench/run.sh
+	bash bindings-python/bench/run.sh

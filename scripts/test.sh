@@ -28,7 +28,7 @@ import re, sys
 p = f = 0
 for line in open(sys.argv[1], errors="replace"):
     m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed", line) or \
-        re.search(r"^(?:autobahn \w+ \w+|scenarios \w+|node): (\d+) passed, (\d+) failed", line)
+        re.search(r"^(?:autobahn \w+ \w+|scenarios \w+|node|pytest \w+): (\d+) passed, (\d+) failed", line)
     if m:
         p += int(m.group(1)); f += int(m.group(2))
 print(p, f)
@@ -83,6 +83,9 @@ step ruff ruff_check
 step unit cargo test --workspace
 step scenarios bash scripts/scenarios.sh
 step autobahn bash conformance/autobahn/run.sh both quick
+step python bash bindings-python/test.sh
+step autobahn-python bash bindings-python/autobahn.sh quick
+step scenarios-python bash bindings-python/scenarios.sh
 step wasm bash scripts/wasm-check.sh
 step node bash bindings-node/test.sh
 step scenarios-node bash scripts/scenarios.sh --host "node bindings-node/conformance/scenario-agent.mjs" --host-name node

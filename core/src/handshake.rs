@@ -193,8 +193,18 @@ pub fn check_header(name: &str, value: &str) -> Result<(), String> {
     }
 }
 
-/// The client's upgrade request. A `Host` among `headers` replaces the one taken from
-/// the URL (websocket-client's `host=`), so the request never carries two.
+/// Whether a `Connection` header value carries the `upgrade` token (RFC 6455 §4.1).
+pub fn has_upgrade_token(value: &str) -> bool {
+    value.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// The client's upgrade request.
+///
+/// Two of the request's own headers can be overridden by `headers` (websocket-client's
+/// `host`, `suppress_host` and `connection` options): a `Host` header replaces the one made
+/// from the URL (an empty value sends none), a `Connection` header replaces `Upgrade`
+/// ([`Connection::client`](crate::Connection::client) refuses one without the `upgrade`
+/// token). Other headers follow the request's own, in order.
 pub fn client_request(
     url: &WsUrl,
     key: &str,
@@ -202,23 +212,25 @@ pub fn client_request(
     extensions: Option<&str>,
     headers: &[Header],
 ) -> String {
-    let is_host = |name: &str| name.eq_ignore_ascii_case("host");
-    let host = match headers.iter().find(|(n, _)| is_host(n)) {
-        Some((_, v)) => v.clone(),
-        None => url.host_header(),
-    };
-    let mut req = format!(
-        "GET {} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
-        url.resource,
-    );
+    let host = header_value(headers, "host").map_or_else(|| url.host_header(), str::to_string);
+    let connection = header_value(headers, "connection").unwrap_or("Upgrade");
+    let mut req = format!("GET {} HTTP/1.1\r\n", url.resource);
+    if !host.is_empty() {
+        req.push_str(&format!("Host: {host}\r\n"));
+    }
+    req.push_str(&format!(
+        "Upgrade: websocket\r\nConnection: {connection}\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+    ));
     if !subprotocols.is_empty() {
         req.push_str(&format!("Sec-WebSocket-Protocol: {}\r\n", subprotocols.join(", ")));
     }
     if let Some(ext) = extensions {
         req.push_str(&format!("Sec-WebSocket-Extensions: {ext}\r\n"));
     }
-    for (n, v) in headers.iter().filter(|(n, _)| !is_host(n)) {
-        req.push_str(&format!("{n}: {v}\r\n"));
+    for (n, v) in headers {
+        if !n.eq_ignore_ascii_case("host") && !n.eq_ignore_ascii_case("connection") {
+            req.push_str(&format!("{n}: {v}\r\n"));
+        }
     }
     req.push_str("\r\n");
     req

@@ -12,7 +12,7 @@
 //! | type | names |
 //! |------|-------|
 //! | [`session::State`] | `idle`, `connecting`, `open`, `closing`, `backoff`, `closed` |
-//! | [`session::SessionEvent`] | `state_changed`, `open`, `migrated`, `message`, `closed`, `reconnecting`, `gave_up`, `error` |
+//! | [`session::SessionEvent`] | `state_changed`, `open`, `migrated`, `message`, `closed`, `reconnecting`, `gave_up`, `error`, `ping`, `pong` |
 //! | [`session::Cause`] | `transport`, `request_timeout`, `request_failed`, `connect_timeout`, `handshake_timeout`, `handshake_rejected`, `handshake_failed`, `invalid_request`, `closed`, `keepalive_timeout`, `protocol`, `user_reconnect`, `user_close` |
 //! | [`session::TransportErrorKind`] | `refused`, `unreachable`, `dns`, `tls`, `reset`, `timeout`, `other` |
 //! | [`session::SessionError`] | `migration_failed`, `recovery_gap`, `envelope`, `unsendable` |
@@ -210,6 +210,8 @@ mod tests {
                     cause: closed(),
                 },
                 SessionEvent::Error(SessionError::Envelope(String::new())),
+                SessionEvent::Ping(bytes::Bytes::new()),
+                SessionEvent::Pong(bytes::Bytes::new()),
             ]
             .iter()
             .map(SessionEvent::as_str)

@@ -113,6 +113,8 @@ pub(super) struct FrameDecoder {
     /// Payload bytes of a text frame waiting in the host's buffer that are already
     /// unmasked (in place) and checked (see `check_partial_text`).
     in_place: usize,
+    /// Client role: masked frames from the server are accepted (compatibility opt-in).
+    accept_masked: bool,
 }
 
 impl FrameDecoder {
@@ -133,7 +135,13 @@ impl FrameDecoder {
             utf8: Utf8Validator::default(),
             ctrl: BytesMut::new(),
             in_place: 0,
+            accept_masked: false,
         }
+    }
+
+    /// As a client, accept masked frames from the server ([`Config::accept_masked_frames`](super::Config::accept_masked_frames)).
+    pub(super) fn set_accept_masked(&mut self, on: bool) {
+        self.accept_masked = on;
     }
 
     /// Reads from `input` (advancing it) until one item is complete; `None` once
@@ -418,7 +426,7 @@ impl FrameDecoder {
             (Role::Server, false) => {
                 return self.fail_frame(h, close::PROTOCOL_ERROR, "unmasked frame from a client".into())
             }
-            (Role::Client, true) => {
+            (Role::Client, true) if !self.accept_masked => {
                 return self.fail_frame(h, close::PROTOCOL_ERROR, "masked frame from a server".into())
             }
             _ => {}

@@ -151,7 +151,8 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     fn new(role: Role, config: Config, rng: Box<dyn RandomSource>, phase: Phase, now: u64) -> Self {
-        let decoder = FrameDecoder::new(role, config.max_frame_size, config.max_message_size);
+        let mut decoder = FrameDecoder::new(role, config.max_frame_size, config.max_message_size);
+        decoder.set_accept_masked(role == Role::Client && config.accept_masked_frames);
         Self {
             role,
             handshake_deadline: config.handshake_timeout_ms.map(|t| now.saturating_add(t)),
@@ -189,6 +190,11 @@ impl Connection {
         let url = WsUrl::parse(&req.url).map_err(Error::InvalidUrl)?;
         for (n, v) in &req.headers {
             handshake::check_header(n, v).map_err(Error::InvalidHeader)?;
+            if n.eq_ignore_ascii_case("connection") && !handshake::has_upgrade_token(v) {
+                return Err(Error::InvalidHeader(format!(
+                    "a Connection header must carry the upgrade token, got {v:?}"
+                )));
+            }
         }
         for p in &req.subprotocols {
             if p.is_empty() || !p.bytes().all(|b| b.is_ascii_graphic() && b != b',') {
@@ -208,6 +214,24 @@ impl Connection {
         let mut conn = Self::new(Role::Client, config, rng, phase, now);
         conn.tx.extend_from_slice(request.as_bytes());
         Ok(conn)
+    }
+
+    /// A client connection over a transport whose opening handshake already happened
+    /// elsewhere (a socket handed over after its HTTP upgrade, as websocket-client lets
+    /// programs and tests assign one): `Open` from the start, frames only. Nothing was
+    /// negotiated here, so there is no compression; `subprotocol` is what the caller
+    /// agreed. No [`Event::Open`] is emitted (there was no handshake to report); the
+    /// keepalive, if configured, starts at `now`.
+    pub fn client_already_open(
+        config: Config,
+        rng: Box<dyn RandomSource>,
+        subprotocol: Option<String>,
+        now: u64,
+    ) -> Self {
+        let mut conn = Self::new(Role::Client, config, rng, Phase::Frames, now);
+        conn.subprotocol = subprotocol;
+        conn.enter_open(now);
+        conn
     }
 
     /// A server connection, waiting for the client's request.

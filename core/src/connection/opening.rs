@@ -230,6 +230,12 @@ impl Connection {
     }
 
     fn open(&mut self, info: HandshakeInfo, now: u64) {
+        self.enter_open(now);
+        self.events.push_back(Event::Open(info));
+    }
+
+    /// State `Open`, frames flowing, keepalive armed from `now`.
+    pub(super) fn enter_open(&mut self, now: u64) {
         self.state = State::Open;
         self.phase = Phase::Frames;
         self.handshake_deadline = None;
@@ -237,6 +243,5 @@ impl Connection {
             next_ping_at: now.saturating_add(ka.interval_ms.max(1)),
             pong_deadline: None,
         });
-        self.events.push_back(Event::Open(info));
     }
 }

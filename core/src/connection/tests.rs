@@ -1072,3 +1072,125 @@ mod queued_while_polling {
         );
     }
 }
+
+#[test]
+fn a_client_rejects_masked_server_frames_unless_compatibility_allows_them() {
+    // Masked, fragmented text ("Hel" + "lo") with a ping between, then a masked ping.
+    let mut wire = masked(0x01, b"Hel");
+    wire.extend_from_slice(&masked(0x89, b"p"));
+    wire.extend_from_slice(&masked(0x80, b"lo"));
+    let plain = Config {
+        deflate: None,
+        ..Config::default()
+    };
+    let (mut c, _s) = open_pair(plain.clone(), 1 << 20);
+    drain(&mut c);
+    c.handle_input(&wire, 0);
+    let evs = events(&mut c);
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::Error(Error::Protocol { code: 1002, .. }))),
+        "{evs:?}"
+    );
+    assert!(messages(&evs).is_empty());
+
+    let compat = Config {
+        accept_masked_frames: true,
+        ..plain
+    };
+    let (mut c, _s) = open_pair(compat, 1 << 20);
+    drain(&mut c);
+    for chunk in wire.chunks(3) {
+        c.handle_input(chunk, 0);
+    }
+    let evs = events(&mut c);
+    assert_eq!(messages(&evs), vec![Message::text("Hello")]);
+    assert!(evs.iter().any(|e| matches!(e, Event::Ping(p) if &p[..] == b"p")));
+    assert_eq!(c.state(), State::Open);
+}
+
+#[test]
+fn a_server_ignores_the_masked_frames_compatibility_flag() {
+    let mut unmasked = vec![0x81, 0x02];
+    unmasked.extend_from_slice(b"hi");
+    let config = Config {
+        deflate: None,
+        accept_masked_frames: true,
+        ..Config::default()
+    };
+    let (code, _) = server_fails_with_config(&unmasked, config);
+    assert_eq!(code, Some(1002));
+}
+
+#[test]
+fn a_client_already_open_exchanges_frames_without_a_handshake() {
+    let config = Config {
+        keepalive: Some(Keepalive {
+            interval_ms: 1_000,
+            pong_timeout_ms: 500,
+            any_data_counts: false,
+            ping_payload: None,
+        }),
+        ..Config::default()
+    };
+    let mut c = Connection::client_already_open(config, rng(3), Some("chat".into()), 100);
+    assert_eq!(c.state(), State::Open);
+    assert_eq!(c.subprotocol(), Some("chat"));
+    assert!(drain(&mut c).is_empty(), "no upgrade request");
+    assert!(events(&mut c).is_empty(), "no Open event");
+    assert_eq!(c.poll_timeout(), Some(1_100), "keepalive armed from creation");
+    // An unmasked server frame is a message; what the client sends is masked.
+    c.handle_input(&[0x81, 0x02, b'h', b'i'], 200);
+    assert_eq!(messages(&events(&mut c)), vec![Message::text("hi")]);
+    c.send_text("yo").unwrap();
+    let out = drain(&mut c);
+    assert_eq!((out[0], out[1] & 0x80, out.len()), (0x81, 0x80, 2 + 4 + 2));
+    // No compression was negotiated: RSV1 is a protocol error.
+    c.handle_input(&[0xc1, 0x01, b'x'], 300);
+    assert!(events(&mut c)
+        .iter()
+        .any(|e| matches!(e, Event::Error(Error::Protocol { code: 1002, .. }))));
+}
+
+#[test]
+fn host_and_connection_headers_override_the_requests_own() {
+    let request_for = |headers: Vec<(String, String)>| {
+        let req = ClientRequest {
+            url: "ws://example.com:9000/chat".into(),
+            headers,
+            ..Default::default()
+        };
+        let mut c = Connection::client(&req, Config::default(), rng(1), 0).unwrap();
+        String::from_utf8(drain(&mut c)).unwrap()
+    };
+    let plain = request_for(vec![]);
+    assert!(plain.contains("\r\nHost: example.com:9000\r\n") && plain.contains("\r\nConnection: Upgrade\r\n"));
+
+    let custom = request_for(vec![
+        ("X-A".into(), "1".into()),
+        ("host".into(), "other.example".into()),
+        ("Connection".into(), "keep-alive, Upgrade".into()),
+    ]);
+    assert_eq!(
+        custom.matches("Host:").count() + custom.matches("host:").count(),
+        1,
+        "{custom}"
+    );
+    assert!(custom.contains("\r\nHost: other.example\r\n"), "{custom}");
+    assert!(custom.contains("\r\nConnection: keep-alive, Upgrade\r\n"), "{custom}");
+    assert_eq!(custom.matches("onnection:").count(), 1, "{custom}");
+    assert!(custom.contains("\r\nX-A: 1\r\n"));
+
+    let suppressed = request_for(vec![("Host".into(), String::new())]);
+    assert!(!suppressed.to_ascii_lowercase().contains("\r\nhost:"), "{suppressed}");
+
+    let req = ClientRequest {
+        url: "ws://example.com/".into(),
+        headers: vec![("Connection".into(), "keep-alive".into())],
+        ..Default::default()
+    };
+    assert!(matches!(
+        Connection::client(&req, Config::default(), rng(1), 0),
+        Err(Error::InvalidHeader(_))
+    ));
+}

@@ -40,6 +40,12 @@ pub struct Config {
     /// permessage-deflate (RFC 7692): offered by a client, accepted by a server.
     /// Default on (when the `deflate` feature is compiled in); `None` turns it off.
     pub deflate: Option<DeflateConfig>,
+    /// websocket-client compatibility, client role only: accept (and unmask) masked
+    /// frames from the server. RFC 6455 §5.1 says a client closes with 1002 on them, and
+    /// that is the default (`false`); websocket-client unmasks them, and programs and
+    /// tests written against it send them, so its drop-in replacement turns this on.
+    /// Ignored by a server, which always requires masked frames.
+    pub accept_masked_frames: bool,
 }
 
 impl Default for Config {
@@ -54,6 +60,7 @@ impl Default for Config {
             keepalive: None,
             auto_pong: true,
             deflate: Some(DeflateConfig::default()),
+            accept_masked_frames: false,
         }
     }
 }

@@ -93,6 +93,11 @@ pub struct SessionConfig {
     /// `ss2 drain`. E.g. Slack's `{"type":"disconnect"}`:
     /// `MessagePattern::json_field("type", "disconnect")`. Default `None`.
     pub disconnect_warning: Option<MessagePattern>,
+    /// Report the protocol pings and pongs the server sends on the open transport as
+    /// [`SessionEvent::Ping`](super::SessionEvent::Ping) /
+    /// [`SessionEvent::Pong`](super::SessionEvent::Pong) (byte transport; the connection
+    /// answers pings itself either way). Default `false`.
+    pub control_frames: bool,
 }
 
 impl SessionConfig {
@@ -112,6 +117,7 @@ impl SessionConfig {
             envelope: EnvelopeKind::Plain,
             recovery: None,
             disconnect_warning: None,
+            control_frames: false,
         }
     }
 

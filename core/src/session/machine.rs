@@ -112,6 +112,7 @@ pub struct Session {
     placement: Option<Box<ParamPlacement>>,
     /// Boxed: most sessions have none.
     disconnect_warning: Option<Box<MessagePattern>>,
+    control_frames: bool,
 
     rng: SharedRandom,
     phase: Phase,
@@ -143,6 +144,7 @@ impl Session {
             heartbeat: config.heartbeat.map(Box::new),
             envelope,
             disconnect_warning: config.disconnect_warning.map(Box::new),
+            control_frames: config.control_frames,
             rng: SharedRandom::new(rng),
             phase: Phase::Idle,
             next_id: 0,
@@ -489,6 +491,19 @@ impl Session {
         }
     }
 
+    /// Sends a protocol ping with `payload` (at most 125 bytes) on the open byte
+    /// transport, e.g. for an application's own liveness check; its pong is reported as
+    /// [`SessionEvent::Pong`] with [`SessionConfig::control_frames`]. Pings are not
+    /// queued: [`SendError::Rejected`] while not open (or on a message transport),
+    /// [`SendError::Closed`] once closing.
+    pub fn ping(&mut self, payload: &[u8], _now: u64) -> Result<(), SendError> {
+        match &mut self.phase {
+            Phase::Closing { .. } | Phase::Closed => Err(SendError::Closed),
+            Phase::Open { t, .. } => t.ping(payload, &mut self.out).map_err(SendError::Rejected),
+            _ => Err(SendError::Rejected("not open: pings are not queued".into())),
+        }
+    }
+
     /// The host's answer to [`Output::NeedRequest`] for `id`: the session adds the recovery
     /// parameters and emits `OpenTransport`. The connect timeout starts again from here.
     /// Ignored unless the session is still waiting for this id's request (a late answer
@@ -558,6 +573,16 @@ impl Session {
                 extensions,
             } => self.on_ws_open(slot, subprotocol, extensions, now),
             Signal::Message(m) => self.on_message(slot, m, now),
+            Signal::Control { pong, payload } => {
+                let open = self.phase.get_mut(slot).is_some_and(|t| t.stage == Stage::Open);
+                if self.control_frames && open {
+                    self.emit(if pong {
+                        SessionEvent::Pong(payload)
+                    } else {
+                        SessionEvent::Ping(payload)
+                    });
+                }
+            }
             Signal::Gone { cause, host_closed } => self.on_gone(slot, cause, host_closed, now),
         }
     }

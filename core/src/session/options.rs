@@ -59,6 +59,7 @@
 //! | `max_frame_size` | integer | 16 777 216 | largest frame accepted (byte transport) |
 //! | `fragment_size` | integer or `null` | `null` | split outgoing messages into frames of this size (byte transport) |
 //! | `deflate` | bool | `true` | offer permessage-deflate (byte transport) |
+//! | `control_frames` | bool | `false` | report the server's protocol pings and pongs on the open transport (`SessionEvent::Ping`/`Pong`; byte transport), e.g. for websocket-client's `on_ping`/`on_pong` |
 //!
 //! How the options of the APIs the bindings replace map onto these keys:
 //!
@@ -157,6 +158,8 @@ pub struct SessionOptions {
     pub fragment_size: Option<usize>,
     /// `deflate`.
     pub deflate: bool,
+    /// `control_frames`.
+    pub control_frames: bool,
 }
 
 impl Default for SessionOptions {
@@ -190,6 +193,7 @@ impl Default for SessionOptions {
             max_frame_size: connection.max_frame_size,
             fragment_size: connection.fragment_size,
             deflate: connection.deflate.is_some(),
+            control_frames: false,
         }
     }
 }
@@ -441,6 +445,7 @@ impl SessionOptions {
             any_message_counts: h.any_message_counts,
         });
         config.disconnect_warning = self.disconnect_warning;
+        config.control_frames = self.control_frames;
         config.envelope = self.envelope;
         if self.recovery {
             let (session, token, offset) = (
@@ -706,6 +711,7 @@ mod tests {
             disconnect_warning: Some(MessagePattern::json_field("op", 7.0)),
             heartbeat: Some(HeartbeatOptions::default()),
             headers: Headers(vec![("A".into(), "b".into())]),
+            control_frames: true,
             ..SessionOptions::default()
         };
         let text = serde_json::to_string(&o).unwrap();

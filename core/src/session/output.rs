@@ -273,13 +273,21 @@ pub enum SessionEvent {
     },
     /// Something went wrong that did not change the state.
     Error(SessionError),
+    /// The server sent a protocol ping on the open transport (already answered); only
+    /// with [`SessionConfig::control_frames`](super::SessionConfig::control_frames).
+    Ping(Bytes),
+    /// The server sent a protocol pong on the open transport (to a keepalive ping or to
+    /// [`Session::ping`](super::Session::ping)); only with `control_frames`.
+    Pong(Bytes),
 }
 
 impl SessionEvent {
     /// The canonical name: `state_changed`, `open`, `migrated`, `message`, `closed`,
-    /// `reconnecting`, `gave_up`, `error`.
+    /// `reconnecting`, `gave_up`, `error`, `ping`, `pong`.
     pub fn as_str(&self) -> &'static str {
         match self {
+            Self::Ping(_) => "ping",
+            Self::Pong(_) => "pong",
             Self::StateChanged { .. } => "state_changed",
             Self::Open { .. } => "open",
             Self::Migrated { .. } => "migrated",

@@ -18,6 +18,7 @@ use crate::connection::{
     State as ConnState,
 };
 use crate::handshake::HandshakeError;
+use bytes::Bytes;
 
 /// How far the transport got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub(crate) enum Signal {
     },
     /// A message arrived.
     Message(Message),
+    /// A protocol ping (already answered by the connection) or pong arrived.
+    Control { pong: bool, payload: Bytes },
     /// The transport is finished. `host_closed`: the host already released the socket.
     Gone { cause: Cause, host_closed: bool },
 }
@@ -249,9 +252,24 @@ impl Transport {
                         host_closed: false,
                     });
                 }
-                Event::Ping(_) | Event::Pong(_) | Event::Request(_) => {}
+                Event::Ping(payload) => return Some(Signal::Control { pong: false, payload }),
+                Event::Pong(payload) => return Some(Signal::Control { pong: true, payload }),
+                Event::Request(_) => {}
             }
         }
+    }
+
+    /// Sends a protocol ping (byte transport, open connection); `Err` says why not.
+    pub(crate) fn ping(&mut self, payload: &[u8], out: &mut Outbox) -> Result<(), String> {
+        let Io::Bytes(b) = &mut self.io else {
+            return Err("a message transport has no protocol ping".into());
+        };
+        let Some(conn) = b.conn.as_mut().filter(|c| c.state() == ConnState::Open) else {
+            return Err("the transport is not open".into());
+        };
+        let result = conn.ping(payload).map_err(|e| e.to_string());
+        self.drain_transmits(out);
+        result
     }
 
     /// Sends an application message.

@@ -544,3 +544,39 @@ fn the_queue_flushed_on_open_is_one_transmit() {
     let want: Vec<Event> = (0..100).map(|i| Event::Message(text(&format!("m{i}")))).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn control_frames_are_reported_only_when_asked_and_user_pings_reach_the_server() {
+    for report in [false, true] {
+        let mut c = byte_config();
+        c.control_frames = report;
+        let mut h = H::new(c);
+        assert_eq!(
+            h.s.ping(b"early", 0),
+            Err(SendError::Rejected("not open: pings are not queued".into()))
+        );
+        let (id, mut peer, _) = open(&mut h);
+        // The server pings (the connection answers) and the app pings (the server answers).
+        peer.conn.ping(b"srv").unwrap();
+        h.s.ping(b"app", h.now).unwrap();
+        let outs = h.drain();
+        let (outs, evs) = shuttle(&mut h, id, &mut peer, outs);
+        assert!(evs.contains(&Event::Ping(bytes::Bytes::from_static(b"app"))), "{evs:?}");
+        assert!(evs.contains(&Event::Pong(bytes::Bytes::from_static(b"srv"))), "{evs:?}");
+        let controls: Vec<_> = plain_events(&outs)
+            .into_iter()
+            .filter(|e| matches!(e, SessionEvent::Ping(_) | SessionEvent::Pong(_)))
+            .collect();
+        let want = if report {
+            vec![
+                SessionEvent::Ping(bytes::Bytes::from_static(b"srv")),
+                SessionEvent::Pong(bytes::Bytes::from_static(b"app")),
+            ]
+        } else {
+            vec![]
+        };
+        assert_eq!(controls, want, "control_frames = {report}");
+        h.s.close(1000, "", h.now);
+        assert_eq!(h.s.ping(b"late", h.now), Err(SendError::Closed));
+    }
+}

@@ -1041,6 +1041,8 @@ impl World {
                 panic!("seed {}: recovery gap {expected}..{got}", self.seed)
             }
             SessionEvent::Error(_) => {}
+            // The simulation never turns `control_frames` on.
+            SessionEvent::Ping(_) | SessionEvent::Pong(_) => panic!("seed {}: control frame reported", self.seed),
         }
     }
 
