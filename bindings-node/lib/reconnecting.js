@@ -308,7 +308,8 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   set binaryType(value) {
-    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+    // "nodebuffer": a Node Buffer, as the `ws` package's (code written for rws over `ws`).
+    if (value === "blob" || value === "arraybuffer" || value === "nodebuffer") this.#binaryType = value;
   }
 
   get bufferedAmount() {
@@ -379,7 +380,8 @@ class ReconnectingWebSocket extends EventTarget {
     const already = this.#userClosed;
     this.#userClosed = true;
     this.#warnedAfterClose = false;
-    if (this.#rws44) this.#awaitingClose = wasActive && !already;
+    // (A second close() leaves the first one's awaited close event as it is.)
+    if (this.#rws44 && !already) this.#awaitingClose = wasActive;
     this.#pump(this.#raw.close(code, reason === undefined ? "" : String(reason), now()));
     if (wasActive && !already && !this.#rws44) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
   }
@@ -476,7 +478,7 @@ class ReconnectingWebSocket extends EventTarget {
           this.#emit(this.#events.message(this, a), "onmessage");
           break;
         case T_BINARY:
-          this.#emit(this.#events.message(this, this.#binaryType === "arraybuffer" ? a : new Blob([a])), "onmessage");
+          this.#emit(this.#events.message(this, this.#binaryData(a)), "onmessage");
           break;
         case T_CLOSED:
           if (this.#userClosed) {
@@ -528,6 +530,13 @@ class ReconnectingWebSocket extends EventTarget {
     }
     this.#arm(out[end]);
     return out[end + 1];
+  }
+
+  /** A binary message as `binaryType` asks. */
+  #binaryData(data) {
+    if (this.#binaryType === "arraybuffer") return data;
+    if (this.#binaryType === "nodebuffer") return Buffer.from(data);
+    return new Blob([data]);
   }
 
   /** Asks the URL and protocols providers for attempt `id`; their failure fails the attempt. */

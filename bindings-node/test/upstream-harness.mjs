@@ -74,6 +74,21 @@ function matchers(actual, negate) {
       if (negate) assert.notDeepStrictEqual(actual, want);
       else assert.deepStrictEqual(actual, want);
     },
+    toBeGreaterThan(n) {
+      check(actual > n, `expected ${actual} > ${n}`);
+    },
+    toBeGreaterThanOrEqual(n) {
+      check(actual >= n, `expected ${actual} >= ${n}`);
+    },
+    toBeLessThanOrEqual(n) {
+      check(actual <= n, `expected ${actual} <= ${n}`);
+    },
+    toContain(part) {
+      check(typeof actual === "string" && actual.includes(part), `expected ${actual} to contain ${part}`);
+    },
+    toBeNull() {
+      check(actual === null, `expected ${String(actual)} to be null`);
+    },
     toBeTruthy() {
       check(Boolean(actual), `expected ${String(actual)} to be truthy`);
     },
@@ -93,11 +108,15 @@ function matchers(actual, negate) {
     toHaveBeenCalledWith(...args) {
       assert.ok(isMock(actual));
       check(
-        actual.calls.some((c) => c.length === args.length && c.every((v, i) => Object.is(v, args[i]))),
+        actual.calls.some((c) => c.length === args.length && c.every((v, i) => matches(v, args[i]))),
         `expected a call with ${JSON.stringify(args)}; calls: ${JSON.stringify(actual.calls)}`,
       );
     },
   };
+}
+
+function matches(value, want) {
+  return want && typeof want.asymmetricMatch === "function" ? want.asymmetricMatch(value) : Object.is(value, want);
 }
 
 export function expect(actual) {
@@ -108,6 +127,20 @@ export function expect(actual) {
 expect.assertions = (n) => {
   expected = n;
 };
+expect.any = (Kind) => ({
+  asymmetricMatch: (v) => (Kind === String ? typeof v === "string" : Kind === Number ? typeof v === "number" : v instanceof Kind),
+});
+expect.anything = () => ({ asymmetricMatch: (v) => v !== null && v !== undefined });
+expect.stringContaining = (part) => ({ asymmetricMatch: (v) => typeof v === "string" && v.includes(part) });
+
+/** vitest.fn(): a function that records its calls. */
+export function fn() {
+  const mock = (...args) => {
+    mock.calls.push(args);
+  };
+  mock.calls = [];
+  return mock;
+}
 
 /** vitest.spyOn(console, "log").mockReturnValue(): records calls, prints nothing. */
 const spies = [];
