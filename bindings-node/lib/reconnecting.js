@@ -185,6 +185,8 @@ class ReconnectingWebSocket extends EventTarget {
   /** rws 4.4: close() was called on an active socket; its close event is still to come. */
   #awaitingClose = false;
   #blobsPending = 0;
+  /** Bytes waiting in the send chain behind a Blob being read (counted in bufferedAmount). */
+  #chainedBytes = 0;
   #sendChain = Promise.resolve();
 
   /**
@@ -287,7 +289,8 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   get shouldReconnect() {
-    return !this.#userClosed && this.#state !== "closed";
+    // startClosed: false until reconnect() (partysocket).
+    return this.#started && !this.#userClosed && this.#state !== "closed";
   }
 
   /** The URL of the last socket made (partysocket: the inner socket's), "" before one. */
@@ -313,7 +316,7 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   get bufferedAmount() {
-    let n = this.#raw.queuedBytes;
+    let n = this.#raw.queuedBytes + this.#chainedBytes;
     for (const d of this.#afterClose) n += byteSize(d);
     for (const s of this.#sockets.values()) if (!s.destroyed) n += s.writableLength;
     for (const ws of this.#hostSockets.values()) n += Number(ws.bufferedAmount) || 0;
@@ -342,8 +345,18 @@ class ReconnectingWebSocket extends EventTarget {
     if (this.#blobsPending > 0 || data instanceof Blob) {
       // A Blob is read asynchronously; it and everything sent after it keep their order.
       this.#blobsPending++;
+      const size = byteSize(data);
+      this.#chainedBytes += size;
       this.#sendChain = this.#sendChain
-        .then(async () => this.#sendNow(data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data))
+        .then(async () => {
+          let bytes;
+          try {
+            bytes = data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data;
+          } finally {
+            this.#chainedBytes -= size;
+          }
+          return this.#sendNow(bytes);
+        })
         .catch((err) => this.#emitError(`could not read a Blob to send: ${err.message}`, err))
         .finally(() => this.#blobsPending--);
       return false;

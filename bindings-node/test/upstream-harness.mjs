@@ -84,7 +84,7 @@ function matchers(actual, negate) {
       check(actual <= n, `expected ${actual} <= ${n}`);
     },
     toContain(part) {
-      check(typeof actual === "string" && actual.includes(part), `expected ${actual} to contain ${part}`);
+      check((typeof actual === "string" || Array.isArray(actual)) && actual.includes(part), `expected ${actual} to contain ${part}`);
     },
     toBeNull() {
       check(actual === null, `expected ${String(actual)} to be null`);

@@ -919,12 +919,19 @@ testDone("minUptime", (done) => {
   const expectedDelays = [100, 200, 400, 800, 100, 100];
   const expectedRetryCount = [1, 2, 3, 4, 1, 1];
   let connectionCount = 0;
+  // TIMING: upstream closes connection n after n * 100 ms, connection 5 exactly at
+  // minUptime (500 ms), which is a race; here the short ones (1-4) are closed at once and
+  // the long ones (5-6) after 2 × minUptime, so that each is clearly below or above
+  // minUptime. The expected values are upstream's.
   wss.on("connection", (client) => {
     connectionCount++;
     if (connectionCount <= expectedDelays.length) {
-      setTimeout(() => {
-        client.close();
-      }, connectionCount * 100);
+      setTimeout(
+        () => {
+          client.close();
+        },
+        connectionCount <= 4 ? 0 : 1000,
+      );
     }
   });
   let openCount = 0;
