@@ -67,6 +67,10 @@ const RWS_EVENTS = {
 
 class ReconnectingWebSocket extends Base {
   constructor(url, protocols = undefined, options = {}) {
+    // rws 4.4's check of a given WebSocket class (a missing one is no error here: without
+    // it, steadysock's own transport is used).
+    const Given = options ? options.WebSocket : undefined;
+    if (Given !== undefined && !(Given && Given.CLOSING === 2)) throw new Error("No valid WebSocket class provided");
     super(url, protocols, {
       minReconnectionDelay: 1000 + Math.random() * 4000,
       ...options,

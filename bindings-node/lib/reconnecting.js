@@ -117,6 +117,16 @@ function protocolList(protocols) {
   return typeof protocols === "string" ? [protocols] : Array.from(protocols, String);
 }
 
+/** A URL partysocket takes: a string (or, as WHATWG WebSocket, a URL object). */
+function isUrl(url) {
+  return typeof url === "string" || url instanceof URL;
+}
+
+/** Protocols partysocket takes: none (any falsy value), a string or an array (of strings). */
+function isProtocols(protocols) {
+  return !protocols || typeof protocols === "string" || Array.isArray(protocols);
+}
+
 function byteSize(data) {
   if (typeof data === "string") return Buffer.byteLength(data);
   if (data instanceof Blob) return data.size;
@@ -152,6 +162,12 @@ class ReconnectingWebSocket extends EventTarget {
   #extensions = "";
   #binaryType = "blob";
   #started = false;
+  /** A socket (byte or host transport) was made for an attempt: `url` shows its URL. */
+  #socketMade = false;
+  /** What the URL/protocols provider threw or rejected with (partysocket's error message). */
+  #providerError = null;
+  /** reconnect() closed an open socket: CLOSING until the next task (partysocket's old socket). */
+  #reconnectClosing = false;
   /** close() was called and reconnect() was not since: the Session's own close events are not shown. */
   #userClosed = false;
   /** reconnect() dispatched its close event; the Session's matching one is not shown. */
@@ -162,12 +178,15 @@ class ReconnectingWebSocket extends EventTarget {
   /** Messages sent after close(), delivered by reconnect() (partysocket). */
   #afterClose = [];
   #pumping = false;
-  #drainPending = false;
+  /** Outputs of calls made while a batch is being applied, applied after it, in order. */
+  #nested = [];
   #rws44 = false;
   #events = DOM_EVENTS;
   /** rws 4.4: close() was called on an active socket; its close event is still to come. */
   #awaitingClose = false;
   #blobsPending = 0;
+  /** Bytes waiting in the send chain behind a Blob being read (counted in bufferedAmount). */
+  #chainedBytes = 0;
   #sendChain = Promise.resolve();
 
   /**
@@ -186,10 +205,13 @@ class ReconnectingWebSocket extends EventTarget {
     if (o[EVENTS]) this.#events = o[EVENTS];
     // A URL or protocols provider (a function, sync or async) is asked again for every
     // attempt: the Session asks for each attempt's request (NEED_REQUEST).
-    const provided = typeof url === "function" || typeof protocols === "function";
+    // A URL that is not a string (or URL) and protocols that are not null, a string or an
+    // array go through the same path, so that they fail each attempt with partysocket's
+    // "Invalid URL" / "Invalid protocols" error event.
+    const provided = !isUrl(url) || !isProtocols(protocols);
     this.#urlSource = url;
     this.#protocolsSource = protocols;
-    this.#url = typeof url === "function" ? "" : String(url);
+    this.#url = isUrl(url) ? String(url) : "";
     const int = (v) => Math.max(0, Math.floor(Number(v)));
     const keepalive =
       o.keepalive === null || o.keepalive === false
@@ -209,7 +231,9 @@ class ReconnectingWebSocket extends EventTarget {
       subprotocols: provided ? undefined : protocolList(protocols),
       headers: o.headers ? Object.entries(o.headers).map(([k, v]) => [String(k), String(v)]) : undefined,
       backoff: {
-        min_ms: int(o.minReconnectionDelay),
+        // partysocket's delay is min(minDelay · grow^n, maxDelay): a minimum above the
+        // maximum means the maximum every time.
+        min_ms: Math.min(int(o.minReconnectionDelay), int(o.maxReconnectionDelay)),
         max_ms: int(o.maxReconnectionDelay),
         factor: Number(o.reconnectionDelayGrowFactor),
         jitter: o.jitter === undefined ? "none" : String(o.jitter),
@@ -243,6 +267,7 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   get readyState() {
+    if (this.#reconnectClosing) return CLOSING;
     if (this.#userClosed) return this.#awaitingClose ? CLOSING : CLOSED;
     switch (this.#state) {
       case "idle":
@@ -264,11 +289,13 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   get shouldReconnect() {
-    return !this.#userClosed && this.#state !== "closed";
+    // startClosed: false until reconnect() (partysocket).
+    return this.#started && !this.#userClosed && this.#state !== "closed";
   }
 
+  /** The URL of the last socket made (partysocket: the inner socket's), "" before one. */
   get url() {
-    return this.#started ? this.#url : "";
+    return this.#socketMade ? this.#url : "";
   }
 
   get protocol() {
@@ -284,11 +311,12 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   set binaryType(value) {
-    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+    // "nodebuffer": a Node Buffer, as the `ws` package's (code written for rws over `ws`).
+    if (value === "blob" || value === "arraybuffer" || value === "nodebuffer") this.#binaryType = value;
   }
 
   get bufferedAmount() {
-    let n = this.#raw.queuedBytes;
+    let n = this.#raw.queuedBytes + this.#chainedBytes;
     for (const d of this.#afterClose) n += byteSize(d);
     for (const s of this.#sockets.values()) if (!s.destroyed) n += s.writableLength;
     for (const ws of this.#hostSockets.values()) n += Number(ws.bufferedAmount) || 0;
@@ -317,8 +345,18 @@ class ReconnectingWebSocket extends EventTarget {
     if (this.#blobsPending > 0 || data instanceof Blob) {
       // A Blob is read asynchronously; it and everything sent after it keep their order.
       this.#blobsPending++;
+      const size = byteSize(data);
+      this.#chainedBytes += size;
       this.#sendChain = this.#sendChain
-        .then(async () => this.#sendNow(data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data))
+        .then(async () => {
+          let bytes;
+          try {
+            bytes = data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data;
+          } finally {
+            this.#chainedBytes -= size;
+          }
+          return this.#sendNow(bytes);
+        })
         .catch((err) => this.#emitError(`could not read a Blob to send: ${err.message}`, err))
         .finally(() => this.#blobsPending--);
       return false;
@@ -355,7 +393,8 @@ class ReconnectingWebSocket extends EventTarget {
     const already = this.#userClosed;
     this.#userClosed = true;
     this.#warnedAfterClose = false;
-    if (this.#rws44) this.#awaitingClose = wasActive && !already;
+    // (A second close() leaves the first one's awaited close event as it is.)
+    if (this.#rws44 && !already) this.#awaitingClose = wasActive;
     this.#pump(this.#raw.close(code, reason === undefined ? "" : String(reason), now()));
     if (wasActive && !already && !this.#rws44) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
   }
@@ -364,6 +403,12 @@ class ReconnectingWebSocket extends EventTarget {
   reconnect(code = 1000, reason = undefined) {
     this.#awaitingClose = false;
     if (this.#state === "open" && !this.#userClosed) {
+      // As partysocket, whose new socket is made from a later task: until then the closed
+      // one's CLOSING shows.
+      this.#reconnectClosing = true;
+      setImmediate(() => {
+        this.#reconnectClosing = false;
+      });
       this.#skipClosed = true;
       this.#emitClose(code, reason === undefined ? "" : String(reason), true);
     }
@@ -379,15 +424,21 @@ class ReconnectingWebSocket extends EventTarget {
 
   #pump(out) {
     if (this.#pumping) {
-      if (this.#apply(out)) this.#drainPending = true;
+      // A call from inside an event listener: its outputs come after the rest of the
+      // batch being applied (the core made them later), e.g. a send() from an `open`
+      // listener goes out after the messages queued before the open.
+      this.#nested.push(out);
       return;
     }
     this.#pumping = true;
     try {
       let more = this.#apply(out);
-      while (more || this.#drainPending) {
-        this.#drainPending = false;
-        more = this.#apply(this.#raw.drain());
+      for (;;) {
+        if (this.#nested.length > 0) {
+          if (this.#apply(this.#nested.shift())) more = true;
+        } else if (more) {
+          more = this.#apply(this.#raw.drain());
+        } else break;
       }
     } finally {
       this.#pumping = false;
@@ -440,7 +491,7 @@ class ReconnectingWebSocket extends EventTarget {
           this.#emit(this.#events.message(this, a), "onmessage");
           break;
         case T_BINARY:
-          this.#emit(this.#events.message(this, this.#binaryType === "arraybuffer" ? a : new Blob([a])), "onmessage");
+          this.#emit(this.#events.message(this, this.#binaryData(a)), "onmessage");
           break;
         case T_CLOSED:
           if (this.#userClosed) {
@@ -494,12 +545,23 @@ class ReconnectingWebSocket extends EventTarget {
     return out[end + 1];
   }
 
+  /** A binary message as `binaryType` asks. */
+  #binaryData(data) {
+    if (this.#binaryType === "arraybuffer") return data;
+    if (this.#binaryType === "nodebuffer") return Buffer.from(data);
+    return new Blob([data]);
+  }
+
   /** Asks the URL and protocols providers for attempt `id`; their failure fails the attempt. */
   #provideRequest(id) {
     const resolve = (source) => (typeof source === "function" ? source() : source);
     let answer;
     try {
-      answer = Promise.all([resolve(this.#urlSource), resolve(this.#protocolsSource)]);
+      answer = Promise.all([resolve(this.#urlSource), resolve(this.#protocolsSource)]).then(([url, protocols]) => {
+        if (!isUrl(url)) throw new Error("Invalid URL");
+        if (!isProtocols(protocols)) throw new Error("Invalid protocols");
+        return [url, protocols];
+      });
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -511,12 +573,22 @@ class ReconnectingWebSocket extends EventTarget {
       },
       (err) => {
         const message = err instanceof Error ? err.message : String(err);
+        this.#providerError = message;
         this.#pump(this.#raw.provideRequestError(id, message, now()));
       },
     );
   }
 
+  /**
+   * `url` shows the attempt's URL from here on; partysocket makes its inner socket after
+   * the URL promise resolved, so not before the code that made this instance returned.
+   */
+  #markSocketMade() {
+    if (!this.#socketMade) queueMicrotask(() => (this.#socketMade = true));
+  }
+
   #openTransport(id, host, port, secure) {
+    this.#markSocketMade();
     const socket = secure
       ? tls.connect({ ALPNProtocols: ["http/1.1"], ...this.#options.tls, host, port })
       : net.connect({ host, port });
@@ -549,6 +621,7 @@ class ReconnectingWebSocket extends EventTarget {
 
   /** Message transport: a host WebSocket for attempt `id`; its events go to the Session. */
   #openWebSocket(id, url, protocols) {
+    this.#markSocketMade();
     const Ctor = this.#options.WebSocket;
     let ws;
     try {
@@ -700,8 +773,13 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   #emitError(message, error = undefined, cause = undefined) {
-    const text = cause === "connect_timeout" || cause === "handshake_timeout" ? "TIMEOUT" : message;
-    this.#emit(this.#events.error(this, text, error || new Error(message)), "onerror");
+    let text = cause === "connect_timeout" || cause === "handshake_timeout" ? "TIMEOUT" : message;
+    if (cause === "request_failed" && this.#providerError !== null) {
+      // partysocket's message: the provider's own ("Invalid URL", or what it threw).
+      text = this.#providerError;
+      this.#providerError = null;
+    }
+    this.#emit(this.#events.error(this, text, error || new Error(text)), "onerror");
   }
 }
 
