@@ -181,7 +181,37 @@ export interface ReconnectingWebSocketOptions {
   headers?: Record<string, string>;
   /** steadysock: options for `tls.connect` on `wss://`. */
   tls?: TlsConnectionOptions;
+  /**
+   * A `WebSocket` class (the browser's, `ws`, a polyfill): the Session runs over it as a
+   * message transport. In browsers and Workers the global `WebSocket` is used.
+   */
+  WebSocket?: unknown;
+  /**
+   * steadysock: an application heartbeat, the keepalive of a message transport (browsers
+   * cannot send ping frames): `ping` is sent after `intervalMs` without a reply; a message
+   * matching `pong` is the reply (consumed, not delivered); none within `timeoutMs` closes
+   * the connection (1006) and reconnects. Default off; `ping` `"ss1 ping\n"`, `pong` the
+   * `ss1 pong` reply.
+   */
+  heartbeat?: { intervalMs?: number; timeoutMs?: number; ping?: string; pong?: MessagePattern; anyMessageCounts?: boolean };
+  /** steadysock: messages announcing a server disconnect (consumed): make-before-break. */
+  disconnectWarning?: MessagePattern;
+  /** steadysock: session id + offset in the URL, replay after a reconnect (`ss1` server). */
+  recovery?: boolean;
+  /** steadysock: any of the core's SessionOptions keys (snake_case), applied last. */
+  sessionOptions?: Record<string, unknown>;
 }
+
+/**
+ * Which messages match: a string is the exact text; `{ exact }`, `{ prefix }`, `{ json:
+ * { field: value } }` (a JSON object with these top-level fields), `{ any: [...] }`.
+ */
+export type MessagePattern =
+  | string
+  | { exact: string }
+  | { prefix: string }
+  | { json: Record<string, string | number | boolean | null> }
+  | { any: MessagePattern[] };
 
 /**
  * A partysocket-compatible reconnecting WebSocket; reconnects, backoff, keepalive and the

@@ -1,16 +1,47 @@
 "use strict";
-// A partysocket-compatible ReconnectingWebSocket over the core's Session (lib/native.js →
-// src/session.rs): reconnect, backoff, keepalive and the outbound queue are the Session's
-// decisions; this file opens the `net`/`tls` sockets it asks for, moves their bytes, arms
-// its one timer and presents its events as partysocket does.
+// A partysocket-compatible ReconnectingWebSocket over the core's Session: reconnect,
+// backoff, keepalive and the outbound queue are the Session's decisions; this file opens
+// the transports it asks for, moves their bytes or messages, arms its one timer and
+// presents its events as partysocket does.
 //
-// First slice: byte transport only (no `WebSocket` option yet), no drainQueuedMessages().
-// URL and protocols providers answer the Session's request for each attempt.
+// The core and the byte transport are injected (`configure`), so the same class runs in
+// Node and in browsers:
+//   - the core: a `RawSession` class, the napi addon's (src/session.rs, via
+//     lib/platform-node.js) or the wasm build's (bindings-wasm/src/lib.rs), same methods,
+//     same flat tagged batches;
+//   - the transport: a byte transport (`platform.openBytes`: `net`/`tls` sockets in Node,
+//     lib/platform-node.js), or a `WebSocket` constructor as a message transport
+//     (lib/message-transport.js): the `WebSocket` option, or the global `WebSocket` where
+//     there is no byte transport (browsers, Workers). A message transport needs a core with
+//     the message-transport methods (`handleOpen`, `handleText`, `handleBinary`,
+//     `handleClose`).
+// Nothing here touches Node-only APIs, and nothing runs at module load besides defining
+// the class (no Math.random: randomness is the core's, crypto.getRandomValues in browsers).
+//
+// No drainQueuedMessages() yet. URL and protocols providers answer the Session's request
+// for each attempt.
 
-const net = require("node:net");
-const tls = require("node:tls");
-const { RawSession } = require("./native.js");
 const { CloseEvent, ErrorEvent } = require("./events.js");
+const { openMessageTransport } = require("./message-transport.js");
+
+/**
+ * The platform: `{ RawSession, openBytes?, arity?, bytes? }` (see lib/platform-node.js).
+ * Set once by the entry point (lib/index.js in Node, the browser entry in browsers).
+ */
+let platform = null;
+
+function configure(p) {
+  platform = p;
+}
+
+/** An error for the application, reported after the current call (as a listener's exception). */
+const report = (err) =>
+  setTimeout(() => {
+    throw err;
+  }, 0);
+
+/** `ws[INSPECT]()`: the session's inner state and raw operations, for scenario agents and tests. */
+const INSPECT = Symbol.for("steadysock.inspect");
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -31,7 +62,13 @@ const T_GAVE_UP = 19;
 const T_ERROR = 20;
 const T_MIGRATED = 21;
 const T_NEED_REQUEST = 22;
-const ARITY = {
+// Message transport (the wasm core; the napi core once it has a message transport).
+const T_OPEN_SOCKET = 23;
+const T_SEND_TEXT = 24;
+const T_SEND_BINARY = 25;
+const T_CLOSE_SOCKET = 26;
+/** Values after each tag, as the napi core sends them; a platform may extend them (`arity`). */
+const BASE_ARITY = {
   [T_NEED_REQUEST]: 2,
   [T_OPEN_TRANSPORT]: 4,
   [T_TRANSMIT]: 2,
@@ -45,6 +82,30 @@ const ARITY = {
   [T_GAVE_UP]: 2,
   [T_ERROR]: 1,
   [T_MIGRATED]: 1,
+  [T_OPEN_SOCKET]: 3,
+  [T_SEND_TEXT]: 2,
+  [T_SEND_BINARY]: 2,
+  [T_CLOSE_SOCKET]: 3,
+};
+/** Names of the tags, for `options.observe`. */
+const TAG_NAMES = {
+  [T_NEED_REQUEST]: "need_request",
+  [T_OPEN_TRANSPORT]: "open_transport",
+  [T_TRANSMIT]: "transmit",
+  [T_CLOSE_TRANSPORT]: "close_transport",
+  [T_STATE]: "state_changed",
+  [T_OPEN]: "open",
+  [T_TEXT]: "message",
+  [T_BINARY]: "message",
+  [T_CLOSED]: "closed",
+  [T_RECONNECTING]: "reconnecting",
+  [T_GAVE_UP]: "gave_up",
+  [T_ERROR]: "error",
+  [T_MIGRATED]: "migrated",
+  [T_OPEN_SOCKET]: "open_transport",
+  [T_SEND_TEXT]: "send_message",
+  [T_SEND_BINARY]: "send_message",
+  [T_CLOSE_SOCKET]: "close_transport",
 };
 
 /** partysocket 1.3 defaults. */
@@ -62,27 +123,36 @@ const DEFAULTS = {
 
 const now = () => performance.now();
 
-/** The Session's transport-error category for a Node socket error. */
-function errorKind(err) {
-  const code = (err && err.code) || "";
-  if (code === "ECONNREFUSED") return "refused";
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") return "dns";
-  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return "unreachable";
-  if (code === "ECONNRESET" || code === "EPIPE") return "reset";
-  if (code === "ETIMEDOUT") return "timeout";
-  if (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return "tls";
-  return "other";
-}
-
 function protocolList(protocols) {
   if (protocols == null) return [];
   return typeof protocols === "string" ? [protocols] : Array.from(protocols, String);
 }
 
+/** UTF-8 length of a string, without encoding it. */
+function utf8Length(s) {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 function byteSize(data) {
-  if (typeof data === "string") return Buffer.byteLength(data);
+  if (typeof data === "string") return utf8Length(data);
   if (data instanceof Blob) return data.size;
   return data.byteLength;
+}
+
+/** A byte view of binary data for the core (`platform.bytes`: a Buffer for napi). */
+function bytesOf(data) {
+  const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  return platform.bytes ? platform.bytes(view) : view;
 }
 
 class ReconnectingWebSocket extends EventTarget {
@@ -98,6 +168,12 @@ class ReconnectingWebSocket extends EventTarget {
   onerror = null;
 
   #raw;
+  /** Values after each output tag (the core's). */
+  #arity;
+  /** A `WebSocket` constructor: the Session runs over it as a message transport. */
+  #WebSocket = null;
+  /** `options.observe`: every session output as a plain object (agents, debugging). */
+  #observe = null;
   #url;
   #urlSource;
   #protocolsSource;
@@ -132,8 +208,18 @@ class ReconnectingWebSocket extends EventTarget {
    */
   constructor(url, protocols = undefined, options = {}) {
     super();
+    if (platform === null) throw new Error("steadysock: no core configured (import the package, not lib/reconnecting.js)");
     this.#options = { ...DEFAULTS, ...options };
     const o = this.#options;
+    const { RawSession } = platform;
+    // A message transport when a WebSocket class is given and the core can drive one, or
+    // when there is no byte transport (browsers).
+    const canMessages = typeof RawSession.prototype.handleOpen === "function";
+    if (!platform.openBytes || (o.WebSocket && canMessages)) {
+      this.#WebSocket = o.WebSocket || globalThis.WebSocket || null;
+    }
+    this.#arity = platform.arity || BASE_ARITY;
+    this.#observe = typeof o.observe === "function" ? o.observe : null;
     // A URL or protocols provider (a function, sync or async) is asked again for every
     // attempt: the Session asks for each attempt's request (NEED_REQUEST).
     const provided = typeof url === "function" || typeof protocols === "function";
@@ -165,6 +251,30 @@ class ReconnectingWebSocket extends EventTarget {
       queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : Number.MAX_SAFE_INTEGER },
       keepalive,
     };
+    if (this.#WebSocket !== null) {
+      sessionOptions.transport = "messages";
+      delete sessionOptions.headers; // a browser WebSocket sends none
+    }
+    if (o.heartbeat) {
+      // The application heartbeat (the only keepalive of a message transport): a ping
+      // message and a pattern for the reply, as data.
+      const h = o.heartbeat;
+      const pattern = (p) => (typeof p === "string" ? { exact: p } : p);
+      sessionOptions.heartbeat = {
+        interval_ms: h.intervalMs === undefined ? undefined : int(h.intervalMs),
+        timeout_ms: h.timeoutMs === undefined ? undefined : int(h.timeoutMs),
+        ping: h.ping === undefined ? undefined : String(h.ping),
+        pong: h.pong === undefined ? undefined : pattern(h.pong),
+        any_message_counts: h.anyMessageCounts,
+      };
+    }
+    if (o.disconnectWarning) {
+      const w = o.disconnectWarning;
+      sessionOptions.disconnect_warning = typeof w === "string" ? { exact: w } : w;
+    }
+    if (o.recovery !== undefined) sessionOptions.recovery = Boolean(o.recovery);
+    // Any of the core's SessionOptions keys, as they are (snake_case), last.
+    if (o.sessionOptions) Object.assign(sessionOptions, o.sessionOptions);
     this.#raw = new RawSession(provided ? "ws://provided.invalid/" : this.#url, JSON.stringify(sessionOptions), now());
     if (!o.startClosed) {
       this.#started = true;
@@ -220,7 +330,7 @@ class ReconnectingWebSocket extends EventTarget {
   get bufferedAmount() {
     let n = this.#raw.queuedBytes;
     for (const d of this.#afterClose) n += byteSize(d);
-    for (const s of this.#sockets.values()) if (!s.destroyed) n += s.writableLength;
+    for (const s of this.#sockets.values()) n += s.bufferedAmount;
     return n;
   }
 
@@ -255,8 +365,7 @@ class ReconnectingWebSocket extends EventTarget {
     let out;
     try {
       if (typeof data === "string") out = this.#raw.sendText(data, now());
-      else if (ArrayBuffer.isView(data)) out = this.#raw.sendBinary(Buffer.from(data.buffer, data.byteOffset, data.byteLength), now());
-      else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(Buffer.from(data), now());
+      else if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(bytesOf(data), now());
       else out = this.#raw.sendText(String(data), now());
     } catch (err) {
       this.#emitError(`message not sent: ${err.message}`, err);
@@ -290,6 +399,50 @@ class ReconnectingWebSocket extends EventTarget {
     for (const d of waiting) this.send(d);
   }
 
+  /**
+   * The session's inner state and raw operations (scenario agents, tests): not part of
+   * the partysocket API.
+   */
+  [INSPECT]() {
+    const raw = this.#raw;
+    const pump = (out) => this.#pump(out);
+    const self = this;
+    return {
+      get state() {
+        return raw.state;
+      },
+      get timerArmed() {
+        return self.#deadline !== null;
+      },
+      get transports() {
+        return raw.transports;
+      },
+      get queued() {
+        return raw.queuedMessages;
+      },
+      get sockets() {
+        return openMessageTransport.live.size + (platform.liveBytes ? platform.liveBytes() : 0);
+      },
+      connect() {
+        self.#started = true;
+        self.#userClosed = false;
+        pump(raw.connect(now()));
+      },
+      disconnectWarning() {
+        pump(raw.disconnectWarning(now()));
+      },
+      /** The Session's own answer: "ok", "queue_full", "closed" or "rejected". */
+      send(data) {
+        try {
+          pump(typeof data === "string" ? raw.sendText(data, now()) : raw.sendBinary(bytesOf(data), now()));
+          return "ok";
+        } catch (err) {
+          return String(err.message).split(":")[0];
+        }
+      },
+    };
+  }
+
   // ---------------------------------------------------------------- driving the session
 
   #pump(out) {
@@ -312,11 +465,13 @@ class ReconnectingWebSocket extends EventTarget {
   /** Applies one batch in order; returns whether more outputs may be pending. */
   #apply(out) {
     const end = out.length - 2;
-    for (let i = 0; i < end; i += 1 + ARITY[out[i]]) {
+    const arity = this.#arity;
+    for (let i = 0; i < end; i += 1 + arity[out[i]]) {
       const a = out[i + 1];
       const b = out[i + 2];
       const c = out[i + 3];
       const d = out[i + 4];
+      if (this.#observe !== null) this.#observe({ output: TAG_NAMES[out[i]], tag: out[i], values: out.slice(i + 1, i + 1 + arity[out[i]]) });
       switch (out[i]) {
         case T_NEED_REQUEST:
           this.#provideRequest(a);
@@ -324,14 +479,23 @@ class ReconnectingWebSocket extends EventTarget {
         case T_OPEN_TRANSPORT:
           this.#openTransport(a, b, c, d);
           break;
-        case T_TRANSMIT: {
+        case T_TRANSMIT:
+        case T_SEND_TEXT:
+        case T_SEND_BINARY: {
           const s = this.#sockets.get(a);
-          if (s && !s.destroyed) s.write(b);
+          if (s) s.send(b);
           break;
         }
-        case T_CLOSE_TRANSPORT:
-          this.#closeTransport(a);
+        case T_OPEN_SOCKET:
+          this.#openSocket(a, b, c);
           break;
+        case T_CLOSE_TRANSPORT:
+        case T_CLOSE_SOCKET: {
+          const s = this.#sockets.get(a);
+          this.#sockets.delete(a);
+          if (s) s.close(b, c);
+          break;
+        }
         case T_STATE:
           this.#from = a;
           this.#state = b;
@@ -408,46 +572,51 @@ class ReconnectingWebSocket extends EventTarget {
     );
   }
 
-  #openTransport(id, host, port, secure) {
-    const socket = secure
-      ? tls.connect({ ALPNProtocols: ["http/1.1"], ...this.#options.tls, host, port })
-      : net.connect({ host, port });
-    this.#sockets.set(id, socket);
-    socket.setNoDelay(true);
-    const live = () => this.#sockets.get(id) === socket;
-    socket.on(secure ? "secureConnect" : "connect", () => {
-      if (live()) this.#pump(this.#raw.handleConnected(id, now()));
-    });
-    socket.on("data", (chunk) => {
-      if (live()) this.#pump(this.#raw.handleBytes(id, chunk, now()));
-    });
-    const ended = () => {
-      if (live()) {
-        this.#sockets.delete(id);
-        this.#pump(this.#raw.handleClosed(id, now()));
-      }
+  /**
+   * The callbacks a transport reports through (each a no-op once the Session forgot
+   * transport `id`: it closed it, or the transport already ended).
+   */
+  #reports(id) {
+    const live = () => this.#sockets.has(id);
+    const ended = () => this.#sockets.delete(id);
+    const raw = this.#raw;
+    const note = (what) => this.#observe !== null && this.#observe({ note: what, transport: id });
+    return {
+      connected: () => live() && this.#pump(raw.handleConnected(id, now())),
+      bytes: (chunk) => live() && this.#pump(raw.handleBytes(id, chunk, now())),
+      open: (protocol) => {
+        note("connected");
+        if (live()) this.#pump(raw.handleOpen(id, protocol, now()));
+      },
+      text: (data) => live() && this.#pump(raw.handleText(id, data, now())),
+      binary: (data) => live() && this.#pump(raw.handleBinary(id, data, now())),
+      // byte transport: end of stream (no code); message transport: the close event's
+      // code and reason, as they came
+      closed: (code, reason) => {
+        note("closed");
+        if (!live()) return;
+        ended();
+        this.#pump(code === undefined ? raw.handleClosed(id, now()) : raw.handleClose(id, code, reason, now()));
+      },
+      error: (kind, detail) => {
+        if (!live()) return;
+        ended();
+        this.#pump(raw.handleError(id, kind, detail, now()));
+      },
     };
-    socket.on("end", ended);
-    socket.on("close", ended);
-    // Stays for the socket's whole life: a socket error is never unhandled.
-    socket.on("error", (err) => {
-      if (live()) {
-        this.#sockets.delete(id);
-        socket.destroy();
-        this.#pump(this.#raw.handleError(id, errorKind(err), err.message, now()));
-      }
-    });
   }
 
-  #closeTransport(id) {
-    const socket = this.#sockets.get(id);
-    if (!socket) return;
-    this.#sockets.delete(id);
-    if (socket.connecting || socket.destroyed) socket.destroy();
-    else {
-      socket.destroySoon();
-      socket.unref();
-    }
+  /** Byte transport: a socket to host:port (platform.openBytes: net/tls in Node). */
+  #openTransport(id, host, port, secure) {
+    this.#observe?.({ note: "requested", transport: id });
+    this.#sockets.set(id, platform.openBytes(host, port, secure, this.#options, this.#reports(id)));
+  }
+
+  /** Message transport: `new WebSocket(url, protocols)`. */
+  #openSocket(id, url, protocols) {
+    this.#url = url;
+    this.#observe?.({ note: "requested", transport: id });
+    this.#sockets.set(id, openMessageTransport(this.#WebSocket, url, protocols, this.#reports(id)));
   }
 
   /**
@@ -476,7 +645,8 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   #refTimer() {
-    if (this.#timer === null) return;
+    // Node's timers can stop holding the process; a browser's timer is a number.
+    if (this.#timer === null || typeof this.#timer.ref !== "function") return;
     if (this.#userClosed || this.#state === "closed") this.#timer.unref();
     else this.#timer.ref();
   }
@@ -490,9 +660,7 @@ class ReconnectingWebSocket extends EventTarget {
         fn.call(this, event);
       } catch (err) {
         // As a listener's exception: reported, never breaking the socket's handling.
-        process.nextTick(() => {
-          throw err;
-        });
+        report(err);
       }
     }
     this.dispatchEvent(event);
@@ -512,4 +680,4 @@ for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED }
   Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
 }
 
-module.exports = { ReconnectingWebSocket };
+module.exports = { ReconnectingWebSocket, configure, INSPECT };
