@@ -24,7 +24,7 @@ bg=$OUT/steadysock_wasm_bg.wasm
 opt=bindings-wasm/node_modules/binaryen/bin/wasm-opt
 if [ -x "$opt" ]; then
   before=$(stat -c %s "$bg")
-  "$opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$bg" -o "$bg.opt"
+  "$opt" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$bg" -o "$bg.opt"
   mv "$bg.opt" "$bg"
   echo "wasm-opt -Oz: $before -> $(stat -c %s "$bg") bytes"
 fi

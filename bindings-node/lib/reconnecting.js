@@ -248,7 +248,8 @@ class ReconnectingWebSocket extends EventTarget {
       min_uptime_ms: int(o.minUptime),
       connect_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
       handshake_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
-      queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : Number.MAX_SAFE_INTEGER },
+      // (usize keys: at most 2^32 - 1, the largest a wasm32 core reads)
+      queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : 0xffffffff },
       keepalive,
     };
     if (this.#WebSocket !== null) {
