@@ -490,10 +490,16 @@ class ReconnectingWebSocket extends EventTarget {
         case T_OPEN_SOCKET:
           this.#openSocket(a, b, c);
           break;
-        case T_CLOSE_TRANSPORT:
-        case T_CLOSE_SOCKET: {
+        case T_CLOSE_TRANSPORT: {
           const s = this.#sockets.get(a);
           this.#sockets.delete(a);
+          if (s) s.close();
+          break;
+        }
+        case T_CLOSE_SOCKET: {
+          // The WebSocket runs the closing handshake; its close event is still reported
+          // (a closing Session waits for it; otherwise the Session ignores it).
+          const s = this.#sockets.get(a);
           if (s) s.close(b, c);
           break;
         }

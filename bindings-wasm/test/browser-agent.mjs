@@ -13,7 +13,8 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), "dist");
 const http = await serveStatic(dist);
 const browser = await launch();
 const page = await browser.context.newPage();
-page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
+// The page's console (Chromium logs every failed WebSocket there) only on request.
+if (process.env.AGENT_DEBUG) page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
 page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.message}\n`));
 let quitting = false;
 await page.exposeFunction("__agentOut", (line) => {
