@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test lint unit autobahn-quick autobahn fuzz wasm-check bench scenarios
+.PHONY: demo test lint unit autobahn-quick autobahn autobahn-summary fuzz wasm-check bench scenarios prove-fresh
 
 ## demo: a steadysock client and server talking over loopback, then a Session riding
 ## through two server restarts (built in release mode)
@@ -25,13 +25,27 @@ unit:
 autobahn-quick:
 	bash conformance/autobahn/run.sh both quick
 
-## scenarios: Session scenarios S1-S8 (conformance/scenarios) against the fault server
+## scenarios: Session scenarios S1-S8 (conformance/scenarios) against the fault server, run
+## through the host protocol against the Rust agent (scenario-agent)
 scenarios:
-	$(CARGO) run --release -q -p steadysock-conformance --bin scenarios
+	bash scripts/scenarios.sh
 
-## autobahn: every Autobahn case (groups 1-13, 517), both roles
+## autobahn: every Autobahn case (groups 1-13, 517), both roles; then the Node client role
 autobahn:
 	bash conformance/autobahn/run.sh both full
+	(cd bindings-node && node scripts/build.js)
+	HOST_NAME=node AGENT=steadysock-node SKIP_BUILD=1 \
+	  CLIENT_CMD="node bindings-node/conformance/autobahn-client.mjs" bash conformance/autobahn/run.sh client full
+
+## autobahn-summary: the committed Autobahn summary (conformance/autobahn/results, RESULTS.md)
+## from the last runs' results in target/autobahn (runs themselves never touch it)
+autobahn-summary:
+	bash conformance/autobahn/record.sh
+
+## prove-fresh: every installer `make test` uses, run from a never-seen state (fresh HOME,
+## tool dirs, stale apt lists), and each tool checked (scripts/prove-fresh.sh)
+prove-fresh:
+	bash scripts/prove-fresh.sh
 
 ## wasm-check: the core (deflate included) builds for wasm32-unknown-unknown
 wasm-check:

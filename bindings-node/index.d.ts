@@ -49,6 +49,8 @@ export interface CloseEventInit extends HostEventInit {
 /** The `close` event: how the connection ended. 1006 means no closing handshake (`wasClean: false`). */
 export declare class CloseEvent extends Event {
   constructor(type: string, init?: CloseEventInit);
+  /** partysocket's form: type "close", `wasClean` true, `target` as given. */
+  constructor(code?: number, reason?: string, target?: unknown);
   readonly code: number;
   readonly reason: string;
   readonly wasClean: boolean;
@@ -62,6 +64,8 @@ export interface ErrorEventInit extends HostEventInit {
 /** The `error` event: why the connection failed (the socket's error in `error`, when there was one). */
 export declare class ErrorEvent extends Event {
   constructor(type: string, init?: ErrorEventInit);
+  /** partysocket's form: type "error", `message` the error's, `target` as given. */
+  constructor(error: Error, target?: unknown);
   readonly message: string;
   readonly error: unknown;
 }
@@ -173,6 +177,18 @@ export interface ReconnectingWebSocketOptions {
   maxEnqueuedMessages?: number;
   /** Do not connect in the constructor. Default false. */
   startClosed?: boolean;
+  /** Return false to stop reconnecting after this close (decided before the close listeners run). */
+  shouldReconnectOnClose?: (event: CloseEvent) => boolean;
+  /** Log what happens through `debugLogger`. Default false. */
+  debug?: boolean;
+  /** Called as `("RWS>", what, …)`. Default `console.log`. */
+  debugLogger?: (...args: any[]) => void;
+  /**
+   * A WebSocket class (`ws`, a polyfill, Node's global): the Session runs over it as a
+   * message transport (keepalive is then off). Default: steadysock's own `net`/`tls` byte
+   * transport, with protocol ping keepalive.
+   */
+  WebSocket?: new (url: string, protocols?: string | string[]) => any;
   /** steadysock: randomisation of the delays. Default `"none"` (as partysocket). */
   jitter?: "none" | "full" | "decorrelated";
   /** steadysock: protocol ping keepalive; `null` or `false` turns it off. Default 20 000 / 10 000 ms. */
@@ -181,11 +197,6 @@ export interface ReconnectingWebSocketOptions {
   headers?: Record<string, string>;
   /** steadysock: options for `tls.connect` on `wss://`. */
   tls?: TlsConnectionOptions;
-  /**
-   * A `WebSocket` class (the browser's, `ws`, a polyfill): the Session runs over it as a
-   * message transport. In browsers and Workers the global `WebSocket` is used.
-   */
-  WebSocket?: unknown;
   /**
    * steadysock: an application heartbeat, the keepalive of a message transport (browsers
    * cannot send ping frames): `ping` is sent after `intervalMs` without a reply; a message
@@ -216,7 +227,7 @@ export type MessagePattern =
 /**
  * A partysocket-compatible reconnecting WebSocket; reconnects, backoff, keepalive and the
  * queue are the steadysock core's Session. A thrown or rejected provider is an `error`
- * event and a retry. This version uses its own byte transport (no `WebSocket` option yet).
+ * event and a retry.
  */
 export declare class ReconnectingWebSocket extends EventTarget {
   constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: ReconnectingWebSocketOptions);
@@ -254,6 +265,8 @@ export declare class ReconnectingWebSocket extends EventTarget {
   close(code?: number, reason?: string): void;
   /** Starts again in any state (after close(), after giving up). */
   reconnect(code?: number, reason?: string): void;
+  /** Removes and returns the messages not sent yet, oldest first. */
+  drainQueuedMessages(): Array<string | ArrayBuffer | ArrayBufferView | Blob>;
 
   addEventListener<K extends keyof WebSocketEventMap>(
     type: K,

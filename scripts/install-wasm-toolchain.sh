@@ -35,7 +35,15 @@ die()  { echo "ERROR: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- 1. apt metadata
 step "apt metadata"
-if ! apt-cache show "rustc-web=$RUST_WEB_VERSION" >/dev/null 2>&1; then
+# has_version PKG VERSION: whether the apt lists know PKG at exactly VERSION. Not
+# `apt-cache show PKG=VERSION`: that exits 0 when the version is absent (it only prints
+# "N: Can't select versions from package ..."), so stale lists went unnoticed and the
+# download failed later with "E: No packages found". `madison` lists the known versions.
+has_version() {
+  apt-cache madison "$1" 2>/dev/null | awk -F'|' -v v="$2" '{ gsub(/ /, "", $2); if ($2 == v) f = 1 } END { exit !f }'
+}
+if ! has_version rustc-web "$RUST_WEB_VERSION"; then
+  echo "rustc-web $RUST_WEB_VERSION not in the apt lists: apt-get update"
   apt-get update -q || { sleep 10; apt-get update -q; }
 fi
 
@@ -43,7 +51,7 @@ fi
 # else the candidate (with a warning): the security pool keeps only the newest upload.
 resolve() {
   local pkg=$1 want=${2:-} cand
-  if [ -n "$want" ] && apt-cache show "$pkg=$want" >/dev/null 2>&1; then echo "$pkg=$want"; return; fi
+  if [ -n "$want" ] && has_version "$pkg" "$want"; then echo "$pkg=$want"; return; fi
   cand=$(apt-cache policy "$pkg" | awk '/Candidate:/{print $2}')
   [ -n "$cand" ] && [ "$cand" != "(none)" ] || die "package $pkg not available (apt-get update?)"
   [ -n "$want" ] && echo "WARNING: $pkg=$want not in archive, using $cand" >&2

@@ -3,8 +3,10 @@
 # counts every step reported:  tests: N passed, M failed
 #
 # Steps: lint (rustfmt on all three cargo workspaces, clippy, ruff), unit and simulation tests (cargo test), the scenario
-# table S1-S8 against the Rust host, the Autobahn quick set in both roles, and the wasm32
-# build of the core, and the Node binding (bindings-node/test.sh, then its Autobahn client run). A failing step does not stop the others; the exit status is non-zero
+# table S1-S8 through the host protocol against the Rust agent, the Autobahn quick set in
+# both roles, the wasm32 build of the core, the Node binding (bindings-node/test.sh, then the
+# scenario table through its agent and its Autobahn client run), and (in a git checkout) a check that the run
+# left `git status` as it found it. A failing step does not stop the others; the exit status is non-zero
 # if any step failed. Each step's output is shown and also kept in target/test-logs/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -44,11 +46,28 @@ PY
 }
 
 ruff_check() {
-  local venv=${STEADYSOCK_TOOLS:-$HOME/.cache/steadysock}/ruff-venv
-  if [ ! -x "$venv/bin/ruff" ]; then
-    python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check 'ruff==0.17.6' || return 1
+  local ruff
+  ruff=$(bash scripts/install-ruff.sh | tail -n 1) || return 1
+  "$ruff" check conformance scripts fuzz && "$ruff" format --check conformance scripts fuzz
+}
+
+# A run leaves the work tree as it found it: every step writes under target/ (or other
+# ignored dirs). Checked only inside a git checkout: `git status --porcelain` at the end
+# must equal the one at the start.
+in_git=0
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  in_git=1
+  tree_before=$(git status --porcelain)
+fi
+tree_unchanged() {
+  local after
+  after=$(git status --porcelain)
+  if [ "$after" != "$tree_before" ]; then
+    echo "the run changed the work tree (git status --porcelain before / after):"
+    diff <(echo "$tree_before") <(echo "$after")
+    return 1
   fi
-  "$venv/bin/ruff" check conformance scripts fuzz && "$venv/bin/ruff" format --check conformance scripts fuzz
+  echo "work tree unchanged by the run"
 }
 
 fmt_all() {
@@ -62,12 +81,14 @@ step fmt fmt_all
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step ruff ruff_check
 step unit cargo test --workspace
-step scenarios cargo run --release -q -p steadysock-conformance --bin scenarios
+step scenarios bash scripts/scenarios.sh
 step autobahn bash conformance/autobahn/run.sh both quick
 step wasm bash scripts/wasm-check.sh
 step node bash bindings-node/test.sh
+step scenarios-node bash scripts/scenarios.sh --host "node bindings-node/conformance/scenario-agent.mjs" --host-name node
 step autobahn-node env HOST_NAME=node AGENT=steadysock-node SKIP_BUILD=1 \
   CLIENT_CMD="node bindings-node/conformance/autobahn-client.mjs" bash conformance/autobahn/run.sh client quick
+[ "$in_git" = 0 ] || step tree tree_unchanged
 
 if [ ${#failed_steps[@]} -gt 0 ]; then
   echo "failed steps: ${failed_steps[*]}"

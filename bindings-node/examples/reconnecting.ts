@@ -7,6 +7,8 @@ const ws = new ReconnectingWebSocket(async () => `ws://127.0.0.1:9002/feed?token
   minReconnectionDelay: 1000,
   maxRetries: 10,
   jitter: "full",
+  shouldReconnectOnClose: (event) => event.code !== 4004,
+  debug: process.env.DEBUG === "1",
 });
 ws.addEventListener("open", () => {
   const queued: boolean = ws.send("subscribe");
@@ -17,4 +19,8 @@ ws.onclose = (event: CloseEvent) => console.log(`closed ${event.code} (clean: ${
 ws.onerror = (event: ErrorEvent) => {
   if (event.message === "TIMEOUT") console.log("attempt timed out");
 };
-setTimeout(() => ws.close(1000, "bye"), 10_000);
+setTimeout(() => {
+  ws.close(1000, "bye");
+  const unsent: Array<string | ArrayBuffer | ArrayBufferView | Blob> = ws.drainQueuedMessages();
+  console.log(`${unsent.length} messages never sent`);
+}, 10_000);

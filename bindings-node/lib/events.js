@@ -1,6 +1,16 @@
 "use strict";
 // Event classes of the WHATWG WebSocket API that Node 20 does not have as globals
 // (`CloseEvent`, `ErrorEvent`); `MessageEvent` is Node's own.
+//
+// Their constructors also take partysocket's forms, so that code written for
+// partysocket runs unchanged: `new CloseEvent(code = 1000, reason = "", target)` and
+// `new ErrorEvent(error, target)` (type "close" / "error", `target` as given). A string
+// first argument is the WHATWG form `(type, init)`.
+
+/** partysocket's events carry the target they were made for. */
+function setTarget(event, target) {
+  if (target !== undefined) Object.defineProperty(event, "target", { value: target, enumerable: true });
+}
 
 class CloseEvent extends Event {
   #code;
@@ -8,14 +18,25 @@ class CloseEvent extends Event {
   #wasClean;
 
   /**
-   * @param {string} type
-   * @param {{ code?: number, reason?: string, wasClean?: boolean } & EventInit} [init]
+   * @param {string | number} [type] the event type (WHATWG), or partysocket's code (default 1000)
+   * @param {({ code?: number, reason?: string, wasClean?: boolean } & EventInit) | string} [init]
+   *   WHATWG init, or partysocket's reason
+   * @param {unknown} [target] partysocket's target
    */
-  constructor(type, init = {}) {
-    super(type, init);
-    this.#code = init.code === undefined ? 0 : Number(init.code) & 0xffff;
-    this.#reason = init.reason === undefined ? "" : String(init.reason);
-    this.#wasClean = Boolean(init.wasClean);
+  constructor(type = 1000, init = {}, target = undefined) {
+    if (typeof type === "string") {
+      const dict = init || {};
+      super(type, dict);
+      this.#code = dict.code === undefined ? 0 : Number(dict.code) & 0xffff;
+      this.#reason = dict.reason === undefined ? "" : String(dict.reason);
+      this.#wasClean = Boolean(dict.wasClean);
+    } else {
+      super("close");
+      this.#code = type === undefined || type === null ? 1000 : Number(type);
+      this.#reason = init === undefined || init === null || typeof init === "object" ? "" : String(init);
+      this.#wasClean = true;
+      setTarget(this, target);
+    }
   }
 
   get code() {
@@ -36,13 +57,22 @@ class ErrorEvent extends Event {
   #error;
 
   /**
-   * @param {string} type
-   * @param {{ message?: string, error?: unknown } & EventInit} [init]
+   * @param {string | Error} type the event type (WHATWG), or partysocket's error
+   * @param {({ message?: string, error?: unknown } & EventInit) | unknown} [init]
+   *   WHATWG init, or partysocket's target
    */
-  constructor(type, init = {}) {
-    super(type, init);
-    this.#message = init.message === undefined ? "" : String(init.message);
-    this.#error = init.error;
+  constructor(type, init = undefined) {
+    if (typeof type === "string") {
+      const dict = init || {};
+      super(type, dict);
+      this.#message = dict.message === undefined ? "" : String(dict.message);
+      this.#error = dict.error;
+    } else {
+      super("error");
+      this.#error = type;
+      this.#message = type && type.message !== undefined ? String(type.message) : String(type);
+      setTarget(this, init);
+    }
   }
 
   get message() {

@@ -17,15 +17,6 @@ function decode(text) {
 
 initSync({ module: decode(base64) });
 
-// Values after each output tag that differ from the napi core's: the wasm core appends the
-// canonical cause and transport-error kind (src/lib.rs, `mod tag`).
-const arity = {
-  10: 4, 11: 2, 12: 1, 13: 2, 14: 3, 15: 1, 16: 1,
-  17: 6, // CLOSED: code, reason, why, willReconnect, cause, kind
-  18: 5, // RECONNECTING: attempt, delayMs, why, cause, kind
-  19: 4, // GAVE_UP: attempts, why, cause, kind
-  20: 2, // ERROR: message, kind
-  21: 1, 22: 2, 23: 3, 24: 2, 25: 2, 26: 3,
-};
-
-export const platform = { RawSession, arity };
+// Same methods and batches as the napi core; no byte transport (no `net`): every socket
+// is a WebSocket, the global one unless the `WebSocket` option names another.
+export const platform = { RawSession };

@@ -1,32 +1,24 @@
 "use strict";
-// A partysocket-compatible ReconnectingWebSocket over the core's Session: reconnect,
-// backoff, keepalive and the outbound queue are the Session's decisions; this file opens
-// the transports it asks for, moves their bytes or messages, arms its one timer and
-// presents its events as partysocket does.
+// A partysocket-compatible ReconnectingWebSocket over the core's Session (lib/native.js →
+// src/session.rs): reconnect, backoff, keepalive and the outbound queue are the Session's
+// decisions; this file opens the `net`/`tls` sockets it asks for, moves their bytes, arms
+// its one timer and presents its events as partysocket does.
 //
-// The core and the byte transport are injected (`configure`), so the same class runs in
-// Node and in browsers:
-//   - the core: a `RawSession` class, the napi addon's (src/session.rs, via
-//     lib/platform-node.js) or the wasm build's (bindings-wasm/src/lib.rs), same methods,
-//     same flat tagged batches;
-//   - the transport: a byte transport (`platform.openBytes`: `net`/`tls` sockets in Node,
-//     lib/platform-node.js), or a `WebSocket` constructor as a message transport
-//     (lib/message-transport.js): the `WebSocket` option, or the global `WebSocket` where
-//     there is no byte transport (browsers, Workers). A message transport needs a core with
-//     the message-transport methods (`handleOpen`, `handleText`, `handleBinary`,
-//     `handleClose`).
-// Nothing here touches Node-only APIs, and nothing runs at module load besides defining
-// the class (no Math.random: randomness is the core's, crypto.getRandomValues in browsers).
+// Transports: our own `net`/`tls` byte transport, or, given a `WebSocket` class (ws, a
+// polyfill, Node's global), that class as a message transport. URL and protocols providers
+// answer the Session's request for each attempt.
 //
-// No drainQueuedMessages() yet. URL and protocols providers answer the Session's request
-// for each attempt.
+// The core and the byte transport are injected (`configure(platform)`), so this one class
+// runs in Node and in browsers: lib/platform-node.js (the napi RawSession, `net`/`tls`) or
+// lib/platform-wasm.mjs (bindings-wasm's RawSession: same methods, same batches; no byte
+// transport, so the global `WebSocket` is the transport). No Node-only API is used here
+// without a fallback, and nothing runs at module load (no Math.random).
 
 const { CloseEvent, ErrorEvent } = require("./events.js");
-const { openMessageTransport } = require("./message-transport.js");
 
 /**
- * The platform: `{ RawSession, openBytes?, arity?, bytes? }` (see lib/platform-node.js).
- * Set once by the entry point (lib/index.js in Node, the browser entry in browsers).
+ * `{ RawSession, net?, tls?, setMaxListeners?, bytes? }`: set once by the entry point
+ * (lib/platform-node.js in Node, lib/platform-wasm.mjs in browsers).
  */
 let platform = null;
 
@@ -34,14 +26,23 @@ function configure(p) {
   platform = p;
 }
 
-/** An error for the application, reported after the current call (as a listener's exception). */
-const report = (err) =>
-  setTimeout(() => {
-    throw err;
-  }, 0);
-
-/** `ws[INSPECT]()`: the session's inner state and raw operations, for scenario agents and tests. */
+/** `ws[INSPECT]()`: the session's inner state and raw operations, for scenario agents. */
 const INSPECT = Symbol.for("steadysock.inspect");
+
+/** Runs `f` from a later task (setImmediate where there is one). */
+const later = (f) => (typeof setImmediate === "function" ? setImmediate(f) : setTimeout(f, 0));
+
+/** Reports an application's exception after the current call, as an uncaught one. */
+const report = (err) =>
+  later(() => {
+    throw err;
+  });
+
+/** Binary data as the core takes it: a Buffer for napi (`platform.bytes`), else a Uint8Array. */
+function bytesOf(data) {
+  const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  return platform.bytes ? platform.bytes(view) : view;
+}
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -62,34 +63,31 @@ const T_GAVE_UP = 19;
 const T_ERROR = 20;
 const T_MIGRATED = 21;
 const T_NEED_REQUEST = 22;
-// Message transport (the wasm core; the napi core once it has a message transport).
-const T_OPEN_SOCKET = 23;
-const T_SEND_TEXT = 24;
-const T_SEND_BINARY = 25;
-const T_CLOSE_SOCKET = 26;
-/** Values after each tag, as the napi core sends them; a platform may extend them (`arity`). */
-const BASE_ARITY = {
+const T_OPEN_WEBSOCKET = 23;
+const T_SEND_MESSAGE = 24;
+const ARITY = {
   [T_NEED_REQUEST]: 2,
+  [T_OPEN_WEBSOCKET]: 3,
+  [T_SEND_MESSAGE]: 2,
   [T_OPEN_TRANSPORT]: 4,
   [T_TRANSMIT]: 2,
-  [T_CLOSE_TRANSPORT]: 1,
+  [T_CLOSE_TRANSPORT]: 3,
   [T_STATE]: 2,
   [T_OPEN]: 3,
   [T_TEXT]: 1,
   [T_BINARY]: 1,
-  [T_CLOSED]: 4,
-  [T_RECONNECTING]: 3,
-  [T_GAVE_UP]: 2,
-  [T_ERROR]: 1,
+  [T_CLOSED]: 6,
+  [T_RECONNECTING]: 5,
+  [T_GAVE_UP]: 4,
+  [T_ERROR]: 2,
   [T_MIGRATED]: 1,
-  [T_OPEN_SOCKET]: 3,
-  [T_SEND_TEXT]: 2,
-  [T_SEND_BINARY]: 2,
-  [T_CLOSE_SOCKET]: 3,
 };
+
 /** Names of the tags, for `options.observe`. */
 const TAG_NAMES = {
   [T_NEED_REQUEST]: "need_request",
+  [T_OPEN_WEBSOCKET]: "open_transport",
+  [T_SEND_MESSAGE]: "send_message",
   [T_OPEN_TRANSPORT]: "open_transport",
   [T_TRANSMIT]: "transmit",
   [T_CLOSE_TRANSPORT]: "close_transport",
@@ -102,10 +100,6 @@ const TAG_NAMES = {
   [T_GAVE_UP]: "gave_up",
   [T_ERROR]: "error",
   [T_MIGRATED]: "migrated",
-  [T_OPEN_SOCKET]: "open_transport",
-  [T_SEND_TEXT]: "send_message",
-  [T_SEND_BINARY]: "send_message",
-  [T_CLOSE_SOCKET]: "close_transport",
 };
 
 /** partysocket 1.3 defaults. */
@@ -122,6 +116,25 @@ const DEFAULTS = {
 };
 
 const now = () => performance.now();
+
+/**
+ * Option key of the `steadysock/reconnecting-websocket` entry point: reconnecting-websocket
+ * 4.4's observable differences (close() leaves CLOSING and its close event comes later,
+ * with the real code; send() returns nothing).
+ */
+const RWS44 = Symbol("reconnecting-websocket 4.4");
+
+/** The Session's transport-error category for a Node socket error. */
+function errorKind(err) {
+  const code = (err && err.code) || "";
+  if (code === "ECONNREFUSED") return "refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") return "dns";
+  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return "unreachable";
+  if (code === "ECONNRESET" || code === "EPIPE") return "reset";
+  if (code === "ETIMEDOUT") return "timeout";
+  if (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return "tls";
+  return "other";
+}
 
 function protocolList(protocols) {
   if (protocols == null) return [];
@@ -149,12 +162,6 @@ function byteSize(data) {
   return data.byteLength;
 }
 
-/** A byte view of binary data for the core (`platform.bytes`: a Buffer for napi). */
-function bytesOf(data) {
-  const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-  return platform.bytes ? platform.bytes(view) : view;
-}
-
 class ReconnectingWebSocket extends EventTarget {
   static CONNECTING = CONNECTING;
   static OPEN = OPEN;
@@ -168,17 +175,19 @@ class ReconnectingWebSocket extends EventTarget {
   onerror = null;
 
   #raw;
-  /** Values after each output tag (the core's). */
-  #arity;
-  /** A `WebSocket` constructor: the Session runs over it as a message transport. */
-  #WebSocket = null;
-  /** `options.observe`: every session output as a plain object (agents, debugging). */
-  #observe = null;
   #url;
   #urlSource;
   #protocolsSource;
   #options;
   #sockets = new Map();
+  /** Host WebSockets whose close event has not come yet (the ones `released` waits for). */
+  #liveHostSockets = new Set();
+  /** Host WebSockets the Session asked to close: their close event is still reported. */
+  #closingHostSockets = new Set();
+  /** `options.observe`: every session output as `{ output, tag, values }` and transport notes. */
+  #observe = null;
+  /** Message transport: the host WebSockets by transport id. */
+  #hostSockets = new Map();
   #timer = null;
   #deadline = null;
   #state = "idle";
@@ -198,6 +207,9 @@ class ReconnectingWebSocket extends EventTarget {
   #afterClose = [];
   #pumping = false;
   #drainPending = false;
+  #rws44 = false;
+  /** rws 4.4: close() was called on an active socket; its close event is still to come. */
+  #awaitingClose = false;
   #blobsPending = 0;
   #sendChain = Promise.resolve();
 
@@ -208,18 +220,16 @@ class ReconnectingWebSocket extends EventTarget {
    */
   constructor(url, protocols = undefined, options = {}) {
     super();
+    // Any number of listeners is normal for a socket an app shares (Node's EventTarget
+    // would warn above 10 of one type, as it does for partysocket).
     if (platform === null) throw new Error("steadysock: no core configured (import the package, not lib/reconnecting.js)");
+    if (platform.setMaxListeners) platform.setMaxListeners(0, this);
     this.#options = { ...DEFAULTS, ...options };
     const o = this.#options;
-    const { RawSession } = platform;
-    // A message transport when a WebSocket class is given and the core can drive one, or
-    // when there is no byte transport (browsers).
-    const canMessages = typeof RawSession.prototype.handleOpen === "function";
-    if (!platform.openBytes || (o.WebSocket && canMessages)) {
-      this.#WebSocket = o.WebSocket || globalThis.WebSocket || null;
-    }
-    this.#arity = platform.arity || BASE_ARITY;
+    // Without a byte transport (browsers, Workers), the global WebSocket is the transport.
+    if (!o.WebSocket && !platform.net) o.WebSocket = globalThis.WebSocket;
     this.#observe = typeof o.observe === "function" ? o.observe : null;
+    this.#rws44 = o[RWS44] === true;
     // A URL or protocols provider (a function, sync or async) is asked again for every
     // attempt: the Session asks for each attempt's request (NEED_REQUEST).
     const provided = typeof url === "function" || typeof protocols === "function";
@@ -235,6 +245,9 @@ class ReconnectingWebSocket extends EventTarget {
           : undefined;
     // The core's SessionOptions (snake_case); absent keys keep the core's defaults.
     const sessionOptions = {
+      // With a WebSocket class (ws, a polyfill, Node's global), the Session runs over it as
+      // a message transport; without one, over our own net/tls byte transport.
+      transport: o.WebSocket ? "messages" : "bytes",
       request_source: provided ? "provided" : "fixed",
       subprotocols: provided ? undefined : protocolList(protocols),
       headers: o.headers ? Object.entries(o.headers).map(([k, v]) => [String(k), String(v)]) : undefined,
@@ -252,13 +265,9 @@ class ReconnectingWebSocket extends EventTarget {
       queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : 0xffffffff },
       keepalive,
     };
-    if (this.#WebSocket !== null) {
-      sessionOptions.transport = "messages";
-      delete sessionOptions.headers; // a browser WebSocket sends none
-    }
     if (o.heartbeat) {
-      // The application heartbeat (the only keepalive of a message transport): a ping
-      // message and a pattern for the reply, as data.
+      // The application heartbeat (a message transport's only keepalive: browsers cannot
+      // send ping frames): a ping message and a pattern for the reply, as data.
       const h = o.heartbeat;
       const pattern = (p) => (typeof p === "string" ? { exact: p } : p);
       sessionOptions.heartbeat = {
@@ -276,6 +285,7 @@ class ReconnectingWebSocket extends EventTarget {
     if (o.recovery !== undefined) sessionOptions.recovery = Boolean(o.recovery);
     // Any of the core's SessionOptions keys, as they are (snake_case), last.
     if (o.sessionOptions) Object.assign(sessionOptions, o.sessionOptions);
+    const { RawSession } = platform;
     this.#raw = new RawSession(provided ? "ws://provided.invalid/" : this.#url, JSON.stringify(sessionOptions), now());
     if (!o.startClosed) {
       this.#started = true;
@@ -284,7 +294,7 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   get readyState() {
-    if (this.#userClosed) return CLOSED;
+    if (this.#userClosed) return this.#awaitingClose ? CLOSING : CLOSED;
     switch (this.#state) {
       case "idle":
         return this.#options.startClosed ? CLOSED : CONNECTING;
@@ -331,7 +341,8 @@ class ReconnectingWebSocket extends EventTarget {
   get bufferedAmount() {
     let n = this.#raw.queuedBytes;
     for (const d of this.#afterClose) n += byteSize(d);
-    for (const s of this.#sockets.values()) n += s.bufferedAmount;
+    for (const s of this.#sockets.values()) if (!s.destroyed) n += s.writableLength;
+    for (const ws of this.#hostSockets.values()) n += Number(ws.bufferedAmount) || 0;
     return n;
   }
 
@@ -341,6 +352,11 @@ class ReconnectingWebSocket extends EventTarget {
    * event, never a silent drop.
    */
   send(data) {
+    const sent = this.#send(data);
+    return this.#rws44 ? undefined : sent;
+  }
+
+  #send(data) {
     if (this.#userClosed) {
       if (!this.#warnedAfterClose) {
         this.#warnedAfterClose = true;
@@ -366,7 +382,8 @@ class ReconnectingWebSocket extends EventTarget {
     let out;
     try {
       if (typeof data === "string") out = this.#raw.sendText(data, now());
-      else if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(bytesOf(data), now());
+      else if (ArrayBuffer.isView(data)) out = this.#raw.sendBinary(bytesOf(data), now());
+      else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(bytesOf(data), now());
       else out = this.#raw.sendText(String(data), now());
     } catch (err) {
       this.#emitError(`message not sent: ${err.message}`, err);
@@ -376,18 +393,27 @@ class ReconnectingWebSocket extends EventTarget {
     return wasOpen;
   }
 
+  /** Removes and returns the messages not sent yet (queued while not open, or after close()). */
+  drainQueuedMessages() {
+    const queued = [...this.#raw.takeUnsent(), ...this.#afterClose];
+    this.#afterClose = [];
+    return queued;
+  }
+
   /** Closes for good (until reconnect()); the close event is dispatched before this returns. */
   close(code = 1000, reason = undefined) {
     const wasActive = this.#state === "open" || this.#state === "connecting";
     const already = this.#userClosed;
     this.#userClosed = true;
     this.#warnedAfterClose = false;
+    if (this.#rws44) this.#awaitingClose = wasActive && !already;
     this.#pump(this.#raw.close(code, reason === undefined ? "" : String(reason), now()));
-    if (wasActive && !already) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
+    if (wasActive && !already && !this.#rws44) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
   }
 
   /** Starts again, in any state (also after close() or when retries ran out). */
   reconnect(code = 1000, reason = undefined) {
+    this.#awaitingClose = false;
     if (this.#state === "open" && !this.#userClosed) {
       this.#skipClosed = true;
       this.#emitClose(code, reason === undefined ? "" : String(reason), true);
@@ -398,50 +424,6 @@ class ReconnectingWebSocket extends EventTarget {
     this.#afterClose = [];
     this.#pump(this.#raw.reconnect(now()));
     for (const d of waiting) this.send(d);
-  }
-
-  /**
-   * The session's inner state and raw operations (scenario agents, tests): not part of
-   * the partysocket API.
-   */
-  [INSPECT]() {
-    const raw = this.#raw;
-    const pump = (out) => this.#pump(out);
-    const self = this;
-    return {
-      get state() {
-        return raw.state;
-      },
-      get timerArmed() {
-        return self.#deadline !== null;
-      },
-      get transports() {
-        return raw.transports;
-      },
-      get queued() {
-        return raw.queuedMessages;
-      },
-      get sockets() {
-        return openMessageTransport.live.size + (platform.liveBytes ? platform.liveBytes() : 0);
-      },
-      connect() {
-        self.#started = true;
-        self.#userClosed = false;
-        pump(raw.connect(now()));
-      },
-      disconnectWarning() {
-        pump(raw.disconnectWarning(now()));
-      },
-      /** The Session's own answer: "ok", "queue_full", "closed" or "rejected". */
-      send(data) {
-        try {
-          pump(typeof data === "string" ? raw.sendText(data, now()) : raw.sendBinary(bytesOf(data), now()));
-          return "ok";
-        } catch (err) {
-          return String(err.message).split(":")[0];
-        }
-      },
-    };
   }
 
   // ---------------------------------------------------------------- driving the session
@@ -463,51 +445,94 @@ class ReconnectingWebSocket extends EventTarget {
     }
   }
 
+  /** A transport note for `options.observe` (`requested`, `connected`, `closed`). */
+  #note(what, id) {
+    if (this.#observe !== null) this.#observe({ note: what, transport: id });
+  }
+
+  /**
+   * The session's inner state and raw operations (scenario agents, tests): not part of
+   * the partysocket API.
+   */
+  [INSPECT]() {
+    const self = this;
+    const raw = this.#raw;
+    return {
+      get state() {
+        return raw.state;
+      },
+      get timerArmed() {
+        return raw.timerArmed;
+      },
+      get transports() {
+        return raw.transports;
+      },
+      get queued() {
+        return raw.queuedMessages;
+      },
+      /** Sockets the host still holds (a WebSocket until its close event). */
+      get sockets() {
+        return self.#sockets.size + self.#liveHostSockets.size;
+      },
+      connect() {
+        self.#started = true;
+        self.#userClosed = false;
+        self.#pump(raw.connect(now()));
+      },
+      disconnectWarning() {
+        self.#pump(raw.disconnectWarning(now()));
+      },
+      /** The Session's own answer: "ok", "queue_full", "closed" or "rejected". */
+      send(data) {
+        try {
+          self.#pump(typeof data === "string" ? raw.sendText(data, now()) : raw.sendBinary(bytesOf(data), now()));
+          return "ok";
+        } catch (err) {
+          return String(err.message).split(":")[0];
+        }
+      },
+    };
+  }
+
   /** Applies one batch in order; returns whether more outputs may be pending. */
   #apply(out) {
     const end = out.length - 2;
-    const arity = this.#arity;
-    for (let i = 0; i < end; i += 1 + arity[out[i]]) {
+    for (let i = 0; i < end; i += 1 + ARITY[out[i]]) {
+      if (this.#observe !== null) this.#observe({ output: TAG_NAMES[out[i]], tag: out[i], values: out.slice(i + 1, i + 1 + ARITY[out[i]]) });
       const a = out[i + 1];
       const b = out[i + 2];
       const c = out[i + 3];
       const d = out[i + 4];
-      if (this.#observe !== null) this.#observe({ output: TAG_NAMES[out[i]], tag: out[i], values: out.slice(i + 1, i + 1 + arity[out[i]]) });
       switch (out[i]) {
         case T_NEED_REQUEST:
           this.#provideRequest(a);
           break;
         case T_OPEN_TRANSPORT:
+          this.#debug("connect", this.retryCount);
           this.#openTransport(a, b, c, d);
           break;
-        case T_TRANSMIT:
-        case T_SEND_TEXT:
-        case T_SEND_BINARY: {
+        case T_TRANSMIT: {
           const s = this.#sockets.get(a);
-          if (s) s.send(b);
+          if (s && !s.destroyed) s.write(b);
           break;
         }
-        case T_OPEN_SOCKET:
-          this.#openSocket(a, b, c);
+        case T_CLOSE_TRANSPORT:
+          this.#closeTransport(a, b, c);
           break;
-        case T_CLOSE_TRANSPORT: {
-          const s = this.#sockets.get(a);
-          this.#sockets.delete(a);
-          if (s) s.close();
+        case T_OPEN_WEBSOCKET:
+          this.#debug("connect", this.retryCount);
+          this.#openWebSocket(a, b, c);
           break;
-        }
-        case T_CLOSE_SOCKET: {
-          // The WebSocket runs the closing handshake; its close event is still reported
-          // (a closing Session waits for it; otherwise the Session ignores it).
-          const s = this.#sockets.get(a);
-          if (s) s.close(b, c);
+        case T_SEND_MESSAGE:
+          this.#sendMessage(a, b);
           break;
-        }
         case T_STATE:
           this.#from = a;
           this.#state = b;
           break;
         case T_OPEN:
+          // A new connection: a skip left from reconnect() no longer applies.
+          this.#skipClosed = false;
           this.#protocol = c;
           this.#emit(new Event("open"), "onopen");
           break;
@@ -518,34 +543,46 @@ class ReconnectingWebSocket extends EventTarget {
           this.#emit(new MessageEvent("message", { data: this.#binaryType === "arraybuffer" ? a : new Blob([a]) }), "onmessage");
           break;
         case T_CLOSED:
-          if (this.#userClosed) break;
+          if (this.#userClosed) {
+            if (this.#awaitingClose) {
+              // rws 4.4: the closed socket's own close event, from a later task.
+              const event = new CloseEvent("close", { code: a, reason: b, wasClean: a !== 1006 });
+              later(() => {
+                this.#awaitingClose = false;
+                this.#emit(event, "onclose");
+              });
+            }
+            break;
+          }
           if (this.#skipClosed) {
             this.#skipClosed = false;
             break;
           }
           if (this.#gaveUp !== null) {
             // The last attempt failed: a close, then the error, as for every failed attempt.
-            const cause = this.#gaveUp;
+            const { why, cause } = this.#gaveUp;
             this.#gaveUp = null;
-            this.#emitClose(1006, cause, false);
-            this.#emitError(cause);
+            this.#emitClose(1006, why, false);
+            this.#emitError(why, undefined, cause);
             break;
           }
-          this.#emitClose(a, b, a !== 1006);
+          this.#emitClose(a, b, a !== 1006, c);
           break;
         case T_RECONNECTING:
+          this.#debug("next reconnect in", b, "ms");
           // An attempt that never opened failed: partysocket shows a close, then the error.
           if (this.#from === "connecting" && !this.#userClosed) {
-            this.#emitClose(1006, c, false);
-            this.#emitError(c);
+            const why = out[i + 5];
+            this.#emitClose(1006, why, false, true);
+            this.#emitError(why, undefined, c);
           }
           break;
         case T_GAVE_UP:
           // The Session's `closed` follows at once; it shows this attempt's failure.
-          if (this.#state === "connecting") this.#gaveUp = b;
+          if (this.#state === "connecting") this.#gaveUp = { why: d, cause: b };
           break;
         case T_ERROR:
-          this.#emitError(a);
+          this.#emitError(b);
           break;
         case T_MIGRATED:
           break;
@@ -579,51 +616,127 @@ class ReconnectingWebSocket extends EventTarget {
     );
   }
 
-  /**
-   * The callbacks a transport reports through (each a no-op once the Session forgot
-   * transport `id`: it closed it, or the transport already ended).
-   */
-  #reports(id) {
-    const live = () => this.#sockets.has(id);
-    const ended = () => this.#sockets.delete(id);
-    const raw = this.#raw;
-    const note = (what) => this.#observe !== null && this.#observe({ note: what, transport: id });
-    return {
-      connected: () => live() && this.#pump(raw.handleConnected(id, now())),
-      bytes: (chunk) => live() && this.#pump(raw.handleBytes(id, chunk, now())),
-      open: (protocol) => {
-        note("connected");
-        if (live()) this.#pump(raw.handleOpen(id, protocol, now()));
-      },
-      text: (data) => live() && this.#pump(raw.handleText(id, data, now())),
-      binary: (data) => live() && this.#pump(raw.handleBinary(id, data, now())),
-      // byte transport: end of stream (no code); message transport: the close event's
-      // code and reason, as they came
-      closed: (code, reason) => {
-        note("closed");
-        if (!live()) return;
-        ended();
-        this.#pump(code === undefined ? raw.handleClosed(id, now()) : raw.handleClose(id, code, reason, now()));
-      },
-      error: (kind, detail) => {
-        if (!live()) return;
-        ended();
-        this.#pump(raw.handleError(id, kind, detail, now()));
-      },
+  #openTransport(id, host, port, secure) {
+    this.#note("requested", id);
+    const socket = secure
+      ? platform.tls.connect({ ALPNProtocols: ["http/1.1"], ...this.#options.tls, host, port })
+      : platform.net.connect({ host, port });
+    this.#sockets.set(id, socket);
+    socket.setNoDelay(true);
+    const live = () => this.#sockets.get(id) === socket;
+    socket.on(secure ? "secureConnect" : "connect", () => {
+      if (live()) this.#pump(this.#raw.handleConnected(id, now()));
+    });
+    socket.on("data", (chunk) => {
+      if (live()) this.#pump(this.#raw.handleBytes(id, chunk, now()));
+    });
+    const ended = () => {
+      if (live()) {
+        this.#sockets.delete(id);
+        this.#pump(this.#raw.handleClosed(id, null, null, now()));
+      }
+    };
+    socket.on("end", ended);
+    socket.on("close", ended);
+    // Stays for the socket's whole life: a socket error is never unhandled.
+    socket.on("error", (err) => {
+      if (live()) {
+        this.#sockets.delete(id);
+        socket.destroy();
+        this.#pump(this.#raw.handleError(id, errorKind(err), err.message, now()));
+      }
+    });
+  }
+
+  /** Message transport: a host WebSocket for attempt `id`; its events go to the Session. */
+  #openWebSocket(id, url, protocols) {
+    const Ctor = this.#options.WebSocket;
+    let ws;
+    try {
+      ws = new Ctor(url, protocols);
+    } catch (err) {
+      // Reported from a later task, like any socket failure (never inside the
+      // constructor or a call of the application).
+      const message = err instanceof Error ? err.message : String(err);
+      later(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+      return;
+    }
+    this.#note("requested", id);
+    this.#hostSockets.set(id, ws);
+    this.#liveHostSockets.add(ws);
+    let opened = false;
+    let failed = false;
+    const live = () => this.#hostSockets.get(id) === ws;
+    try {
+      ws.binaryType = "arraybuffer";
+    } catch {
+      // A WebSocket without binaryType: binary data arrives as whatever it gives.
+    }
+    ws.onopen = () => {
+      opened = true;
+      this.#note("connected", id);
+      if (live()) this.#pump(this.#raw.handleOpen(id, ws.protocol || "", now()));
+    };
+    ws.onmessage = (event) => {
+      if (!live()) return;
+      const data = event.data;
+      if (typeof data === "string") this.#pump(this.#raw.handleText(id, data, now()));
+      else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) this.#pump(this.#raw.handleBinary(id, bytesOf(data), now()));
+      else if (Array.isArray(data)) this.#pump(this.#raw.handleBinary(id, bytesOf(Buffer.concat(data)), now()));
+    };
+    ws.onclose = (event) => {
+      this.#liveHostSockets.delete(ws);
+      this.#note("closed", id);
+      // A socket the Session asked to close (CLOSE_TRANSPORT) is still reported: a
+      // closing Session waits for its close event (any other Session ignores it).
+      if (!live() && !this.#closingHostSockets.delete(ws)) return;
+      this.#hostSockets.delete(id);
+      if (!opened && failed) {
+        // Failed before it opened: a browser tells no more (refused, DNS, TLS look alike).
+        this.#pump(this.#raw.handleError(id, "other", `the WebSocket failed before it opened (close ${event && event.code})`, now()));
+        return;
+      }
+      this.#pump(this.#raw.handleClosed(id, event && event.code ? event.code : null, (event && event.reason) || "", now()));
+    };
+    // Stays for the socket's whole life (the `ws` package throws an 'error' nobody
+    // listens to); the close event that follows tells the Session.
+    ws.onerror = () => {
+      failed = true;
     };
   }
 
-  /** Byte transport: a socket to host:port (platform.openBytes: net/tls in Node). */
-  #openTransport(id, host, port, secure) {
-    this.#observe?.({ note: "requested", transport: id });
-    this.#sockets.set(id, platform.openBytes(host, port, secure, this.#options, this.#reports(id)));
+  #sendMessage(id, data) {
+    const ws = this.#hostSockets.get(id);
+    if (!ws) return;
+    try {
+      ws.send(data);
+    } catch (err) {
+      this.#hostSockets.delete(id);
+      const message = err instanceof Error ? err.message : String(err);
+      later(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+    }
   }
 
-  /** Message transport: `new WebSocket(url, protocols)`. */
-  #openSocket(id, url, protocols) {
-    this.#url = url;
-    this.#observe?.({ note: "requested", transport: id });
-    this.#sockets.set(id, openMessageTransport(this.#WebSocket, url, protocols, this.#reports(id)));
+  #closeTransport(id, code, reason) {
+    const ws = this.#hostSockets.get(id);
+    if (ws) {
+      this.#hostSockets.delete(id);
+      this.#closingHostSockets.add(ws);
+      try {
+        ws.close(code, reason);
+      } catch {
+        // Closing is best effort: the Session has already forgotten this socket.
+      }
+      return;
+    }
+    const socket = this.#sockets.get(id);
+    if (!socket) return;
+    this.#sockets.delete(id);
+    if (socket.connecting || socket.destroyed) socket.destroy();
+    else {
+      socket.destroySoon();
+      socket.unref();
+    }
   }
 
   /**
@@ -660,7 +773,12 @@ class ReconnectingWebSocket extends EventTarget {
 
   // ---------------------------------------------------------------- events
 
+  #debug(...args) {
+    if (this.#options.debug) (this.#options.debugLogger || console.log)("RWS>", ...args);
+  }
+
   #emit(event, handler) {
+    this.#debug(event.type, ...(event.type === "close" ? [event.code, event.reason] : event.type === "error" ? [event.message] : []));
     const fn = this[handler];
     if (typeof fn === "function") {
       try {
@@ -673,12 +791,31 @@ class ReconnectingWebSocket extends EventTarget {
     this.dispatchEvent(event);
   }
 
-  #emitClose(code, reason, wasClean) {
-    this.#emit(new CloseEvent("close", { code, reason, wasClean }), "onclose");
+  /**
+   * A close event. When the Session will reconnect, the application's
+   * `shouldReconnectOnClose(event)` may say no first (partysocket 1.3): that is close().
+   */
+  #emitClose(code, reason, wasClean, willReconnect = false) {
+    const event = new CloseEvent("close", { code, reason, wasClean });
+    const predicate = this.#options.shouldReconnectOnClose;
+    if (willReconnect && typeof predicate === "function") {
+      let again = true;
+      try {
+        again = predicate.call(this, event) !== false;
+      } catch (err) {
+        // Reported like a listener's exception; the Session goes on.
+        report(err);
+      }
+      if (!again) {
+        this.#userClosed = true;
+        this.#pump(this.#raw.close(1000, "", now()));
+      }
+    }
+    this.#emit(event, "onclose");
   }
 
-  #emitError(message, error = undefined) {
-    const text = /^(connect|handshake) timeout/.test(message) ? "TIMEOUT" : message;
+  #emitError(message, error = undefined, cause = undefined) {
+    const text = cause === "connect_timeout" || cause === "handshake_timeout" ? "TIMEOUT" : message;
     this.#emit(new ErrorEvent("error", { message: text, error: error || new Error(message) }), "onerror");
   }
 }
@@ -687,4 +824,4 @@ for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED }
   Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
 }
 
-module.exports = { ReconnectingWebSocket, configure, INSPECT };
+module.exports = { ReconnectingWebSocket, RWS44, configure, INSPECT };

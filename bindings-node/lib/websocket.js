@@ -10,6 +10,7 @@
 // Event timing follows the browser: no event is dispatched from inside a constructor,
 // `send()` or `close()`; events caused by them are dispatched from a later task.
 
+const { setMaxListeners } = require("node:events");
 const net = require("node:net");
 const tls = require("node:tls");
 const { RawConnection } = require("./native.js");
@@ -148,6 +149,8 @@ class WebSocket extends EventTarget {
    */
   constructor(url, protocols = undefined, options = {}) {
     super();
+    // Any number of listeners, without Node's warning above 10 of one type.
+    setMaxListeners(0, this);
     const parsed = parseUrl(url);
     const list = parseProtocols(protocols);
     this.#url = parsed.href;

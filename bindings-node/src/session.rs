@@ -11,8 +11,8 @@ use napi::bindgen_prelude::{Array, BufferSlice, Env, Null};
 use napi::Result;
 use napi_derive::napi;
 use steadysock::session::{
-    Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
-    TransportRequest,
+    Cause, Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
+    TransportRequest, TransportType,
 };
 use steadysock::{Message, WsUrl};
 
@@ -24,8 +24,13 @@ mod tag {
     pub const NEED_REQUEST: u32 = 22;
     /// `id, bytes: Buffer` — write to socket `id`.
     pub const TRANSMIT: u32 = 11;
-    /// `id` — end socket `id` (after what was written) and forget it.
+    /// `id, code, reason` — end socket `id` (after what was written; a host WebSocket:
+    /// `close(code, reason)`) and forget it.
     pub const CLOSE_TRANSPORT: u32 = 12;
+    /// `id, url, protocols: string[]` — message transport: `new WebSocket(url, protocols)`.
+    pub const OPEN_WEBSOCKET: u32 = 23;
+    /// `id, data: string | ArrayBuffer` — message transport: `send(data)` on socket `id`.
+    pub const SEND_MESSAGE: u32 = 24;
     /// `from, to` — state names (`idle`, `connecting`, `open`, `closing`, `backoff`, `closed`).
     pub const STATE: u32 = 13;
     /// `attempt, recovered, protocol`.
@@ -34,13 +39,14 @@ mod tag {
     pub const TEXT: u32 = 15;
     /// `data: ArrayBuffer`.
     pub const BINARY: u32 = 16;
-    /// `code, reason, cause, willReconnect`.
+    /// `code, reason, willReconnect, cause, kind, why` — `cause` the canonical name,
+    /// `kind` the transport error's (or `null`), `why` human text.
     pub const CLOSED: u32 = 17;
-    /// `attempt, delayMs, cause`.
+    /// `attempt, delayMs, cause, kind, why`.
     pub const RECONNECTING: u32 = 18;
-    /// `attempts, cause`.
+    /// `attempts, cause, kind, why`.
     pub const GAVE_UP: u32 = 19;
-    /// `message` — a non-fatal anomaly.
+    /// `error, detail` — a non-fatal anomaly: its canonical name and human text.
     pub const ERROR: u32 = 20;
     /// `recovered` — make-before-break finished.
     pub const MIGRATED: u32 = 21;
@@ -52,6 +58,8 @@ pub struct RawSession {
     session: Session,
     /// The time of the latest call, for what the wrapper itself reports.
     now: u64,
+    /// A message transport (the host's WebSocket frames), not a byte transport.
+    messages: bool,
 }
 
 #[napi]
@@ -62,10 +70,12 @@ impl RawSession {
     #[napi(constructor)]
     pub fn new(url: String, options_json: String, now: f64) -> Result<Self> {
         let options = SessionOptions::from_json(&options_json).map_err(|e| invalid(e.to_string()))?;
+        let messages = options.transport == TransportType::Messages;
         let config = options.into_config(url).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             session: Session::new(config, rng::os_random()?, ms(now)),
             now: ms(now),
+            messages,
         })
     }
 
@@ -81,6 +91,24 @@ impl RawSession {
         self.session.attempt()
     }
 
+    /// Whether the session has a timer armed.
+    #[napi(getter)]
+    pub fn timer_armed(&self) -> bool {
+        self.session.poll_timeout().is_some()
+    }
+
+    /// How many transports the session tracks (two only during make-before-break).
+    #[napi(getter)]
+    pub fn transports(&self) -> u32 {
+        self.session.transports().len() as u32
+    }
+
+    /// Messages waiting in the queue while not open.
+    #[napi(getter)]
+    pub fn queued_messages(&self) -> u32 {
+        self.session.queued_messages() as u32
+    }
+
     /// Payload bytes waiting in the queue while not open.
     #[napi(getter)]
     pub fn queued_bytes(&self) -> f64 {
@@ -91,6 +119,14 @@ impl RawSession {
     pub fn connect<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
         self.now = ms(now);
         self.session.connect(ms(now));
+        self.drain(env)
+    }
+
+    /// The server announced that it will disconnect: make-before-break.
+    #[napi]
+    pub fn disconnect_warning<'e>(&mut self, env: &'e Env, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
+        self.session.disconnect_warning(ms(now));
         self.drain(env)
     }
 
@@ -145,12 +181,56 @@ impl RawSession {
         self.drain(env)
     }
 
-    /// Socket `id` ended (the peer closed the stream).
+    /// Socket `id` ended: a byte transport's end of stream (no code), or a host WebSocket's
+    /// `close` event with its code and reason.
     #[napi]
-    pub fn handle_closed<'e>(&mut self, env: &'e Env, id: f64, now: f64) -> Result<Array<'e>> {
+    pub fn handle_closed<'e>(
+        &mut self,
+        env: &'e Env,
+        id: f64,
+        code: Option<u32>,
+        reason: Option<String>,
+        now: f64,
+    ) -> Result<Array<'e>> {
+        self.now = ms(now);
+        let code = code.and_then(|c| u16::try_from(c).ok());
+        self.session.handle_transport_closed(
+            TransportId::from_raw(id as u64),
+            code,
+            reason.as_deref().unwrap_or(""),
+            ms(now),
+        );
+        self.drain(env)
+    }
+
+    /// Message transport: socket `id` opened with this subprotocol (`""` for none).
+    #[napi]
+    pub fn handle_open<'e>(&mut self, env: &'e Env, id: f64, protocol: String, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
+        let protocol = (!protocol.is_empty()).then_some(protocol);
+        self.session
+            .handle_transport_open(TransportId::from_raw(id as u64), protocol, ms(now));
+        self.drain(env)
+    }
+
+    /// Message transport: a text message arrived on socket `id`.
+    #[napi]
+    pub fn handle_text<'e>(&mut self, env: &'e Env, id: f64, text: String, now: f64) -> Result<Array<'e>> {
         self.now = ms(now);
         self.session
-            .handle_transport_closed(TransportId::from_raw(id as u64), None, "", ms(now));
+            .handle_transport_message(TransportId::from_raw(id as u64), Message::text(text), ms(now));
+        self.drain(env)
+    }
+
+    /// Message transport: a binary message arrived on socket `id`.
+    #[napi]
+    pub fn handle_binary<'e>(&mut self, env: &'e Env, id: f64, data: BufferSlice, now: f64) -> Result<Array<'e>> {
+        self.now = ms(now);
+        self.session.handle_transport_message(
+            TransportId::from_raw(id as u64),
+            Message::binary(data.to_vec()),
+            ms(now),
+        );
         self.drain(env)
     }
 
@@ -221,6 +301,19 @@ impl RawSession {
         self.drain(env)
     }
 
+    /// Empties the outbound queue: its messages, oldest first (strings and ArrayBuffers).
+    #[napi]
+    pub fn take_unsent<'e>(&mut self, env: &'e Env) -> Result<Array<'e>> {
+        let mut out = env.create_array(0)?;
+        for message in self.session.take_unsent() {
+            match message {
+                Message::Text(text) => out.insert(text.as_str())?,
+                Message::Binary(bytes) => out.insert(js_array_buffer(env, bytes)?)?,
+            }
+        }
+        Ok(out)
+    }
+
     /// The pending outputs: `[TAG, values…, …, deadline, more]` (see [`tag`]).
     #[napi]
     pub fn drain<'e>(&mut self, env: &'e Env) -> Result<Array<'e>> {
@@ -255,6 +348,12 @@ impl RawSession {
                     out.insert(id.get() as f64)?;
                     out.insert(attempt)?;
                 }
+                Output::OpenTransport { id, request } if self.messages => {
+                    out.insert(tag::OPEN_WEBSOCKET)?;
+                    out.insert(id.get() as f64)?;
+                    out.insert(request.url)?;
+                    out.insert(request.subprotocols)?;
+                }
                 Output::OpenTransport { id, request } => match WsUrl::parse(&request.url) {
                     Ok(url) => {
                         out.insert(tag::OPEN_TRANSPORT)?;
@@ -280,9 +379,19 @@ impl RawSession {
                     out.insert(id.get() as f64)?;
                     out.insert(js_buffer(env, bytes)?)?;
                 }
-                Output::CloseTransport { id, .. } => {
+                Output::CloseTransport { id, code, reason } => {
                     out.insert(tag::CLOSE_TRANSPORT)?;
                     out.insert(id.get() as f64)?;
+                    out.insert(u32::from(code))?;
+                    out.insert(reason)?;
+                }
+                Output::SendMessage { id, message } => {
+                    out.insert(tag::SEND_MESSAGE)?;
+                    out.insert(id.get() as f64)?;
+                    match message {
+                        Message::Text(text) => out.insert(text.as_str())?,
+                        Message::Binary(bytes) => out.insert(js_array_buffer(env, bytes)?)?,
+                    }
                 }
                 Output::Event(event) => {
                     let message = self.take_event(env, out, event)?;
@@ -290,8 +399,7 @@ impl RawSession {
                         return Ok(true);
                     }
                 }
-                // A byte-transport session never asks the host to frame a message; a
-                // kind added to the core later needs a tag here.
+                // A kind added to the core later needs a tag here.
                 _ => {}
             }
         }
@@ -335,8 +443,8 @@ impl RawSession {
                 out.insert(tag::CLOSED)?;
                 out.insert(u32::from(code))?;
                 out.insert(reason)?;
-                out.insert(cause.to_string())?;
                 out.insert(will_reconnect)?;
+                insert_cause(out, &cause)?;
             }
             SessionEvent::Reconnecting {
                 attempt,
@@ -346,12 +454,12 @@ impl RawSession {
                 out.insert(tag::RECONNECTING)?;
                 out.insert(attempt)?;
                 out.insert(delay_ms as f64)?;
-                out.insert(cause.to_string())?;
+                insert_cause(out, &cause)?;
             }
             SessionEvent::GaveUp { attempts, cause } => {
                 out.insert(tag::GAVE_UP)?;
                 out.insert(attempts)?;
-                out.insert(cause.to_string())?;
+                insert_cause(out, &cause)?;
             }
             SessionEvent::Migrated { recovered } => {
                 out.insert(tag::MIGRATED)?;
@@ -359,6 +467,7 @@ impl RawSession {
             }
             SessionEvent::Error(e) => {
                 out.insert(tag::ERROR)?;
+                out.insert(e.as_str())?;
                 out.insert(session_error(&e))?;
             }
             // A kind added to the core later needs a tag here.
@@ -366,6 +475,16 @@ impl RawSession {
         }
         Ok(false)
     }
+}
+
+/// A cause as three values: canonical name, transport error kind (or `null`), text.
+fn insert_cause(out: &mut Array, cause: &Cause) -> Result<()> {
+    out.insert(cause.as_str())?;
+    match cause {
+        Cause::Transport { kind, .. } => out.insert(kind.as_str())?,
+        _ => out.insert(Null)?,
+    }
+    out.insert(cause.to_string())
 }
 
 fn session_error(e: &SessionError) -> String {

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import ReconnectingWebSocket, { CloseEvent, ErrorEvent, ReconnectingWebSocket as Named } from "../index.mjs";
+import ReconnectingWebSocket, { CloseEvent, ErrorEvent, ReconnectingWebSocket as Named, WebSocket } from "../index.mjs";
 import { closedPort, startServer } from "./server.mjs";
 
 const unhandled = [];
@@ -50,6 +50,39 @@ describe("ReconnectingWebSocket", () => {
     assert.equal(ws.retryCount, 0);
     assert.ok(ws instanceof EventTarget);
     assert.throws(() => ReconnectingWebSocket(server.url()), TypeError, "needs new");
+  });
+
+  test("20 listeners of one type: no MaxListenersExceededWarning (a partysocket annoyance)", async () => {
+    const warnings = [];
+    const onWarning = (w) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      for (const Class of [ReconnectingWebSocket, WebSocket]) {
+        const ws = new Class(server.url("/silent"));
+        for (let i = 0; i < 20; i++) ws.addEventListener("message", () => {});
+        ws.close();
+      }
+      await tick();
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings.filter((n) => n === "MaxListenersExceededWarning"), []);
+  });
+
+  test("CloseEvent and ErrorEvent also take partysocket's constructor forms", () => {
+    const target = {};
+    const c = new CloseEvent(4001, "bye", target);
+    assert.deepEqual([c.type, c.code, c.reason, c.wasClean, c.target], ["close", 4001, "bye", true, target]);
+    const d = new CloseEvent();
+    assert.deepEqual([d.type, d.code, d.reason], ["close", 1000, ""]);
+    const w = new CloseEvent("close", { code: 1006, reason: "", wasClean: false });
+    assert.deepEqual([w.code, w.wasClean, w.target], [1006, false, null]);
+    const err = new Error("boom");
+    const e = new ErrorEvent(err, target);
+    assert.deepEqual([e.type, e.message, e.error, e.target], ["error", "boom", err, target]);
+    assert.ok(e instanceof Event && c instanceof Event);
+    const we = new ErrorEvent("error", { message: "m", error: err });
+    assert.deepEqual([we.message, we.error], ["m", err]);
   });
 
   test("open, echo, close: the close event is synchronous, readyState CLOSED at once, exactly one", async () => {
@@ -260,6 +293,121 @@ describe("ReconnectingWebSocket", () => {
     await once(ws, "open");
     assert.equal(calls, 2);
     ws.close();
+  });
+
+  test("shouldReconnectOnClose returning false stops reconnecting before the close listeners run", async () => {
+    const seen = [];
+    const ws = new ReconnectingWebSocket(server.url("/close?code=4004&reason=gone"), undefined, {
+      ...FAST,
+      shouldReconnectOnClose: (e) => {
+        seen.push(e.code);
+        return e.code !== 4004;
+      },
+    });
+    const [e] = await once(ws, "close");
+    assert.equal(e.code, 4004);
+    assert.equal(ws.shouldReconnect, false, "already decided when the listener runs");
+    assert.equal(ws.readyState, ws.CLOSED);
+    const before = server.connections.length;
+    await tick();
+    await tick();
+    assert.equal(server.connections.length, before, "no new attempt");
+    assert.deepEqual(seen, [4004]);
+    ws.reconnect();
+    await once(ws, "close");
+    ws.close();
+  });
+
+  test("drainQueuedMessages() takes what is queued, in order", async () => {
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, { ...FAST, startClosed: true });
+    ws.reconnect();
+    ws.send("a");
+    ws.send(new Uint8Array([7]));
+    const drained = ws.drainQueuedMessages();
+    assert.equal(drained.length, 2);
+    assert.equal(drained[0], "a");
+    assert.deepEqual([...new Uint8Array(drained[1])], [7]);
+    assert.deepEqual(ws.drainQueuedMessages(), []);
+    ws.close();
+  });
+
+  test("debug: the debugLogger gets RWS> lines", async () => {
+    const lines = [];
+    const ws = new ReconnectingWebSocket(server.url("/echo"), undefined, { ...FAST, debug: true, debugLogger: (...a) => lines.push(a) });
+    await once(ws, "open");
+    ws.close();
+    assert.deepEqual(lines[0], ["RWS>", "connect", 0]);
+    assert.ok(lines.some((l) => l[1] === "open"));
+    assert.ok(lines.some((l) => l[1] === "close"));
+  });
+
+  test("10,000 reconnect cycles: flat memory and no growing handle count", async () => {
+    const cycles = Number(process.env.STEADYSOCK_CYCLES || 10000);
+    const script = fileURLToPath(new URL("./fixtures/cycles.mjs", import.meta.url));
+    const proc = spawn(process.execPath, ["--expose-gc", script, server.url("/drop"), String(cycles)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    proc.stdout.on("data", (d) => (out += d));
+    const [code] = await once(proc, "exit");
+    assert.equal(code, 0, out);
+    const r = JSON.parse(out);
+    assert.equal(r.opens, cycles);
+    assert.ok(r.closes >= cycles - 1, `a close event per dropped connection: ${r.closes}`);
+    assert.ok(r.end.resources <= r.early.resources, `resources ${r.early.resources} -> ${r.end.resources}`);
+    // 90% of the cycles may leave at most 64 bytes each on the heap.
+    const growth = r.end.heapUsed - r.early.heapUsed;
+    assert.ok(growth < cycles * 0.9 * 64, `heap grew ${growth} bytes over ${cycles * 0.9} cycles`);
+    console.log(`# cycles: ${cycles}, heap ${r.early.heapUsed} -> ${r.end.heapUsed} B, rss ${r.early.rss} -> ${r.end.rss} B`);
+  });
+
+  test("the WebSocket option: the Session over a host WebSocket class (message transport)", async () => {
+    const made = [];
+    class Host extends WebSocket {
+      constructor(url, protocols) {
+        super(url, protocols);
+        made.push([url, protocols]);
+      }
+    }
+    const ws = new ReconnectingWebSocket(server.url("/proto"), ["v1"], { ...FAST, WebSocket: Host });
+    const log = record(ws);
+    ws.binaryType = "arraybuffer";
+    await once(ws, "open");
+    assert.equal(ws.protocol, "v1");
+    assert.deepEqual(made, [[server.url("/proto"), ["v1"]]]);
+    ws.send("text");
+    ws.send(new Uint8Array([5, 6]));
+    const got = [];
+    ws.onmessage = (e) => got.push(typeof e.data === "string" ? e.data : [...new Uint8Array(e.data)]);
+    while (got.length < 2) await once(ws, "message");
+    assert.deepEqual(got, ["text", [5, 6]]);
+    server.dropAll();
+    await once(ws, "open");
+    assert.equal(made.length, 2, "a new host socket for the new attempt");
+    ws.close(4000, "done");
+    assert.deepEqual(log.filter((l) => l.startsWith("close")), ["close:1006:false", "close:4000:true"]);
+    await tick();
+    assert.deepEqual(server.connections.at(-1).closeFrame, { code: 4000, reason: "done" });
+  });
+
+  test("the WebSocket option: close while CONNECTING and a throwing constructor never crash", async () => {
+    const a = new ReconnectingWebSocket(server.url("/silent"), undefined, { ...FAST, WebSocket });
+    const logA = record(a);
+    a.close();
+    await tick();
+    assert.deepEqual(logA, ["close:1000:true"]);
+    let calls = 0;
+    class Flaky extends WebSocket {
+      constructor(url, protocols) {
+        if (++calls === 1) throw new Error("no sockets today");
+        super(url, protocols);
+      }
+    }
+    const b = new ReconnectingWebSocket(server.url("/echo"), undefined, { ...FAST, WebSocket: Flaky });
+    const [e] = await once(b, "error");
+    assert.match(e.message, /no sockets today/);
+    await once(b, "open");
+    b.close();
   });
 
   const child = fileURLToPath(new URL("./fixtures/rws-child.mjs", import.meta.url));

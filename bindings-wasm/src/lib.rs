@@ -10,12 +10,9 @@
 //! A batch ends after a message so that the application can answer it before the next
 //! decision (`more` is then `true`: call [`drain`](RawSession::drain)).
 //!
-//! On top of the Node addon's shape, for a message transport: the outputs
-//! [`tag::OPEN_SOCKET`], [`tag::SEND_TEXT`], [`tag::SEND_BINARY`], [`tag::CLOSE_SOCKET`]
-//! and the inputs `handleOpen`, `handleText`, `handleBinary`, `handleClose`; the
-//! canonical cause and transport-error kind appended to `CLOSED`, `RECONNECTING` and
-//! `GAVE_UP` (and the error's kind to `ERROR`); and the getters `transports`,
-//! `queuedMessages` and `disconnectWarning()` for hosts that report them.
+//! A message transport is the same there: `"transport": "messages"` in the options, then
+//! `OPEN_WEBSOCKET` / `SEND_MESSAGE` / `CLOSE_TRANSPORT` out and `handleOpen`,
+//! `handleText`, `handleBinary`, `handleClosed(id, code, reason)`, `handleError` in.
 //!
 //! Randomness (backoff jitter) comes from the core's `OsRandom`, which is
 //! `crypto.getRandomValues` here (the core's `browser` feature). Nothing runs at module
@@ -25,18 +22,20 @@ use js_sys::{Array, Uint8Array};
 use steadysock::rng::OsRandom;
 use steadysock::session::{
     Cause, Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
-    TransportRequest,
+    TransportRequest, TransportType,
 };
 use steadysock::{Message, RandomSource, WsUrl};
 use wasm_bindgen::prelude::*;
 
-/// Output tags of a session batch; 10–22 are the Node addon's, with the same values.
+/// Output tags of a session batch: the Node addon's (`bindings-node/src/session.rs`), same
+/// numbers, same values after each.
 pub mod tag {
     /// `id, host, port, secure` — byte transport: open a socket (not used in a browser).
     pub const OPEN_TRANSPORT: u32 = 10;
-    /// `id, bytes` — byte transport: write to socket `id`.
+    /// `id, bytes: Uint8Array` — byte transport: write to socket `id`.
     pub const TRANSMIT: u32 = 11;
-    /// `id` — byte transport: end socket `id` and forget it.
+    /// `id, code, reason` — end socket `id` (a WebSocket: `close(code, reason)`; the code is
+    /// always one a browser accepts: 1000 or 3000–4999) and forget it.
     pub const CLOSE_TRANSPORT: u32 = 12;
     /// `from, to` — state names (`idle`, `connecting`, `open`, `closing`, `backoff`, `closed`).
     pub const STATE: u32 = 13;
@@ -46,30 +45,23 @@ pub mod tag {
     pub const TEXT: u32 = 15;
     /// `data: ArrayBuffer`.
     pub const BINARY: u32 = 16;
-    /// `code, reason, why, willReconnect, cause, kind` (`kind` is `""` unless the cause
-    /// is `transport`).
+    /// `code, reason, willReconnect, cause, kind, why` — `cause` the canonical name, `kind`
+    /// the transport error's (or `null`), `why` human text.
     pub const CLOSED: u32 = 17;
-    /// `attempt, delayMs, why, cause, kind`.
+    /// `attempt, delayMs, cause, kind, why`.
     pub const RECONNECTING: u32 = 18;
-    /// `attempts, why, cause, kind`.
+    /// `attempts, cause, kind, why`.
     pub const GAVE_UP: u32 = 19;
-    /// `message, kind` — a non-fatal anomaly (`migration_failed`, `recovery_gap`,
-    /// `envelope`, `unsendable`).
+    /// `error, detail` — a non-fatal anomaly: its canonical name and human text.
     pub const ERROR: u32 = 20;
     /// `recovered` — make-before-break finished.
     pub const MIGRATED: u32 = 21;
     /// `id, attempt` — attempt `id` needs its request (URL provider).
     pub const NEED_REQUEST: u32 = 22;
-    /// `id, url, protocols: string[]` — message transport: `new WebSocket(url, protocols)`
-    /// and report about it with `id`.
-    pub const OPEN_SOCKET: u32 = 23;
-    /// `id, data: string` — message transport: `ws.send(data)`.
-    pub const SEND_TEXT: u32 = 24;
-    /// `id, data: ArrayBuffer` — message transport: `ws.send(data)`.
-    pub const SEND_BINARY: u32 = 25;
-    /// `id, code, reason` — message transport: `ws.close(code, reason)` and forget it
-    /// (the code is always one a browser accepts: 1000 or 3000–4999).
-    pub const CLOSE_SOCKET: u32 = 26;
+    /// `id, url, protocols: string[]` — message transport: `new WebSocket(url, protocols)`.
+    pub const OPEN_WEBSOCKET: u32 = 23;
+    /// `id, data: string | ArrayBuffer` — message transport: `send(data)` on socket `id`.
+    pub const SEND_MESSAGE: u32 = 24;
 }
 
 /// Milliseconds from a JavaScript number (`performance.now()`): non-finite or negative
@@ -86,20 +78,40 @@ fn id(raw: f64) -> TransportId {
     TransportId::from_raw(ms(raw))
 }
 
-fn kind_name(cause: &Cause) -> &'static str {
-    match cause {
-        Cause::Transport { kind, .. } => kind.as_str(),
-        _ => "",
+fn num(n: impl Into<f64>) -> JsValue {
+    JsValue::from(n.into())
+}
+
+fn string(s: &str) -> JsValue {
+    JsValue::from_str(s)
+}
+
+fn array_buffer(bytes: &[u8]) -> JsValue {
+    Uint8Array::from(bytes).buffer().into()
+}
+
+fn push(out: &Array, values: &[JsValue]) {
+    for v in values {
+        out.push(v);
     }
+}
+
+/// A cause as three values: canonical name, transport error kind (or `null`), text.
+fn cause_values(cause: &Cause) -> [JsValue; 3] {
+    let kind = match cause {
+        Cause::Transport { kind, .. } => string(kind.as_str()),
+        _ => JsValue::NULL,
+    };
+    [string(cause.as_str()), kind, string(&cause.to_string())]
 }
 
 /// One reconnecting session driven from JavaScript.
 #[wasm_bindgen]
 pub struct RawSession {
     session: Session,
-    /// Whether the session runs over a byte transport (the host frames nothing) or a
-    /// message transport (the browser's `WebSocket`).
-    bytes: bool,
+    /// A message transport (the browser's `WebSocket` frames), not a byte transport.
+    messages: bool,
+    /// The time of the latest call, for what the wrapper itself reports.
     now: u64,
 }
 
@@ -111,14 +123,14 @@ impl RawSession {
     #[wasm_bindgen(constructor)]
     pub fn new(url: String, options_json: String, now: f64) -> Result<RawSession, JsError> {
         let options = SessionOptions::from_json(&options_json).map_err(|e| JsError::new(&e.to_string()))?;
-        let bytes = options.transport.as_str() == "bytes";
+        let messages = options.transport == TransportType::Messages;
         let config = options.into_config(url).map_err(|e| JsError::new(&e.to_string()))?;
         let rng =
             OsRandom::new().map_err(|e| JsError::new(&format!("no random source (crypto.getRandomValues): {e}")))?;
         let rng: Box<dyn RandomSource> = Box::new(rng);
         Ok(RawSession {
             session: Session::new(config, rng, ms(now)),
-            bytes,
+            messages,
             now: ms(now),
         })
     }
@@ -135,22 +147,28 @@ impl RawSession {
         self.session.attempt()
     }
 
-    /// Payload bytes waiting in the queue while not open.
-    #[wasm_bindgen(getter, js_name = queuedBytes)]
-    pub fn queued_bytes(&self) -> f64 {
-        self.session.queued_bytes() as f64
+    /// Whether the session wants a timer (`poll_timeout()` is set).
+    #[wasm_bindgen(getter, js_name = timerArmed)]
+    pub fn timer_armed(&self) -> bool {
+        self.session.poll_timeout().is_some()
+    }
+
+    /// How many transports the session tracks (two only during make-before-break).
+    #[wasm_bindgen(getter)]
+    pub fn transports(&self) -> u32 {
+        self.session.transports().len() as u32
     }
 
     /// Messages waiting in the queue while not open.
     #[wasm_bindgen(getter, js_name = queuedMessages)]
-    pub fn queued_messages(&self) -> f64 {
-        self.session.queued_messages() as f64
+    pub fn queued_messages(&self) -> u32 {
+        self.session.queued_messages() as u32
     }
 
-    /// How many transports the session holds.
-    #[wasm_bindgen(getter)]
-    pub fn transports(&self) -> u32 {
-        self.session.transports().len() as u32
+    /// Payload bytes waiting in the queue while not open.
+    #[wasm_bindgen(getter, js_name = queuedBytes)]
+    pub fn queued_bytes(&self) -> f64 {
+        self.session.queued_bytes() as f64
     }
 
     pub fn connect(&mut self, now: f64) -> Array {
@@ -159,17 +177,17 @@ impl RawSession {
         self.drain()
     }
 
-    pub fn reconnect(&mut self, now: f64) -> Array {
-        self.now = ms(now);
-        self.session.reconnect(self.now);
-        self.drain()
-    }
-
     /// The server announced that it will disconnect: make-before-break.
     #[wasm_bindgen(js_name = disconnectWarning)]
     pub fn disconnect_warning(&mut self, now: f64) -> Array {
         self.now = ms(now);
         self.session.disconnect_warning(self.now);
+        self.drain()
+    }
+
+    pub fn reconnect(&mut self, now: f64) -> Array {
+        self.now = ms(now);
+        self.session.reconnect(self.now);
         self.drain()
     }
 
@@ -214,11 +232,14 @@ impl RawSession {
         self.drain()
     }
 
-    /// Byte transport: socket `id` ended.
+    /// Socket `id` closed: a byte transport's end of stream (`code` and `reason` null), or a
+    /// WebSocket's `close` event with its code and reason, exactly as the browser gave them.
     #[wasm_bindgen(js_name = handleClosed)]
-    pub fn handle_closed(&mut self, id_: f64, now: f64) -> Array {
+    pub fn handle_closed(&mut self, id_: f64, code: Option<u32>, reason: Option<String>, now: f64) -> Array {
         self.now = ms(now);
-        self.session.handle_transport_closed(id(id_), None, "", self.now);
+        let code = code.and_then(|c| u16::try_from(c).ok());
+        self.session
+            .handle_transport_closed(id(id_), code, reason.as_deref().unwrap_or(""), self.now);
         self.drain()
     }
 
@@ -226,7 +247,7 @@ impl RawSession {
     #[wasm_bindgen(js_name = handleOpen)]
     pub fn handle_open(&mut self, id_: f64, protocol: String, now: f64) -> Array {
         self.now = ms(now);
-        let protocol = if protocol.is_empty() { None } else { Some(protocol) };
+        let protocol = (!protocol.is_empty()).then_some(protocol);
         self.session.handle_transport_open(id(id_), protocol, self.now);
         self.drain()
     }
@@ -246,16 +267,6 @@ impl RawSession {
         self.now = ms(now);
         self.session
             .handle_transport_message(id(id_), Message::binary(data.to_vec()), self.now);
-        self.drain()
-    }
-
-    /// Message transport: `WebSocket` `id` closed with the `close` event's `code` (0: none)
-    /// and `reason`, exactly as the browser reported them.
-    #[wasm_bindgen(js_name = handleClose)]
-    pub fn handle_close(&mut self, id_: f64, code: u32, reason: String, now: f64) -> Array {
-        self.now = ms(now);
-        let code = u16::try_from(code).ok().filter(|&c| c != 0);
-        self.session.handle_transport_closed(id(id_), code, &reason, self.now);
         self.drain()
     }
 
@@ -313,6 +324,19 @@ impl RawSession {
         self.drain()
     }
 
+    /// Empties the outbound queue: its messages, oldest first (strings and ArrayBuffers).
+    #[wasm_bindgen(js_name = takeUnsent)]
+    pub fn take_unsent(&mut self) -> Array {
+        let out = Array::new();
+        for message in self.session.take_unsent() {
+            match message {
+                Message::Text(text) => out.push(&string(text.as_str())),
+                Message::Binary(bytes) => out.push(&array_buffer(&bytes)),
+            };
+        }
+        out
+    }
+
     /// The pending outputs: `[TAG, values…, …, deadline, more]` (see [`tag`]); `deadline`
     /// is `null` when no timer is wanted.
     pub fn drain(&mut self) -> Array {
@@ -325,24 +349,6 @@ impl RawSession {
         out.push(&JsValue::from(more));
         out
     }
-}
-
-fn push(out: &Array, values: &[JsValue]) {
-    for v in values {
-        out.push(v);
-    }
-}
-
-fn num(n: impl Into<f64>) -> JsValue {
-    JsValue::from(n.into())
-}
-
-fn string(s: &str) -> JsValue {
-    JsValue::from_str(s)
-}
-
-fn array_buffer(bytes: &[u8]) -> JsValue {
-    Uint8Array::from(bytes).buffer().into()
 }
 
 impl RawSession {
@@ -363,63 +369,57 @@ impl RawSession {
                 Output::NeedRequest { id, attempt, .. } => {
                     push(out, &[num(tag::NEED_REQUEST), num(id.get() as f64), num(attempt)]);
                 }
-                Output::OpenTransport { id, request } if !self.bytes => {
+                Output::OpenTransport { id, request } if self.messages => {
                     let protocols: Array = request.subprotocols.iter().map(|p| string(p)).collect();
-                    push(
-                        out,
-                        &[
-                            num(tag::OPEN_SOCKET),
-                            num(id.get() as f64),
-                            string(&request.url),
-                            protocols.into(),
-                        ],
-                    );
+                    let values = [
+                        num(tag::OPEN_WEBSOCKET),
+                        num(id.get() as f64),
+                        string(&request.url),
+                        protocols.into(),
+                    ];
+                    push(out, &values);
                 }
                 Output::OpenTransport { id, request } => match WsUrl::parse(&request.url) {
-                    Ok(url) => push(
-                        out,
-                        &[
+                    Ok(url) => {
+                        let values = [
                             num(tag::OPEN_TRANSPORT),
                             num(id.get() as f64),
                             string(&url.host),
                             num(url.port),
                             JsValue::from(url.secure),
-                        ],
-                    ),
+                        ];
+                        push(out, &values);
+                    }
                     // A URL the session cannot use (from a URL provider): the attempt fails
                     // like any other.
                     Err(why) => {
                         let now = self.now;
-                        self.session.handle_transport_error(
-                            id,
-                            TransportErrorKind::Other,
-                            &format!("invalid URL: {why}"),
-                            now,
-                        )
+                        let detail = format!("invalid URL: {why}");
+                        self.session
+                            .handle_transport_error(id, TransportErrorKind::Other, &detail, now)
                     }
                 },
                 Output::Transmit { id, bytes } => {
                     let data: JsValue = Uint8Array::from(&bytes[..]).into();
                     push(out, &[num(tag::TRANSMIT), num(id.get() as f64), data]);
                 }
-                Output::SendMessage { id, message } => match message {
-                    Message::Text(text) => {
-                        push(out, &[num(tag::SEND_TEXT), num(id.get() as f64), string(text.as_str())])
-                    }
-                    Message::Binary(bytes) => push(
-                        out,
-                        &[num(tag::SEND_BINARY), num(id.get() as f64), array_buffer(&bytes)],
-                    ),
-                },
+                Output::SendMessage { id, message } => {
+                    let data = match message {
+                        Message::Text(text) => string(text.as_str()),
+                        Message::Binary(bytes) => array_buffer(&bytes),
+                    };
+                    push(out, &[num(tag::SEND_MESSAGE), num(id.get() as f64), data]);
+                }
                 Output::CloseTransport { id, code, reason } => {
-                    if self.bytes {
-                        push(out, &[num(tag::CLOSE_TRANSPORT), num(id.get() as f64)]);
-                    } else {
-                        push(
-                            out,
-                            &[num(tag::CLOSE_SOCKET), num(id.get() as f64), num(code), string(&reason)],
-                        );
-                    }
+                    push(
+                        out,
+                        &[
+                            num(tag::CLOSE_TRANSPORT),
+                            num(id.get() as f64),
+                            num(code),
+                            string(&reason),
+                        ],
+                    );
                 }
                 Output::Event(event) => {
                     let message = take_event(out, event);
@@ -446,15 +446,10 @@ fn take_event(out: &Array, event: SessionEvent) -> bool {
             attempt,
             recovered,
             subprotocol,
-        } => push(
-            out,
-            &[
-                num(tag::OPEN),
-                num(attempt),
-                JsValue::from(recovered),
-                string(subprotocol.as_deref().unwrap_or("")),
-            ],
-        ),
+        } => {
+            let protocol = string(subprotocol.as_deref().unwrap_or(""));
+            push(out, &[num(tag::OPEN), num(attempt), JsValue::from(recovered), protocol]);
+        }
         SessionEvent::Message(Message::Text(text)) => {
             push(out, &[num(tag::TEXT), string(text.as_str())]);
             return true;
@@ -468,45 +463,32 @@ fn take_event(out: &Array, event: SessionEvent) -> bool {
             reason,
             cause,
             will_reconnect,
-        } => push(
-            out,
-            &[
-                num(tag::CLOSED),
-                num(code),
-                string(&reason),
-                string(&cause.to_string()),
-                JsValue::from(will_reconnect),
-                string(cause.as_str()),
-                string(kind_name(&cause)),
-            ],
-        ),
+        } => {
+            push(
+                out,
+                &[
+                    num(tag::CLOSED),
+                    num(code),
+                    string(&reason),
+                    JsValue::from(will_reconnect),
+                ],
+            );
+            push(out, &cause_values(&cause));
+        }
         SessionEvent::Reconnecting {
             attempt,
             delay_ms,
             cause,
-        } => push(
-            out,
-            &[
-                num(tag::RECONNECTING),
-                num(attempt),
-                num(delay_ms as f64),
-                string(&cause.to_string()),
-                string(cause.as_str()),
-                string(kind_name(&cause)),
-            ],
-        ),
-        SessionEvent::GaveUp { attempts, cause } => push(
-            out,
-            &[
-                num(tag::GAVE_UP),
-                num(attempts),
-                string(&cause.to_string()),
-                string(cause.as_str()),
-                string(kind_name(&cause)),
-            ],
-        ),
+        } => {
+            push(out, &[num(tag::RECONNECTING), num(attempt), num(delay_ms as f64)]);
+            push(out, &cause_values(&cause));
+        }
+        SessionEvent::GaveUp { attempts, cause } => {
+            push(out, &[num(tag::GAVE_UP), num(attempts)]);
+            push(out, &cause_values(&cause));
+        }
         SessionEvent::Migrated { recovered } => push(out, &[num(tag::MIGRATED), JsValue::from(recovered)]),
-        SessionEvent::Error(e) => push(out, &[num(tag::ERROR), string(&session_error(&e)), string(e.as_str())]),
+        SessionEvent::Error(e) => push(out, &[num(tag::ERROR), string(e.as_str()), string(&session_error(&e))]),
         // A kind added to the core later needs a tag here.
         #[allow(unreachable_patterns)]
         _ => {}

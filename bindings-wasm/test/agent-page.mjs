@@ -35,13 +35,13 @@ function observe(o) {
     case 16:
       return out({ event: "message", binary: hex(v[0]), t_ms: t_ms() });
     case 17:
-      return out({ event: "closed", code: v[0], reason: v[1], why: v[2], will_reconnect: v[3], cause: v[4], ...withKind(v[5]), t_ms: t_ms() });
+      return out({ event: "closed", code: v[0], reason: v[1], will_reconnect: v[2], cause: v[3], ...withKind(v[4]), why: v[5], t_ms: t_ms() });
     case 18:
-      return out({ event: "reconnecting", attempt: v[0], delay_ms: v[1], why: v[2], cause: v[3], ...withKind(v[4]), t_ms: t_ms() });
+      return out({ event: "reconnecting", attempt: v[0], delay_ms: v[1], cause: v[2], ...withKind(v[3]), why: v[4], t_ms: t_ms() });
     case 19:
-      return out({ event: "gave_up", attempts: v[0], why: v[1], cause: v[2], ...withKind(v[3]), t_ms: t_ms() });
+      return out({ event: "gave_up", attempts: v[0], cause: v[1], ...withKind(v[2]), why: v[3], t_ms: t_ms() });
     case 20:
-      return out({ event: "error", kind: v[1], detail: v[0], t_ms: t_ms() });
+      return out({ event: "error", error: v[0], detail: v[1], t_ms: t_ms() });
     case 21:
       return out({ event: "migrated", recovered: v[0], t_ms: t_ms() });
     default:

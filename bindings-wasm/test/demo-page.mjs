@@ -28,7 +28,7 @@ const ws = new ReconnectingWebSocket(url, undefined, {
       demo.state = o.values[1];
       show();
     } else if (o.output === "reconnecting") {
-      const [attempt, delay, why] = o.values;
+      const [attempt, delay, , , why] = o.values;
       demo.attempts.push({ attempt, delay, why });
       const li = document.createElement("li");
       li.textContent = `attempt ${attempt} in ${delay} ms (${why})`;

@@ -9,8 +9,10 @@
 # server role: the server command, started with `--port PORT --lifetime SECS` (an echo server
 #              on 127.0.0.1), is tested by `wstest -m fuzzingclient`.
 # Each role ends with one line `autobahn ROLE HOST: N passed, M failed` (summarize.py), writes
-# results/HOST-ROLE-SET.json, and RESULTS.md is regenerated at the end.  Exit status: 0 when
-# every case of every role passed, 1 when some failed, 2 when a run could not be judged.
+# target/autobahn/results/HOST-ROLE-SET.json, and target/autobahn/RESULTS.md is regenerated at
+# the end. A run never writes outside target/: the committed results/ and RESULTS.md change
+# only through record.sh (`make autobahn-summary`).  Exit status: 0 when every case of every
+# role passed, 1 when some failed, 2 when a run could not be judged.
 #
 # Env:  AGENT        agent name in the reports (default steadysock-rust)
 #       HOST_NAME    name in the summary line and results file (default rust)
@@ -24,8 +26,8 @@
 #       WSTEST       use this wstest instead of running install.sh
 #       AUTOBAHN_WORK  work dir root (default <repo>/target/autobahn); reports land in
 #                    AUTOBAHN_WORK/ROLE-SET/reports/ (HTML, never committed)
-#       RESULTS_DIR  where HOST-ROLE-SET.json go (default conformance/autobahn/results)
-#       RESULTS_MD   the rendered table (default conformance/autobahn/RESULTS.md)
+#       RESULTS_DIR  where HOST-ROLE-SET.json go (default AUTOBAHN_WORK/results)
+#       RESULTS_MD   the rendered table (default AUTOBAHN_WORK/RESULTS.md)
 #       AUTOBAHN_LOCK  lock file serialising runs on this machine (default
 #                    /tmp/steadysock-autobahn.lock); LOCK_WAIT: seconds to wait for it (3600)
 set -euo pipefail
@@ -50,8 +52,8 @@ case $SET in
   *)     CASE_TIMEOUT=${CASE_TIMEOUT:-120} ROLE_TIMEOUT=${ROLE_TIMEOUT:-2400} ;;
 esac
 WORK_ROOT=${AUTOBAHN_WORK:-$REPO/target/autobahn}
-RESULTS_DIR=${RESULTS_DIR:-$HERE/results}
-RESULTS_MD=${RESULTS_MD:-$HERE/RESULTS.md}
+RESULTS_DIR=${RESULTS_DIR:-$WORK_ROOT/results}
+RESULTS_MD=${RESULTS_MD:-$WORK_ROOT/RESULTS.md}
 BIN_DIR=${CARGO_TARGET_DIR:-$REPO/target}/release
 LOCK_FILE=${AUTOBAHN_LOCK:-/tmp/steadysock-autobahn.lock}
 LOCK_WAIT=${LOCK_WAIT:-3600}

@@ -1,23 +1,24 @@
-//! The interpreter of `conformance/scenarios/scenarios.json`: Session scenarios as data.
+//! The interpreter of `conformance/scenarios/scenarios.json`: Session scenarios as data,
+//! run against any host through the scenario host protocol.
 //!
 //! A scenario is client settings plus a list of steps in a small vocabulary (server
 //! commands, client operations, expectations and checks — see
 //! `conformance/scenarios/README.md`). This module knows the vocabulary and nothing about
-//! any particular scenario, so the Python, Node and browser runners can interpret the
-//! same file: everything a step compares is either a session event rendered as JSON
-//! ([`event_json`]) or a field of the fault server's `status` line.
+//! any particular scenario or host: it starts a fresh in-process fault server per scenario
+//! and a host *agent* process ([`AgentProcess`]), sends the agent commands as JSON lines
+//! on its standard input and reads its replies and events (JSON lines, canonical
+//! snake_case names) from its standard output. Everything a step compares is an event
+//! line, a reply line, or a field of the fault server's `status` line. The Rust agent is
+//! the `scenario-agent` binary ([`crate::agent`]); the Python, Node and browser bindings
+//! each add one.
 
 use crate::fault_server::{FaultConfig, FaultHandle, FaultServer};
-use crate::session_host::{SessionHost, TransportNote};
-use serde_json::{json, Map, Value};
-use std::fmt::Write as _;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use steadysock::session::{
-    Cause, RequestSource, SendError, SessionConfig, SessionError, SessionEvent, SessionOptions, TransportRequest,
-};
-use steadysock::Message;
 
 /// The scenario table.
 #[derive(Debug, Clone)]
@@ -65,26 +66,20 @@ impl Table {
         Value::Object(merged)
     }
 
-    /// Runs one scenario against a fresh [`FaultServer`] with a [`SessionHost`].
-    pub fn run(&self, scenario: &Value, verbose: bool) -> Result<(), String> {
+    /// Runs one scenario against a fresh [`FaultServer`] and a fresh agent started with
+    /// `agent` (a program and its arguments).
+    pub fn run(&self, scenario: &Value, agent: &[String], verbose: bool) -> Result<(), String> {
         let server_settings = self.settings(scenario, "server");
-        let client_settings = self.settings(scenario, "client");
+        let options = self.settings(scenario, "client");
         let server = FaultServer::start_with(fault_config(&server_settings)?).map_err(|e| e.to_string())?;
         let server_url = server.url("/ws");
         let unused_url = format!("ws://{}/ws", unused_addr().map_err(|e| e.to_string())?);
-        let target = Arc::new(Mutex::new(server_url.clone()));
-        let config = session_config(&client_settings, target.clone())?;
-        let provider_target = target.clone();
-        let host = SessionHost::new(config)
-            .map_err(|e| e.to_string())?
-            .with_request_provider(move |_, _| TransportRequest {
-                url: provider_target.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-                ..TransportRequest::default()
-            });
+        let host = AgentProcess::start(agent)?;
         let mut run = Run {
             handle: server.handle(),
             host,
-            target,
+            options,
+            target: server_url.clone(),
             server_url,
             unused_url,
             history: Vec::new(),
@@ -95,9 +90,9 @@ impl Table {
         };
         let steps = scenario["steps"].as_array().cloned().unwrap_or_default();
         let result = run.steps(&steps);
-        run.finish();
+        let finished = run.finish();
         drop(server);
-        result
+        result.and(finished)
     }
 }
 
@@ -117,104 +112,178 @@ fn fault_config(server: &Value) -> Result<FaultConfig, String> {
     Ok(config)
 }
 
-/// The session configuration the client settings describe: the settings are
-/// [`SessionOptions`] keys. Every attempt asks the host for its request
-/// ([`RequestSource::Provided`]), which answers with the URL in `target` (the `target`
-/// client operation switches it).
-pub fn session_config(client: &Value, target: Arc<Mutex<String>>) -> Result<SessionConfig, String> {
-    let url = target.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let options: SessionOptions =
-        serde_json::from_value(client.clone()).map_err(|e| format!("client settings: {e}"))?;
-    let mut config = options.into_config(url).map_err(|e| e.to_string())?;
-    config.request_source = RequestSource::Provided;
-    Ok(config)
+// ---------------------------------------------------------------------- the host protocol
+
+/// How long an agent may take to answer one command.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A line the agent wrote.
+enum Line {
+    /// A JSON object: an event (`event`) or a reply (`reply`).
+    Json(Value),
+    /// Not JSON, or the agent's output ended (`None`).
+    Bad(Option<String>),
 }
 
-// ---------------------------------------------------------------------- events as JSON
-
-/// The name scenarios use for a cause (the core's canonical name).
-pub fn cause_name(c: &Cause) -> &'static str {
-    c.as_str()
+/// A host agent: a child process speaking the scenario host protocol (JSON lines; see
+/// `conformance/scenarios/README.md`). Commands go to its standard input; its standard
+/// output is read by a thread into a channel, so waiting for events has a deadline.
+pub struct AgentProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<Line>,
+    /// Events that arrived while a reply was awaited.
+    events: std::collections::VecDeque<Value>,
+    next_id: u64,
+    /// Set when the agent broke the protocol or ended; every later call fails with it.
+    broken: Option<String>,
 }
 
-fn cause_fields(c: &Cause, obj: &mut Map<String, Value>) {
-    obj.insert("cause".into(), cause_name(c).into());
-    if let Cause::Transport { kind, .. } = c {
-        obj.insert("kind".into(), kind.as_str().into());
+impl AgentProcess {
+    /// Starts `argv[0]` with the arguments `argv[1..]` (standard error is inherited).
+    pub fn start(argv: &[String]) -> Result<Self, String> {
+        let (program, args) = argv.split_first().ok_or("no agent command")?;
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start agent {program:?}: {e}"))?;
+        let stdout = child.stdout.take().ok_or("agent has no stdout")?;
+        let (tx, lines) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("agent-stdout".into())
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let parsed = match serde_json::from_str::<Value>(&line) {
+                        Ok(v) if v.is_object() => Line::Json(v),
+                        _ => Line::Bad(Some(line)),
+                    };
+                    if tx.send(parsed).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.send(Line::Bad(None));
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            events: Default::default(),
+            next_id: 0,
+            broken: None,
+        })
     }
-    obj.insert("why".into(), c.to_string().into());
+
+    fn fail(&mut self, why: String) -> String {
+        self.broken.get_or_insert(why).clone()
+    }
+
+    /// Reads one line before `until`: `Ok(None)` if none came in time.
+    fn read(&mut self, until: Instant) -> Result<Option<Value>, String> {
+        if let Some(why) = &self.broken {
+            return Err(why.clone());
+        }
+        match self.lines.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok(Line::Json(v)) => Ok(Some(v)),
+            Ok(Line::Bad(Some(line))) => {
+                Err(self.fail(format!("agent wrote a line that is not a JSON object: {line:?}")))
+            }
+            Ok(Line::Bad(None)) | Err(RecvTimeoutError::Disconnected) => {
+                let status = self.child.try_wait().ok().flatten();
+                Err(self.fail(format!("the agent's output ended (exit status {status:?})")))
+            }
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+        }
+    }
+
+    /// Sends a command (`{"cmd": NAME, …}`) and returns its reply (`ok` true; a reply
+    /// with `ok` false is an error). Events that arrive meanwhile are kept in order for
+    /// [`next_event`](Self::next_event).
+    pub fn call(&mut self, mut command: Value) -> Result<Value, String> {
+        if let Some(why) = &self.broken {
+            return Err(why.clone());
+        }
+        self.next_id += 1;
+        let id = self.next_id;
+        command["id"] = id.into();
+        let line = format!("{command}\n");
+        let written = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(line.as_bytes()).and_then(|()| stdin.flush()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        if let Err(e) = written {
+            return Err(self.fail(format!("cannot write to the agent: {e}")));
+        }
+        let until = Instant::now() + REPLY_TIMEOUT;
+        loop {
+            match self.read(until)? {
+                Some(v) if v.get("event").is_some() => self.events.push_back(v),
+                Some(v) if v.get("reply").is_some() => {
+                    if v["id"] != id {
+                        return Err(self.fail(format!("reply out of order: {v} (waiting for id {id})")));
+                    }
+                    if v["ok"] == true {
+                        return Ok(v);
+                    }
+                    return Err(format!(
+                        "{} failed: {}",
+                        command["cmd"],
+                        v["error"].as_str().unwrap_or("no reason given")
+                    ));
+                }
+                Some(v) => return Err(self.fail(format!("agent line is neither event nor reply: {v}"))),
+                None => return Err(self.fail(format!("no reply to {command} within {} s", REPLY_TIMEOUT.as_secs()))),
+            }
+        }
+    }
+
+    /// The next event line, waiting until `until` at most (`Ok(None)`: none came).
+    pub fn next_event(&mut self, until: Instant) -> Result<Option<Value>, String> {
+        if let Some(e) = self.events.pop_front() {
+            return Ok(Some(e));
+        }
+        match self.read(until)? {
+            Some(v) if v.get("event").is_some() => Ok(Some(v)),
+            Some(v) => Err(self.fail(format!("unexpected line from the agent: {v}"))),
+            None => Ok(None),
+        }
+    }
+
+    /// Asks the agent to quit, closes its input and waits for it to exit (killing it
+    /// after `grace`). Returns its exit status.
+    pub fn stop(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
+        if self.broken.is_none() {
+            let _ = self.call(json!({"cmd": "quit"}));
+        }
+        drop(self.stdin.take());
+        let until = Instant::now() + grace;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(10)),
+                _ => {
+                    let _ = self.child.kill();
+                    return self.child.wait().ok();
+                }
+            }
+        }
+    }
 }
 
-/// A session event as the scenario table sees it: `{"event": "closed", "code": 1006,
-/// "cause": "closed", "will_reconnect": true, …}`.
-pub fn event_json(e: &SessionEvent) -> Value {
-    let mut obj = Map::new();
-    let mut put = |k: &str, v: Value| {
-        obj.insert(k.into(), v);
-    };
-    put("event", e.as_str().into());
-    match e {
-        SessionEvent::StateChanged { from, to } => {
-            put("from", from.as_str().into());
-            put("to", to.as_str().into());
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
-        SessionEvent::Open {
-            attempt,
-            recovered,
-            subprotocol,
-        } => {
-            put("attempt", (*attempt).into());
-            put("recovered", (*recovered).into());
-            put("subprotocol", json!(subprotocol));
-        }
-        SessionEvent::Migrated { recovered } => {
-            put("recovered", (*recovered).into());
-        }
-        SessionEvent::Message(m) => match m {
-            Message::Text(t) => put("text", t.as_str().into()),
-            Message::Binary(b) => put(
-                "binary",
-                b.iter().map(|x| format!("{x:02x}")).collect::<String>().into(),
-            ),
-        },
-        SessionEvent::Closed {
-            code,
-            reason,
-            cause,
-            will_reconnect,
-        } => {
-            put("code", (*code).into());
-            put("reason", reason.as_str().into());
-            put("will_reconnect", (*will_reconnect).into());
-            cause_fields(cause, &mut obj);
-        }
-        SessionEvent::Reconnecting {
-            attempt,
-            delay_ms,
-            cause,
-        } => {
-            put("attempt", (*attempt).into());
-            put("delay_ms", (*delay_ms).into());
-            cause_fields(cause, &mut obj);
-        }
-        SessionEvent::GaveUp { attempts, cause } => {
-            put("attempts", (*attempts).into());
-            cause_fields(cause, &mut obj);
-        }
-        SessionEvent::Error(err) => {
-            let detail = match err {
-                SessionError::MigrationFailed { cause, retry_in_ms } => format!("{cause}; retry in {retry_in_ms} ms"),
-                SessionError::RecoveryGap { expected, got } => format!("expected {expected}, got {got}"),
-                SessionError::Envelope(why) | SessionError::Unsendable(why) => why.clone(),
-                other => other.to_string(),
-            };
-            put("error", err.as_str().into());
-            put("detail", detail.into());
-        }
-        // Events a newer core may add: the name is all a runner can know.
-        _ => {}
     }
-    Value::Object(obj)
 }
 
 // ---------------------------------------------------------------------- the interpreter
@@ -235,8 +304,11 @@ const CONTROL_KEYS: &[&str] = &[
 
 struct Run {
     handle: FaultHandle,
-    host: SessionHost,
-    target: Arc<Mutex<String>>,
+    host: AgentProcess,
+    /// The scenario's client settings: the `options` of the first `connect`.
+    options: Value,
+    /// Where the client's attempts go now (`target` steps switch it).
+    target: String,
     server_url: String,
     unused_url: String,
     /// Every event so far.
@@ -364,8 +436,7 @@ impl Run {
             return self.check(what, step);
         }
         if let Some(ms) = step.get("wait_ms").and_then(Value::as_u64) {
-            self.drive_until(deadline(ms));
-            return Ok(());
+            return self.drive_until(deadline(ms));
         }
         if step.get("mark").is_some() {
             self.mark = self.history.len();
@@ -388,33 +459,54 @@ impl Run {
 
     // ------------------------------------------------------------------ driving
 
-    /// Takes the next event from the host (before `until`) into the history.
-    fn pull(&mut self, until: Instant) -> bool {
-        match self.host.next_event(until) {
-            Some(e) => {
-                let v = event_json(&e);
+    /// Takes the next event from the agent (before `until`) into the history.
+    fn pull(&mut self, until: Instant) -> Result<bool, String> {
+        match self.host.next_event(until)? {
+            Some(v) => {
                 if self.verbose && v["event"] != "message" {
                     println!("    {:>6} ms  event {v}", self.started.elapsed().as_millis());
                 }
                 self.history.push(v);
-                true
+                Ok(true)
             }
-            None => false,
+            None => Ok(false),
         }
     }
 
-    fn drive_until(&mut self, until: Instant) {
-        while self.pull(until) {}
+    fn drive_until(&mut self, until: Instant) -> Result<(), String> {
+        while self.pull(until)? {}
+        Ok(())
     }
 
-    /// Closes the client and waits a little for it to finish (best effort).
-    fn finish(&mut self) {
-        self.host.close(1000, "scenario over");
-        let until = deadline(2_000);
-        while !self.host.is_released() && Instant::now() < until {
-            self.pull(Instant::now() + Duration::from_millis(10).min(until - Instant::now()));
+    /// Sends one command; `pull`s nothing (events wait in the agent process's queue).
+    fn call(&mut self, command: Value) -> Result<Value, String> {
+        self.host.call(command)
+    }
+
+    fn released(&mut self) -> Result<(bool, String), String> {
+        let r = self.call(json!({"cmd": "released?"}))?;
+        Ok((r["released"] == true, r["detail"].as_str().unwrap_or("").to_string()))
+    }
+
+    /// Closes the client, waits a little for it to finish, and stops the agent. Fails
+    /// only if the agent broke the protocol or did not exit cleanly.
+    fn finish(&mut self) -> Result<(), String> {
+        if self
+            .call(json!({"cmd": "close", "code": 1000, "reason": "scenario over"}))
+            .is_ok()
+        {
+            let until = deadline(2_000);
+            while Instant::now() < until {
+                if !matches!(self.released(), Ok((false, _))) {
+                    break;
+                }
+                let _ = self.pull(Instant::now() + Duration::from_millis(10));
+            }
         }
-        self.host.shutdown();
+        match self.host.stop(Duration::from_secs(5)) {
+            Some(status) if status.success() => Ok(()),
+            status => Err(format!("the agent did not exit cleanly: {status:?}")),
+        }
     }
 
     // ------------------------------------------------------------------ steps
@@ -423,29 +515,46 @@ impl Run {
         let words: Vec<&str> = op.split_whitespace().collect();
         let want = step["result"].as_str().unwrap_or("ok");
         match words.as_slice() {
-            ["connect"] => self.host.connect(),
-            ["reconnect"] => self.host.reconnect(),
-            ["disconnect_warning"] => self.host.disconnect_warning(),
+            ["connect"] => {
+                let cmd = json!({"cmd": "connect", "url": self.target, "options": self.options});
+                self.call(cmd)?;
+            }
+            [op @ ("reconnect" | "disconnect_warning")] => {
+                self.call(json!({ "cmd": op }))?;
+            }
             ["close", code, reason @ ..] => {
-                let code = code.parse().map_err(|_| "close: code must be a number")?;
-                self.host.close(code, &reason.join(" "));
+                let code: u16 = code.parse().map_err(|_| "close: code must be a number")?;
+                self.call(json!({"cmd": "close", "code": code, "reason": reason.join(" ")}))?;
             }
-            ["send", text @ ..] => {
-                let result = self.host.send(Message::text(text.join(" ")));
-                check_send(result, want)?;
-            }
+            ["send", text @ ..] => self.send(&text.join(" "), want)?,
             ["send_many", n, prefix] => {
                 let n: u64 = n.parse().map_err(|_| "send_many: n must be a number")?;
                 for i in 1..=n {
-                    let result = self.host.send(Message::text(format!("{prefix}{i}")));
-                    check_send(result, want).map_err(|why| format!("message {prefix}{i}: {why}"))?;
+                    self.send(&format!("{prefix}{i}"), want)
+                        .map_err(|why| format!("message {prefix}{i}: {why}"))?;
                 }
             }
-            ["target", "server"] => *self.target.lock().unwrap_or_else(|e| e.into_inner()) = self.server_url.clone(),
-            ["target", "unused"] => *self.target.lock().unwrap_or_else(|e| e.into_inner()) = self.unused_url.clone(),
+            ["target", which @ ("server" | "unused")] => {
+                self.target = if *which == "server" {
+                    self.server_url.clone()
+                } else {
+                    self.unused_url.clone()
+                };
+                self.call(json!({"cmd": "target", "url": self.target}))?;
+            }
             _ => return Err(format!("unknown client operation {op:?}")),
         }
         Ok(())
+    }
+
+    fn send(&mut self, text: &str, want: &str) -> Result<(), String> {
+        let reply = self.call(json!({"cmd": "send", "text": text}))?;
+        let got = reply["result"].as_str().unwrap_or("?");
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("send returned {got:?}, expected {want:?}"))
+        }
     }
 
     fn expect(&mut self, name: &str, step: &Value) -> Result<(), String> {
@@ -465,7 +574,7 @@ impl Run {
                     }
                 }
             }
-            if !self.pull(until) {
+            if !self.pull(until)? {
                 let seen: Vec<String> = self.history[start..]
                     .iter()
                     .filter(|e| e["event"] != "message")
@@ -484,7 +593,7 @@ impl Run {
 
     fn expect_quiet(&mut self, names: &[Value], ms: u64) -> Result<(), String> {
         let start = self.history.len();
-        self.drive_until(deadline(ms));
+        self.drive_until(deadline(ms))?;
         match self.history[start..].iter().find(|e| names.contains(&e["event"])) {
             Some(e) => Err(format!("unexpected event {e}")),
             None => Ok(()),
@@ -494,21 +603,15 @@ impl Run {
     fn expect_released(&mut self, ms: u64) -> Result<(), String> {
         let until = deadline(ms);
         loop {
-            if self.host.is_released() {
+            let (released, detail) = self.released()?;
+            if released {
                 return Ok(());
             }
             let now = Instant::now();
             if now >= until {
-                let s = self.host.session();
-                return Err(format!(
-                    "still running after {ms} ms: {} sockets, {} threads, timer {:?}, transports {:?}",
-                    self.host.live_sockets(),
-                    self.host.live_threads(),
-                    s.poll_timeout(),
-                    s.transports()
-                ));
+                return Err(format!("still running after {ms} ms: {detail}"));
             }
-            self.pull((now + Duration::from_millis(10)).min(until));
+            self.pull((now + Duration::from_millis(10)).min(until))?;
         }
     }
 
@@ -526,7 +629,7 @@ impl Run {
             }
             // Keep the client going while the server catches up.
             let slice = (Instant::now() + Duration::from_millis(10)).min(until);
-            self.drive_until(slice);
+            self.drive_until(slice)?;
         }
     }
 
@@ -535,7 +638,6 @@ impl Run {
     }
 
     fn check(&mut self, what: &str, step: &Value) -> Result<(), String> {
-        let session = self.host.session();
         match what {
             "messages" => {
                 let texts: Vec<Value> = self
@@ -577,53 +679,47 @@ impl Run {
                 Ok(())
             }
             "state" => {
-                let is = session.state().as_str();
-                compare("state", &json!(is), &json!({ "eq": step["is"] }))
+                let state = self.call(json!({"cmd": "state?"}))?;
+                compare("state", &state["state"], &json!({ "eq": step["is"] }))
             }
             "timer" => {
-                let armed = session.poll_timeout().is_some();
-                compare("timer armed", &json!(armed), &json!({ "eq": step["armed"] }))
+                let state = self.call(json!({"cmd": "state?"}))?;
+                compare("timer armed", &state["timer_armed"], &json!({ "eq": step["armed"] }))
             }
-            "transports" => compare("session transports", &json!(session.transports().len()), step),
-            "sockets" => compare("host sockets", &json!(self.host.live_sockets()), step),
-            "queued" => compare("queued messages", &json!(session.queued_messages()), step),
-            "make_before_break" => self.check_make_before_break(),
+            "transports" | "sockets" | "queued" => {
+                let state = self.call(json!({"cmd": "state?"}))?;
+                compare(what, &state[what], step)
+            }
+            "make_before_break" => {
+                let log = self.call(json!({"cmd": "transport_log?"}))?;
+                make_before_break(&log["log"])
+            }
             other => Err(format!("unknown check {other:?}")),
-        }
-    }
-
-    /// Some transport connected while its predecessor was still held.
-    fn check_make_before_break(&self) -> Result<(), String> {
-        let log = self.host.transport_log();
-        let closed_at = |id| log.iter().position(|n| *n == TransportNote::Closed(id));
-        let overlap = log.iter().enumerate().any(|(i, n)| match n {
-            TransportNote::Connected(new) => log[..i].iter().any(|m| match m {
-                TransportNote::Connected(old) if old < new => closed_at(*old).is_none_or(|c| c > i),
-                _ => false,
-            }),
-            _ => false,
-        });
-        if overlap {
-            Ok(())
-        } else {
-            let mut s = String::new();
-            for n in log {
-                let _ = write!(s, "{n:?} ");
-            }
-            Err(format!("no transport connected before its predecessor closed: {s}"))
         }
     }
 }
 
-fn check_send(result: Result<(), SendError>, want: &str) -> Result<(), String> {
-    let got = match &result {
-        Ok(()) => "ok",
-        Err(e) => e.as_str(),
-    };
-    if got == want {
+/// Whether, in a host's transport log (`[{"note": "requested"|"connected"|"closed",
+/// "transport": N}, …]`, ids increasing), some transport connected while an older one
+/// was still held.
+fn make_before_break(log: &Value) -> Result<(), String> {
+    let notes: Vec<(&str, u64)> = log
+        .as_array()
+        .ok_or("transport_log?: no log")?
+        .iter()
+        .map(|n| (n["note"].as_str().unwrap_or(""), n["transport"].as_u64().unwrap_or(0)))
+        .collect();
+    let closed_at = |id| notes.iter().position(|&n| n == ("closed", id));
+    let overlap = notes.iter().enumerate().any(|(i, &(note, new))| {
+        note == "connected"
+            && notes[..i]
+                .iter()
+                .any(|&(n, old)| n == "connected" && old < new && closed_at(old).is_none_or(|c| c > i))
+    });
+    if overlap {
         Ok(())
     } else {
-        Err(format!("send returned {result:?}, expected {want}"))
+        Err(format!("no transport connected before its predecessor closed: {log}"))
     }
 }
 
@@ -659,24 +755,66 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_table_parses_and_builds_configs() {
+    fn the_shipped_table_parses() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scenarios.json");
         let table = Table::load(path).unwrap();
         assert_eq!(table.scenarios.len(), 8);
         for s in &table.scenarios {
-            let target = Arc::new(Mutex::new("ws://127.0.0.1:1/ws".to_string()));
-            session_config(&table.settings(s, "client"), target).unwrap();
             fault_config(&table.settings(s, "server")).unwrap();
         }
+        assert!(Table::parse(r#"{"scenarios": [{"id": "X"}]}"#).is_err());
     }
 
-    /// The two cheapest scenarios of the table, end to end (`make scenarios` runs all).
     #[test]
-    fn queue_and_close_scenarios_pass() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scenarios.json");
-        let table = Table::load(path).unwrap();
-        for s in table.scenarios.iter().filter(|s| s["id"] == "S7" || s["id"] == "S8") {
-            table.run(s, false).unwrap_or_else(|why| panic!("{}: {why}", s["id"]));
-        }
+    fn make_before_break_reads_the_transport_log() {
+        let log = |notes: &[(&str, u64)]| {
+            Value::Array(notes.iter().map(|(n, t)| json!({"note": n, "transport": t})).collect())
+        };
+        let overlap = log(&[
+            ("requested", 1),
+            ("connected", 1),
+            ("requested", 2),
+            ("connected", 2),
+            ("closed", 1),
+        ]);
+        assert!(make_before_break(&overlap).is_ok());
+        let gap = log(&[
+            ("requested", 1),
+            ("connected", 1),
+            ("closed", 1),
+            ("requested", 2),
+            ("connected", 2),
+        ]);
+        assert!(make_before_break(&gap).is_err());
+        assert!(make_before_break(&json!(null)).is_err());
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["/bin/sh".into(), "-c".into(), script.into()]
+    }
+
+    #[test]
+    fn an_agent_that_breaks_the_protocol_fails_the_call_without_hanging() {
+        let mut agent = AgentProcess::start(&sh("read line; echo 'not json'; sleep 5")).unwrap();
+        let err = agent.call(json!({"cmd": "state?"})).unwrap_err();
+        assert!(err.contains("not a JSON object"), "{err}");
+        // Broken for good: later calls fail at once with the same reason.
+        assert_eq!(agent.call(json!({"cmd": "state?"})).unwrap_err(), err);
+        let mut gone = AgentProcess::start(&sh("exit 3")).unwrap();
+        let err = gone.next_event(deadline(5_000)).unwrap_err();
+        assert!(err.contains("output ended"), "{err}");
+        assert!(AgentProcess::start(&["/nonexistent/agent".to_string()]).is_err());
+    }
+
+    #[test]
+    fn replies_are_matched_by_id_and_events_kept_in_order() {
+        // A scripted agent: an event, then the reply to command 1, then another event.
+        let script = r#"read line; echo '{"event":"open","attempt":1}'; echo '{"reply":"state?","id":1,"ok":true,"state":"open"}'; echo '{"event":"closed","code":1000}'; read line"#;
+        let mut agent = AgentProcess::start(&sh(script)).unwrap();
+        let reply = agent.call(json!({"cmd": "state?"})).unwrap();
+        assert_eq!(reply["state"], "open");
+        assert_eq!(agent.next_event(deadline(5_000)).unwrap().unwrap()["event"], "open");
+        assert_eq!(agent.next_event(deadline(5_000)).unwrap().unwrap()["event"], "closed");
+        assert_eq!(agent.next_event(deadline(50)).unwrap(), None);
     }
 }

@@ -45,6 +45,20 @@ enum Report {
     Bytes(TransportId, Vec<u8>),
     Eof(TransportId),
     ReadFailed(TransportId, TransportErrorKind, String),
+    /// From a [`Waker`]: return from [`SessionHost::next_event_or_wake`].
+    Wake,
+}
+
+/// Wakes a host blocked in [`SessionHost::next_event_or_wake`] from another thread
+/// (for example one reading commands), so it never has to poll for them.
+#[derive(Clone)]
+pub struct Waker(Sender<Report>);
+
+impl Waker {
+    /// Makes the host's current (or next) `next_event_or_wake` return.
+    pub fn wake(&self) {
+        let _ = self.0.send(Report::Wake);
+    }
 }
 
 /// One socket the session asked for.
@@ -99,6 +113,8 @@ pub struct SessionHost {
     events: VecDeque<SessionEvent>,
     threads: Arc<AtomicUsize>,
     notes: Vec<TransportNote>,
+    /// A [`Waker`] woke the host since `next_event_or_wake` last returned.
+    woken: bool,
 }
 
 impl SessionHost {
@@ -126,6 +142,7 @@ impl SessionHost {
             events: VecDeque::new(),
             threads: Arc::new(AtomicUsize::new(0)),
             notes: Vec::new(),
+            woken: false,
         }
     }
 
@@ -235,6 +252,26 @@ impl SessionHost {
             }
             self.step(deadline);
         }
+    }
+
+    /// Like [`next_event`](Self::next_event), but also returns (`None`) as soon as a
+    /// [`Waker`] of this host wakes it.
+    pub fn next_event_or_wake(&mut self, deadline: Instant) -> Option<SessionEvent> {
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Some(e);
+            }
+            if std::mem::take(&mut self.woken) || Instant::now() >= deadline {
+                return None;
+            }
+            self.step(deadline);
+        }
+    }
+
+    /// A handle that wakes this host from another thread (see
+    /// [`next_event_or_wake`](Self::next_event_or_wake)).
+    pub fn waker(&self) -> Waker {
+        Waker(self.tx.clone())
     }
 
     /// Hands every event to `f` until it returns `true` (then `true`) or `deadline`
@@ -347,6 +384,7 @@ impl SessionHost {
                     self.session.handle_transport_error(id, kind, &detail, now);
                 }
             }
+            Report::Wake => self.woken = true,
         }
     }
 

@@ -14,7 +14,6 @@ use steadysock::session::{BackoffPolicy, Jitter, RecoveryConfig, SessionConfig, 
 use steadysock::{ClientRequest, Config, Event, Keepalive, Message};
 use steadysock_conformance::driver::{echo, Blocking};
 use steadysock_conformance::fault_server::{FaultConfig, FaultServer};
-use steadysock_conformance::scenario::cause_name;
 use steadysock_conformance::session_host::SessionHost;
 
 fn main() -> std::io::Result<()> {
@@ -179,7 +178,7 @@ fn session_demo() -> std::io::Result<bool> {
                 ..
             } => println!(
                 "client: [{t:>5} ms] closed (code {code}, cause {}, will reconnect: {will_reconnect}) after m{}",
-                cause_name(&cause),
+                cause.as_str(),
                 received.last().copied().unwrap_or(0)
             ),
             SessionEvent::Reconnecting {
@@ -188,7 +187,7 @@ fn session_demo() -> std::io::Result<bool> {
                 cause,
             } => println!(
                 "client: [{t:>5} ms] reconnecting: attempt {attempt} in {delay_ms} ms ({})",
-                cause_name(&cause)
+                cause.as_str()
             ),
             SessionEvent::Message(Message::Text(text)) => {
                 if let Some(n) = text.strip_prefix('m').and_then(|n| n.parse().ok()) {
