@@ -22,8 +22,10 @@ await browser.close();
 await http.close();
 await server.close();
 
-console.log("client         burst msg/s   sequential round trips/s   (16-byte text, best of 3)");
-for (const [name, v] of Object.entries(r)) console.log(`${name.padEnd(14)} ${String(v.burst).padStart(11)}   ${String(v.seq).padStart(24)}`);
+console.log("client         burst msg/s (min-max)        round trips/s (min-max)   16-byte text, median of 7 rounds");
+for (const [name, v] of Object.entries(r)) {
+  console.log(`${name.padEnd(14)} ${String(v.burst).padStart(6)} (${v.burstRange.join("-").padEnd(11)})   ${String(v.seq).padStart(6)} (${v.seqRange.join("-")})`);
+}
 const pct = (a, b) => `${(((b - a) / b) * 100).toFixed(1)} %`;
 console.log(`steadysock overhead vs WebSocket: burst ${pct(r.steadysock.burst, r.websocket.burst)}, sequential ${pct(r.steadysock.seq, r.websocket.seq)}`);
 
