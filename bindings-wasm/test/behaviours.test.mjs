@@ -106,6 +106,28 @@ describe("ReconnectingWebSocket in Chromium (wasm core)", () => {
     await p2.close();
   });
 
+  test("randomness (backoff jitter) comes from crypto.getRandomValues", async () => {
+    const r = await inPage(async (url) => {
+      const real = crypto.getRandomValues;
+      let calls = 0;
+      crypto.getRandomValues = function (a) {
+        calls++;
+        return real.call(crypto, a);
+      };
+      try {
+        const ws = new steadysock.ReconnectingWebSocket(url, undefined, { minReconnectionDelay: 20, maxReconnectionDelay: 40, jitter: "full", maxRetries: 3 });
+        const delays = [];
+        ws.addEventListener("error", () => delays.push(performance.now()));
+        await until(() => delays.length === 4);
+        ws.close();
+      } finally {
+        crypto.getRandomValues = real;
+      }
+      return calls;
+    }, `ws://127.0.0.1:${await closedPort()}/`);
+    assert.ok(r >= 4, `crypto.getRandomValues called ${r} times (start-up probe + one per jittered delay)`);
+  });
+
   test("open, echo, close: the close event is synchronous, readyState CLOSED at once, exactly one", async () => {
     const r = await inPage(async (url) => {
       const ws = new steadysock.ReconnectingWebSocket(url, undefined, FAST);
