@@ -14,7 +14,8 @@
 #      with --host is needed: the in-tree one, or SCENARIOS_BIN=path; the table is
 #      scenarios.json through test/browser-table.mjs, or SCENARIO_TABLE=path)
 #
-# Ends with one line:  browser: N passed, M failed
+# Ends with one line:  browser: N passed, M failed  (everything above; the runner's own
+# "scenarios browser: …" line is shown indented, so that it is counted once)
 set -uo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
@@ -59,7 +60,8 @@ else
   # browser's WebSocket cannot observe, replaced by what it reports).
   table=$(mktemp --suffix=.json)
   node test/browser-table.mjs "${SCENARIO_TABLE:-$root/conformance/scenarios/scenarios.json}" "$table"
-  "$runner" --table "$table" --host "node $PWD/test/browser-agent.mjs" --host-name browser ${SCENARIOS:-} 2>&1 | tee "$log"
+  "$runner" --table "$table" --host "node $PWD/test/browser-agent.mjs" --host-name browser ${SCENARIOS:-} 2>&1 | tee "$log" | sed 's/^/  /'
+  # (indented: scripts/test.sh counts this step by its closing line, which includes these)
   rm -f "$table"
   line=$(grep -E '^scenarios browser: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   if [ -z "$line" ]; then failed=$((failed + 1)); else
