@@ -26,6 +26,9 @@ fi
 echo "== memory (1000 idle connections per kind)"
 $CARGO bench -q --bench memory
 
+echo "== recovery log (attach cost as sessions grow)"
+$CARGO bench -q --bench recovery
+
 echo "== throughput (criterion; full log in $out/throughput.log)"
 # The bencher format prints one line per benchmark; criterion's JSON results (read by
 # the bench itself at the end) are written either way.

@@ -2,14 +2,16 @@
 //!
 //! Built from the core's own server half: a [`Connection`](steadysock::Connection) in the
 //! server role per client, one [`RecoveryLog`](steadysock::session::RecoveryLog), and the
-//! `ss1` envelope. Every connection is greeted with `ss1 welcome <sid> <0|1>` (resuming
-//! the session named by `ss_sid`/`ss_offset` in the request query when it can) and
-//! replayed what it missed; numbered messages (`m1`, `m2`, …) go through the log, so
-//! those sent while the client is away arrive on resume.
+//! `ss2` envelope. Every connection waits for the client's greeting (`ss2 resume <sid>
+//! <token> <offset>` or `ss2 hello`; the opt-in query or header placement is read from
+//! the upgrade request), answers `ss2 welcome <sid> <token> <0|1>` (resuming the session
+//! when the credential is valid and the log can serve the offset) and replays what it
+//! missed; numbered messages (`m1`, `m2`, …) go through the log, so those sent while the
+//! client is away arrive on resume.
 //!
 //! Faults, all on command: refuse connections, accept and never answer the handshake,
 //! drop everything without a close frame, close everything with a code, stop answering
-//! pings, warn (`ss1 drain`) and close after a grace period, restart (refuse for a
+//! pings, warn (`ss2 drain`) and close after a grace period, restart (refuse for a
 //! while, keep or lose the log). The commands are text lines ([`Command`]); the same
 //! lines work from [`FaultHandle::command`], from the scenario table, and over the
 //! line-based TCP control port ([`FaultServer::control_addr`]), so runners in other
@@ -83,12 +85,12 @@ impl FaultHandle {
         })
     }
 
-    /// Answers pings (protocol and `ss1 ping`) or leaves them unanswered.
+    /// Answers pings (protocol and `ss2 ping`) or leaves them unanswered.
     pub fn answer_pings(&self, on: bool) -> Result<(), String> {
         self.ok(Command::Pings(on))
     }
 
-    /// Sends `ss1 drain` on every open connection and closes it (1001) after `grace_ms`.
+    /// Sends `ss2 drain` on every open connection and closes it (1001) after `grace_ms`.
     pub fn drain(&self, grace_ms: u64) -> Result<(), String> {
         self.ok(Command::Drain { grace_ms })
     }
@@ -297,20 +299,37 @@ mod tests {
         }
     }
 
+    /// A raw client's greeting (what a `Session` with recovery sends first).
+    fn greet(ws: &mut Blocking, line: &str) {
+        while ws.conn().state() == steadysock::State::Connecting {
+            ws.next_event().unwrap().expect("handshake");
+        }
+        ws.conn().send_text(line).unwrap();
+        ws.flush().unwrap();
+    }
+
+    /// `(sid, token)` from a welcome, checking the recovered flag.
+    fn welcome(ws: &mut Blocking, recovered: bool) -> (String, String) {
+        let line = message(ws);
+        let flag = if recovered { " 1\n" } else { " 0\n" };
+        let rest = line
+            .strip_prefix("ss2 welcome ")
+            .and_then(|r| r.strip_suffix(flag))
+            .unwrap_or_else(|| panic!("{line:?}"));
+        let (sid, token) = rest.split_once(' ').expect("sid and token");
+        (sid.to_string(), token.to_string())
+    }
+
     #[test]
     fn welcomes_numbers_records_and_replays() {
         let server = FaultServer::start().unwrap();
         let faults = server.handle();
         let mut ws = client(&server.url("/ws"));
-        let welcome = message(&mut ws);
-        let sid = welcome
-            .strip_prefix("ss1 welcome ")
-            .and_then(|r| r.strip_suffix(" 0\n"))
-            .expect("a new session")
-            .to_string();
+        greet(&mut ws, "ss2 hello\n");
+        let (sid, token) = welcome(&mut ws, false);
         faults.send(2).unwrap();
-        assert_eq!(message(&mut ws), "ss1 msg 1\nm1");
-        assert_eq!(message(&mut ws), "ss1 msg 2\nm2");
+        assert_eq!(message(&mut ws), "ss2 msg 1\nm1");
+        assert_eq!(message(&mut ws), "ss2 msg 2\nm2");
         ws.conn().send_text("hi").unwrap();
         ws.flush().unwrap();
         let s = wait_for(&server, |s| !s.received.is_empty());
@@ -323,18 +342,28 @@ mod tests {
         faults.drop_all().unwrap();
         wait_for(&server, |s| s.connections == 0);
         faults.send(2).unwrap();
+        // The id alone (the old `ss2` URL form) resumes nothing.
         let mut ws = client(&server.url(&format!("/ws?ss_sid={sid}&ss_offset=1")));
-        assert_eq!(message(&mut ws), format!("ss1 welcome {sid} 1\n"));
-        assert_eq!(message(&mut ws), "ss1 msg 2\nm2");
-        assert_eq!(message(&mut ws), "ss1 msg 3\nm3");
-        assert_eq!(message(&mut ws), "ss1 msg 4\nm4");
+        greet(&mut ws, "ss2 hello\n");
+        let (other, _) = welcome(&mut ws, false);
+        assert_ne!(other, sid);
+        drop(ws);
+        let mut ws = client(&server.url("/ws"));
+        greet(&mut ws, &format!("ss2 resume {sid} {token} 1\n"));
+        let (same, token2) = welcome(&mut ws, true);
+        assert_eq!(same, sid);
+        assert_ne!(token2, token, "a new token with every welcome");
+        assert_eq!(message(&mut ws), "ss2 msg 2\nm2");
+        assert_eq!(message(&mut ws), "ss2 msg 3\nm3");
+        assert_eq!(message(&mut ws), "ss2 msg 4\nm4");
         assert_eq!(faults.status().resumed, 1);
 
-        // A lost log cannot resume.
+        // A lost log cannot resume (here with the opt-in URL placement).
         faults.restart(0, false).unwrap();
-        let mut ws = client(&server.url(&format!("/ws?ss_sid={sid}&ss_offset=4")));
-        let welcome = message(&mut ws);
-        assert!(welcome.ends_with(" 0\n") && !welcome.contains(&sid), "{welcome:?}");
+        let mut ws = client(&server.url(&format!("/ws?ss_sid={sid}&ss_token={token2}&ss_offset=4")));
+        greet(&mut ws, "ss2 hello\n");
+        let (fresh, _) = welcome(&mut ws, false);
+        assert_ne!(fresh, sid);
     }
 
     #[test]

@@ -26,10 +26,12 @@
 pub mod close;
 pub mod connection;
 pub mod deflate;
+mod excerpt;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod message;
+pub mod origin;
 pub mod rng;
 pub mod session;
 pub mod utf8;
@@ -40,4 +42,5 @@ pub use connection::{
 };
 pub use handshake::{HandshakeError, HttpResponse, Request, WsUrl};
 pub use message::{Message, Text};
+pub use origin::{OriginPolicy, OriginRejected};
 pub use rng::{RandomSource, SeededRandom};

@@ -64,8 +64,13 @@ impl From<&str> for Text {
 }
 
 impl fmt::Debug for Text {
+    /// The text, quoted; a session envelope line that carries a resume token (`ss2
+    /// welcome`, `ss2 resume`) shows `<redacted>` in its place.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
+        match crate::session::recovery::redact_control_line(self.as_str()) {
+            Some(redacted) => fmt::Debug::fmt(&redacted, f),
+            None => fmt::Debug::fmt(self.as_str(), f),
+        }
     }
 }
 

@@ -19,7 +19,7 @@
 //! | [`session::EnvelopeKind`] | `plain`, `steady` |
 //! | [`session::RequestSource`] | `fixed`, `provided` |
 //! | [`session::TransportKind`] | `bytes`, `messages` |
-//! | [`session::ParamPlacement`] | `query`, `headers` |
+//! | [`session::ParamPlacement`] | `first_message`, `query`, `headers` |
 //! | [`connection::State`] | `connecting`, `open`, `closing`, `closed` |
 //! | [`connection::Output`] | `transmit`, `event` |
 //! | [`connection::Event`] | `request`, `open`, `message`, `ping`, `pong`, `handshake_failed`, `error`, `closed` |
@@ -283,8 +283,10 @@ mod tests {
             "session::ParamPlacement",
             &[
                 ParamPlacement::default().as_str(),
+                ParamPlacement::query().as_str(),
                 ParamPlacement::Headers {
                     session: s(),
+                    token: s(),
                     offset: s(),
                 }
                 .as_str(),

@@ -1,7 +1,7 @@
 //! The Session fed arbitrary event sequences, over both transport kinds.
 //!
 //! Input: `[flags, seed, ops...]`. flags bit 0: byte transport (each transport then has a
-//! real server `Connection` answering it); bit 1: recovery (ss1 envelope) on; bit 2:
+//! real server `Connection` answering it); bit 1: recovery (ss2 envelope) on; bit 2:
 //! `max_retries = 2`; bit 3: requests provided by the host (`NeedRequest`, answered by
 //! ops with `provide_request` / `provide_request_error`, for live or stale ids, or never).
 //! Every op byte picks a host event or user call (transport ids are
@@ -10,7 +10,11 @@
 //! - at most two transports, two only while migrating;
 //! - `StateChanged` events agree with `state()`;
 //! - Idle/Closed arm no timer; Connecting, Backoff and Closing always arm one (never stuck);
-//! - the outbound queue stays within its limits.
+//! - the outbound queue stays within its limits;
+//! - no output grows with what the peer sent, except the data itself (transmits, sent
+//!   messages, delivered messages): op 8 also delivers large hostile messages (up to
+//!   1 MiB of U+0001, or of `ss2 ` control lines), and every other output must stay
+//!   under [`MAX_OTHER_OUTPUT`] bytes of `Debug`, every close reason under 123 bytes.
 
 #![no_main]
 
@@ -21,6 +25,9 @@ use steadysock::session::{
     TransportErrorKind, TransportId, TransportRequest,
 };
 use steadysock::{Accept, Config, Connection, Event, Message, SeededRandom};
+
+/// Largest `Debug` of an output that is not data.
+const MAX_OTHER_OUTPUT: usize = 2_048;
 
 const QUEUE: QueueLimits = QueueLimits {
     max_messages: 6,
@@ -60,10 +67,14 @@ impl Harness {
                         }
                     }
                 }
-                Output::CloseTransport { id, .. } => {
+                Output::CloseTransport { id, ref reason, .. } => {
+                    assert!(reason.len() <= 123, "close reason of {} bytes", reason.len());
                     self.links.remove(&id.get());
                 }
-                Output::SendMessage { .. } => {}
+                Output::SendMessage { .. } | Output::Event(SessionEvent::Message(_)) => {}
+                Output::Event(ref e) if format!("{e:?}").len() > MAX_OTHER_OUTPUT => {
+                    panic!("an event grew with the input: {} bytes", format!("{e:?}").len())
+                }
                 Output::Event(SessionEvent::StateChanged { from, to }) => {
                     assert_eq!(from, self.state, "StateChanged from a state we were not in");
                     self.state = to;
@@ -193,11 +204,14 @@ fuzz_target!(|data: &[u8]| {
             }
             8 => {
                 if let Some(id) = h.pick(arg) {
-                    let text = match arg % 5 {
-                        0 => format!("ss1 welcome s{} {}\n", arg % 3, arg & 1),
-                        1 => format!("ss1 msg {}\nhello", arg % 7),
-                        2 => "ss1 drain\n".to_string(),
-                        3 => "ss1 pong\n".to_string(),
+                    let big = usize::from(arg) << 12;
+                    let text = match arg % 7 {
+                        0 => format!("ss2 welcome s{} t{} {}\n", arg % 3, arg % 2, arg & 1),
+                        1 => format!("ss2 msg {}\nhello", arg % 7),
+                        2 => "ss2 drain\n".to_string(),
+                        3 => "ss2 pong\n".to_string(),
+                        4 => "\u{1}".repeat(big),
+                        5 => format!("ss2 {}", "\u{1}".repeat(big)),
                         _ => "plain".to_string(),
                     };
                     if bytes {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 /// What newly accepted TCP connections get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// A WebSocket server speaking the `ss1` envelope.
+    /// A WebSocket server speaking the `ss2` envelope.
     Normal,
     /// Closed at once (the client connects, then sees the stream end).
     Refuse,
@@ -67,9 +67,9 @@ pub enum Command {
         /// Close reason.
         reason: String,
     },
-    /// `pings on|off`: answer pings (protocol and `ss1 ping`) or not.
+    /// `pings on|off`: answer pings (protocol and `ss2 ping`) or not.
     Pings(bool),
-    /// `drain <grace_ms>`: `ss1 drain` on every open connection, closed (1001) after
+    /// `drain <grace_ms>`: `ss2 drain` on every open connection, closed (1001) after
     /// the grace period.
     Drain {
         /// Grace period.
@@ -206,7 +206,7 @@ pub struct Status {
     pub sessions: usize,
     /// The session numbered messages go to.
     pub current_session: Option<String>,
-    /// Pings received (protocol pings and `ss1 ping`).
+    /// Pings received (protocol pings and `ss2 ping`).
     pub pings_received: u64,
     /// Pings answered.
     pub pings_answered: u64,

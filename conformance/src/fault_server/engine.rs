@@ -13,7 +13,9 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
-use steadysock::session::{encode, Attachment, RecoveryLog, RecoveryLogConfig, ResumeRequest};
+use steadysock::session::{
+    encode, read_greeting, AttachError, Attachment, Greeting, RecoveryLog, RecoveryLogConfig, ResumeRequest,
+};
 use steadysock::{Accept, Config, Connection, Event, Message, RandomSource, SeededRandom};
 
 /// How long a write to a client may block.
@@ -36,6 +38,9 @@ enum Kind {
     Ws {
         ws: Box<Connection>,
         attachment: Option<Attachment>,
+        /// A resume request in the upgrade's query or headers (opt-in placements), used
+        /// if the greeting does not carry one.
+        query_resume: Option<ResumeRequest>,
         /// Drain: close (1001) at this time.
         close_at: Option<u64>,
     },
@@ -74,6 +79,26 @@ fn log_config(config: FaultConfig) -> RecoveryLogConfig {
         max_bytes: usize::MAX,
         max_disconnection_ms: config.max_disconnection_ms,
         max_sessions: 10_000,
+        // A test server: scenarios reconnect a thousand times a second (S4).
+        attach_refill_ms: 0,
+        ..RecoveryLogConfig::default()
+    }
+}
+
+/// Payload bytes handed to one connection per pull from the log.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// Sends what the log has due on `attachment` (replay, then new messages).
+fn pump(log: &mut RecoveryLog, ws: &mut Connection, attachment: &Attachment) {
+    loop {
+        let batch = log.next_batch(attachment, BATCH_BYTES);
+        if batch.is_empty() {
+            return;
+        }
+        for (offset, m) in &batch {
+            // A connection that is closing refuses; the log keeps the message for replay.
+            let _ = ws.send(encode::data(*offset, m));
+        }
     }
 }
 
@@ -236,6 +261,7 @@ impl Engine {
             Kind::Ws {
                 ws: Box::new(Connection::server(server_config(), rng, now)),
                 attachment: None,
+                query_resume: None,
                 close_at: None,
             }
         };
@@ -271,7 +297,13 @@ impl Engine {
     fn process(&mut self, id: u64) {
         let now = self.clock.now();
         let Some(mut conn) = self.conns.remove(&id) else { return };
-        let Kind::Ws { ws, attachment, .. } = &mut conn.kind else {
+        let Kind::Ws {
+            ws,
+            attachment,
+            query_resume,
+            ..
+        } = &mut conn.kind
+        else {
             self.conns.insert(id, conn);
             return;
         };
@@ -287,7 +319,16 @@ impl Engine {
                     if ws.accept(accept, now).is_err() {
                         continue;
                     }
-                    let resume = ResumeRequest::from_query(&request.path);
+                    // Opt-in placements (query, headers); by default the credential
+                    // comes in the client's first message.
+                    *query_resume = ResumeRequest::from_query(&request.path)
+                        .or_else(|| ResumeRequest::from_headers(&request.headers, "ss-sid", "ss-token", "ss-offset"));
+                }
+                Event::Message(m) if attachment.is_none() => {
+                    let resume = match read_greeting(&m) {
+                        Greeting::Resume(r) => Some(r),
+                        Greeting::Fresh | Greeting::NotAGreeting => query_resume.take(),
+                    };
                     // Another open connection still attached to the requested session:
                     // the client is moving over before the old one is gone.
                     let overlapping = resume.as_ref().is_some_and(|r| {
@@ -300,7 +341,18 @@ impl Engine {
                             _ => false,
                         })
                     });
-                    let r = self.log.attach(resume, &mut *self.rng, now);
+                    let r = match self.log.attach(resume, None, now) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let code = if matches!(e, AttachError::RateLimited { .. }) {
+                                1013
+                            } else {
+                                1011
+                            };
+                            let _ = ws.close(code, "cannot attach", now);
+                            continue;
+                        }
+                    };
                     if r.recovered {
                         self.stats.resumed += 1;
                         if overlapping {
@@ -310,11 +362,13 @@ impl Engine {
                         self.stats.new_sessions += 1;
                     }
                     self.stats.current_session = Some(r.session_id().to_string());
-                    let _ = ws.send(encode::welcome(r.session_id(), r.recovered));
-                    for (offset, m) in &r.replay {
-                        let _ = ws.send(encode::data(*offset, m));
-                    }
+                    let _ = ws.send(encode::welcome(r.session_id(), &r.token.expose_hex(), r.recovered));
+                    pump(&mut self.log, ws, &r.attachment);
                     *attachment = Some(r.attachment);
+                    if !matches!(read_greeting(&m), Greeting::NotAGreeting) {
+                        continue;
+                    }
+                    self.stats.received.push(describe(&m));
                 }
                 Event::Open(_) => self.stats.handshakes += 1,
                 Event::Message(m) => {
@@ -360,18 +414,17 @@ impl Engine {
         let Some(fallback) = self.log.detach(&a, now) else {
             return;
         };
+        let log = &mut self.log;
         let target = self.conns.iter_mut().find_map(|(id, c)| match &mut c.kind {
             Kind::Ws {
                 ws,
                 attachment: Some(a),
                 ..
-            } if *a == fallback.attachment => Some((*id, ws)),
+            } if *a == fallback => Some((*id, ws)),
             _ => None,
         });
         if let Some((id, ws)) = target {
-            for (offset, m) in &fallback.replay {
-                let _ = ws.send(encode::data(*offset, m));
-            }
+            pump(log, ws, &fallback);
             self.process(id);
         }
     }
@@ -393,8 +446,8 @@ impl Engine {
             .stats
             .current_session
             .clone()
-            .and_then(|sid| self.log.append(&sid, message.clone(), now));
-        let Some(offset) = offset else {
+            .and_then(|sid| self.log.append(&sid, message, now));
+        let Some(_) = offset else {
             self.stats.lost += 1;
             return false;
         };
@@ -403,12 +456,11 @@ impl Engine {
                 ws,
                 attachment: Some(a),
                 ..
-            } if self.log.is_current(a) => Some((*id, ws)),
+            } if self.log.is_current(a) => Some((*id, ws, a.clone())),
             _ => None,
         });
-        if let Some((id, ws)) = current {
-            // A connection that is closing refuses; the log keeps the message for replay.
-            let _ = ws.send(encode::data(offset, &message));
+        if let Some((id, ws, a)) = current {
+            pump(&mut self.log, ws, &a);
             self.process(id);
         }
         true

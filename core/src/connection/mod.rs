@@ -306,7 +306,8 @@ impl Connection {
                 self.read_frames(data, now);
             }
             Phase::AwaitingAccept { .. } => {
-                if self.hs_buf.len().saturating_add(data.len()) > self.config.max_message_size {
+                // Before accept, a server holds at most the handshake limit of early input.
+                if self.hs_buf.len().saturating_add(data.len()) > self.config.max_handshake_size {
                     self.abort(
                         close::ABNORMAL,
                         "too much input while the request awaited acceptance",

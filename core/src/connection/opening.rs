@@ -187,6 +187,13 @@ impl Connection {
                 self.hs_buf.drain(..len);
                 self.events.push_back(Event::Request(request.clone()));
                 self.phase = Phase::AwaitingAccept { request };
+                if self.hs_buf.len() > self.config.max_handshake_size {
+                    self.abort(
+                        close::ABNORMAL,
+                        "too much input while the request awaited acceptance",
+                        true,
+                    );
+                }
             }
             Err(e) => {
                 if let HandshakeError::InvalidRequest { status, reason } = &e {

@@ -152,6 +152,37 @@ fn fragmented_sends_reassemble_with_interleaved_pings() {
 }
 
 #[test]
+fn a_server_holds_at_most_the_handshake_limit_before_accept() {
+    let config = Config {
+        max_handshake_size: 4 << 10,
+        ..Config::default()
+    };
+    for same_read in [true, false] {
+        let mut c = client_with(Config::default());
+        let req = drain(&mut c);
+        let mut s = Connection::server(config.clone(), rng(3), 0);
+        let early = masked(0x82, &[7u8; 5 << 10]);
+        if same_read {
+            let mut first = req.clone();
+            first.extend_from_slice(&early);
+            s.handle_input(&first, 0);
+        } else {
+            s.handle_input(&req, 0);
+            s.handle_input(&early[..3 << 10], 0);
+            assert_eq!(s.state(), State::Connecting, "under the limit: still waiting");
+            s.handle_input(&early[3 << 10..], 0);
+        }
+        let evs = events(&mut s);
+        assert!(matches!(evs.first(), Some(Event::Request(_))), "{evs:?}");
+        assert!(
+            matches!(evs.last(), Some(Event::Closed(info)) if !info.clean),
+            "5 KiB of early frames against a 4 KiB limit: {evs:?}"
+        );
+        assert!(s.accept(Accept::default(), 0).is_err());
+    }
+}
+
+#[test]
 fn bytes_in_the_same_read_as_the_handshake_are_kept() {
     let mut c = client_with(Config::default());
     let req = drain(&mut c);

@@ -173,7 +173,7 @@ fn parse_bits(v: Option<&str>) -> Result<Option<u8>, String> {
             let v = v.trim().trim_matches('"');
             match v.parse::<u8>() {
                 Ok(n @ 8..=15) if !v.starts_with('0') => Ok(Some(n)),
-                _ => Err(format!("invalid window bits {v:?}")),
+                _ => Err(format!("invalid window bits {}", crate::excerpt::quote(v.as_bytes()))),
             }
         }
     }
@@ -194,7 +194,7 @@ fn parse_params<'a>(params: impl Iterator<Item = &'a str>) -> Result<Params, Str
         };
         let k = k.to_ascii_lowercase();
         if seen.contains(&k) {
-            return Err(format!("duplicate parameter {k}"));
+            return Err(format!("duplicate parameter {}", crate::excerpt::quote(k.as_bytes())));
         }
         match k.as_str() {
             "client_no_context_takeover" | "server_no_context_takeover" if v.is_some() => {
@@ -207,7 +207,7 @@ fn parse_params<'a>(params: impl Iterator<Item = &'a str>) -> Result<Params, Str
                 Some(n) => p.server_max_window_bits = Some(n),
                 None => return Err("server_max_window_bits needs a value".into()),
             },
-            other => return Err(format!("unknown parameter {other}")),
+            other => return Err(format!("unknown parameter {}", crate::excerpt::quote(other.as_bytes()))),
         }
         seen.push(k);
     }
@@ -250,7 +250,10 @@ pub fn client_accept(cfg: &DeflateConfig, response: &str) -> Result<Agreement, S
     let mut agreed = None;
     for (name, params) in elements(response) {
         if !name.eq_ignore_ascii_case(NAME) {
-            return Err(format!("the server accepted extension {name:?} that was not offered"));
+            return Err(format!(
+                "the server accepted extension {} that was not offered",
+                crate::excerpt::quote(name.as_bytes())
+            ));
         }
         if agreed.is_some() {
             return Err("permessage-deflate accepted twice".into());

@@ -85,12 +85,12 @@ pub struct SessionConfig {
     /// How server messages are read. Default [`EnvelopeKind::Plain`]; recovery implies
     /// [`EnvelopeKind::Steady`].
     pub envelope: EnvelopeKind,
-    /// Session recovery (session id + offset over the `ss1` envelope).
+    /// Session recovery (session id, resume token and offset over the `ss2` envelope).
     /// Default `None`: messages are delivered as they come.
     pub recovery: Option<RecoveryConfig>,
     /// Application messages matching this are disconnect warnings (consumed, not
     /// delivered): the session moves to a new transport before the old one dies, as on
-    /// `ss1 drain`. E.g. Slack's `{"type":"disconnect"}`:
+    /// `ss2 drain`. E.g. Slack's `{"type":"disconnect"}`:
     /// `MessagePattern::json_field("type", "disconnect")`. Default `None`.
     pub disconnect_warning: Option<MessagePattern>,
 }

@@ -39,13 +39,13 @@ impl Heartbeat {
         }
     }
 
-    /// The `ss1` heartbeat: sends `ss1 ping\n`, expects `ss1 pong\n` (or `ss1 pong`).
+    /// The `ss2` heartbeat: sends `ss2 ping\n`, expects `ss2 pong\n` (or `ss2 pong`).
     pub fn steady(interval_ms: u64, timeout_ms: u64) -> Self {
         Self::new(interval_ms, timeout_ms, encode::ping(), steady_pong())
     }
 }
 
-/// The `ss1` heartbeat reply, with or without its line end.
+/// The `ss2` heartbeat reply, with or without its line end.
 pub(crate) fn steady_pong() -> MessagePattern {
     MessagePattern::Any(vec![
         MessagePattern::Exact(format!("{PREFIX}pong\n")),
@@ -130,10 +130,10 @@ mod tests {
     fn steady_matcher() {
         let cfg = Heartbeat::steady(1, 1);
         assert!(cfg.pong.matches(&encode::pong()));
-        assert!(cfg.pong.matches(&Message::text("ss1 pong")));
+        assert!(cfg.pong.matches(&Message::text("ss2 pong")));
         assert!(!cfg.pong.matches(&encode::ping()));
         assert!(!cfg.pong.matches(&Message::text("pong")));
-        assert!(!cfg.pong.matches(&Message::binary(b"ss1 pong\n".to_vec())));
+        assert!(!cfg.pong.matches(&Message::binary(b"ss2 pong\n".to_vec())));
     }
 
     #[test]

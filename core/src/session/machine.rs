@@ -318,7 +318,8 @@ impl Session {
         }
         let cause = Cause::Closed {
             code: code.unwrap_or(1006),
-            reason: reason.to_string(),
+            // A close reason is at most 123 bytes on the wire; hosts may pass anything.
+            reason: crate::utf8::truncate(reason, 123).to_string(),
         };
         self.signal(
             id,
@@ -571,6 +572,21 @@ impl Session {
         t.subprotocol = subprotocol;
         if expects_welcome {
             t.stage = Stage::Handshaking { ws_open: true };
+            // The greeting goes first: the resume credential, or `ss2 hello`.
+            let greeting = match &self.placement {
+                Some(p) if self.envelope.greets() => Some(self.recovery.greeting(p)),
+                _ => None,
+            };
+            if let Some(g) = greeting {
+                if !matches!(t.send(g, &mut self.out), Sent::Yes) {
+                    self.on_gone(
+                        slot,
+                        Cause::Protocol("the greeting could not be sent".into()),
+                        false,
+                        now,
+                    );
+                }
+            }
         } else {
             self.on_ready(slot, false, now);
         }
@@ -583,13 +599,23 @@ impl Session {
         match stage {
             Stage::Open => self.inbound(message, now),
             Stage::Handshaking { ws_open: true } => match self.envelope.decode(message) {
-                Ok(Inbound::Welcome { session_id, recovered }) => {
+                Ok(Inbound::Welcome {
+                    session_id,
+                    token,
+                    recovered,
+                }) => {
                     let resumed = recovered && self.recovery.session_id.as_deref() == Some(session_id.as_str());
-                    self.recovery.welcome(session_id, recovered);
+                    self.recovery.welcome(session_id, token, recovered);
                     self.on_ready(slot, resumed, now);
                 }
                 Ok(other) => {
-                    let why = format!("expected a welcome, got {other:?}");
+                    // Peer data: kind, length and a short prefix only (never `{other:?}`).
+                    let got = match &other {
+                        Inbound::Data { message, .. } => crate::excerpt::message(message),
+                        Inbound::DisconnectWarning => "a drain warning".to_string(),
+                        Inbound::Welcome { .. } | Inbound::Ignore => "a reserved control message".to_string(),
+                    };
+                    let why = format!("expected a welcome, got {got}");
                     self.on_gone(slot, Cause::Protocol(why), false, now);
                 }
                 Err(why) => self.on_gone(slot, Cause::Protocol(why), false, now),

@@ -54,7 +54,7 @@
 //! |-------|-------|---------------------|
 //! | `now`, `poll_timeout()` (ms) | the host's clock from an origin it picks (use a monotonic one: `performance.now()`, process start) | yes: 2^53 ms is 285 000 years; deadlines are `now` + configured durations, so keep those durations below 2^53 too |
 //! | [`TransportId`] | 1, 2, 3, … one per attempt, never reused | yes: 2^53 attempts is one per microsecond for 285 years |
-//! | offsets (`last_offset()`, `ss1 msg <offset>`) | 1 … [`envelope::MAX_OFFSET`] = 2^53 − 1; a larger offset is a decoding error | yes, by that bound |
+//! | offsets (`last_offset()`, `ss2 msg <offset>`) | 1 … [`envelope::MAX_OFFSET`] = 2^53 − 1; a larger offset is a decoding error | yes, by that bound |
 //! | `delay_ms`, `retry_in_ms` | at most `backoff.max_ms` | yes |
 //! | `attempt`, `attempts` | `u32` | yes |
 //! | queue sizes (`queued_bytes()`, `QueueFull`) | bounded by the queue limits | yes |
@@ -71,9 +71,9 @@
 //! | ping times out forever after a reconnect                     | keepalive/heartbeat timers live in the per-transport value and die with it                 |
 //! | "failed after 3 attempts", then silence                      | unlimited retries by default; `max_retries` ends in `GaveUp` + `Closed`, and `reconnect()` always works |
 //! | close 1006 (or even 1000 from the server) with no recovery   | every server-side ending is retried unless the policy says otherwise ([`policy`](RetryPolicy)) |
-//! | server "disconnect warning" ignored until the socket dies    | [`Session::disconnect_warning`] / `ss1 drain` / a [`MessagePattern`]: make-before-break     |
+//! | server "disconnect warning" ignored until the socket dies    | [`Session::disconnect_warning`] / `ss2 drain` / a [`MessagePattern`]: make-before-break     |
 //! | crash closing a socket that is still connecting / unreachable| `close()` is valid in every state and ends every timer                                      |
-//! | messages lost across a reconnect                             | session id + offset in the next URL, server replay from [`RecoveryLog`], offset de-dup      |
+//! | messages lost across a reconnect                             | session id + resume token + offset in the first message, server replay from [`RecoveryLog`], offset de-dup |
 //!
 //! Timers are fields of the state they belong to (the backoff deadline only exists in
 //! `Backoff`, the close deadline only in `Closing`, connect/handshake/keepalive deadlines
@@ -138,7 +138,8 @@ mod output;
 pub mod pattern;
 mod policy;
 mod queue;
-mod recovery;
+pub(crate) mod recovery;
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub mod recovery_log;
 mod shared_rng;
 mod transport;
@@ -157,8 +158,12 @@ pub use output::{Output, SendError, SessionError, SessionEvent, State, Transport
 pub use pattern::{JsonScalar, MessagePattern};
 pub use policy::{Cause, RetryPolicy, TransportErrorKind};
 pub use queue::QueueLimits;
-pub use recovery::{ParamPlacement, RecoveryConfig};
-pub use recovery_log::{Attachment, Fallback, RecoveryLog, RecoveryLogConfig, Resume, ResumeRequest, MAX_ATTACHMENTS};
+pub use recovery::{ParamPlacement, RecoveryConfig, Secret};
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub use recovery_log::{
+    read_greeting, AttachError, Attachment, Greeting, RecoveryLog, RecoveryLogConfig, Resume, ResumeRequest,
+    ResumeToken, MAX_ATTACHMENTS,
+};
 
 #[cfg(test)]
 mod tests;

@@ -44,15 +44,16 @@
 //! | `heartbeat` | object or `null` | `null` | application heartbeat (any transport; the browser's only keepalive) |
 //! | `heartbeat.interval_ms` | integer ≥ 1 | 20 000 | ping message after this long without a reply |
 //! | `heartbeat.timeout_ms` | integer | 10 000 | dead this long after an unanswered ping |
-//! | `heartbeat.ping` | string | `"ss1 ping\n"` | the ping message (text) |
-//! | `heartbeat.pong` | [pattern](super::MessagePattern) | `ss1 pong` | which messages are the reply (consumed) |
+//! | `heartbeat.ping` | string | `"ss2 ping\n"` | the ping message (text) |
+//! | `heartbeat.pong` | [pattern](super::MessagePattern) | `ss2 pong` | which messages are the reply (consumed) |
 //! | `heartbeat.any_message_counts` | bool | `true` | any message counts as proof of life |
 //! | `disconnect_warning` | [pattern](super::MessagePattern) or `null` | `null` | messages that announce a server disconnect (consumed; make-before-break), e.g. `{"json": {"type": "disconnect"}}` |
 //! | `envelope` | `"plain"` \| `"steady"` | `"plain"` | how server messages are read (`recovery` implies `"steady"`) |
-//! | `recovery` | bool | `false` | session id + offset, replay after reconnect (`ss1` server) |
-//! | `recovery_placement` | `"query"` \| `"headers"` | `"query"` | where the recovery parameters go |
-//! | `recovery_session_param` | string | `"ss_sid"` | name of the session-id parameter |
-//! | `recovery_offset_param` | string | `"ss_offset"` | name of the offset parameter |
+//! | `recovery` | bool | `false` | session id + resume token + offset, replay after reconnect (`ss2` server) |
+//! | `recovery_placement` | `"first_message"` \| `"query"` \| `"headers"` | `"first_message"` | where the client presents its credential: its first message (`ss2 resume …`), or, opt-in, URL query parameters (they land in access logs) or headers |
+//! | `recovery_session_param` | string | `"ss_sid"` | name of the session-id parameter (query, headers) |
+//! | `recovery_token_param` | string | `"ss_token"` | name of the resume-token parameter (query, headers) |
+//! | `recovery_offset_param` | string | `"ss_offset"` | name of the offset parameter (query, headers) |
 //! | `max_message_size` | integer | 67 108 864 | largest message accepted (byte transport; bigger closes 1009) |
 //! | `max_frame_size` | integer | 16 777 216 | largest frame accepted (byte transport) |
 //! | `fragment_size` | integer or `null` | `null` | split outgoing messages into frames of this size (byte transport) |
@@ -133,6 +134,8 @@ pub struct SessionOptions {
     pub recovery_placement: RecoveryPlacement,
     /// `recovery_session_param`.
     pub recovery_session_param: String,
+    /// `recovery_token_param`.
+    pub recovery_token_param: String,
     /// `recovery_offset_param`.
     pub recovery_offset_param: String,
     /// `max_message_size`.
@@ -168,8 +171,9 @@ impl Default for SessionOptions {
             disconnect_warning: None,
             envelope: EnvelopeKind::Plain,
             recovery: false,
-            recovery_placement: RecoveryPlacement::Query,
+            recovery_placement: RecoveryPlacement::FirstMessage,
             recovery_session_param: "ss_sid".into(),
+            recovery_token_param: "ss_token".into(),
             recovery_offset_param: "ss_offset".into(),
             max_message_size: connection.max_message_size,
             max_frame_size: connection.max_frame_size,
@@ -206,8 +210,10 @@ impl TransportType {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RecoveryPlacement {
-    /// URL query parameters.
+    /// The client's first message on each transport (`ss2 resume …`). Works in browsers.
     #[default]
+    FirstMessage,
+    /// URL query parameters (opt-in: URLs land in access and proxy logs).
     Query,
     /// Request headers (byte transport only).
     Headers,
@@ -302,7 +308,7 @@ impl Default for HeartbeatOptions {
         Self {
             interval_ms: 20_000,
             timeout_ms: 10_000,
-            ping: "ss1 ping\n".into(),
+            ping: "ss2 ping\n".into(),
             pong: steady_pong(),
             any_message_counts: true,
         }
@@ -399,11 +405,16 @@ impl SessionOptions {
         config.disconnect_warning = self.disconnect_warning;
         config.envelope = self.envelope;
         if self.recovery {
-            let (session, offset) = (self.recovery_session_param, self.recovery_offset_param);
+            let (session, token, offset) = (
+                self.recovery_session_param,
+                self.recovery_token_param,
+                self.recovery_offset_param,
+            );
             config.recovery = Some(RecoveryConfig {
                 placement: match self.recovery_placement {
-                    RecoveryPlacement::Query => ParamPlacement::Query { session, offset },
-                    RecoveryPlacement::Headers => ParamPlacement::Headers { session, offset },
+                    RecoveryPlacement::FirstMessage => ParamPlacement::FirstMessage,
+                    RecoveryPlacement::Query => ParamPlacement::Query { session, token, offset },
+                    RecoveryPlacement::Headers => ParamPlacement::Headers { session, token, offset },
                 },
             });
         }
@@ -517,7 +528,7 @@ mod tests {
             "heartbeat": {"interval_ms": 1000, "timeout_ms": 500, "ping": "ping", "pong": {"exact": "pong"}},
             "disconnect_warning": {"json": {"type": "disconnect"}},
             "envelope": "steady", "recovery": true, "recovery_placement": "headers",
-            "recovery_session_param": "sid", "recovery_offset_param": "off",
+            "recovery_session_param": "sid", "recovery_token_param": "tok", "recovery_offset_param": "off",
             "max_message_size": 1000, "max_frame_size": 500, "fragment_size": 100, "deflate": false
         }"#,
         )
@@ -585,6 +596,7 @@ mod tests {
             Some(RecoveryConfig {
                 placement: ParamPlacement::Headers {
                     session: "sid".into(),
+                    token: "tok".into(),
                     offset: "off".into()
                 }
             })

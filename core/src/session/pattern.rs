@@ -4,7 +4,7 @@
 //!
 //! | pattern (JSON form)                               | matches a text message that …                                   |
 //! |---------------------------------------------------|-----------------------------------------------------------------|
-//! | `{"exact": "ss1 pong\n"}`                         | equals the text                                                  |
+//! | `{"exact": "ss2 pong\n"}`                         | equals the text                                                  |
 //! | `{"prefix": "DRAIN"}`                             | starts with the text                                             |
 //! | `{"json": {"type": "disconnect"}}`                | is a JSON object whose top-level fields include all of these with equal values (string, number, `true`/`false`, `null`); Slack's `{"type":"disconnect",…}`, Discord's `{"op":7,…}` |
 //! | `{"any": [p1, p2]}`                               | matches any of the patterns                                      |
@@ -373,14 +373,14 @@ mod tests {
     #[test]
     fn exact_prefix_any_and_binary() {
         let p = MessagePattern::Any(vec![
-            MessagePattern::Exact("ss1 pong\n".into()),
+            MessagePattern::Exact("ss2 pong\n".into()),
             MessagePattern::Prefix("PONG ".into()),
         ]);
-        assert!(p.matches(&Message::text("ss1 pong\n")));
+        assert!(p.matches(&Message::text("ss2 pong\n")));
         assert!(p.matches(&Message::text("PONG 12")));
-        assert!(!p.matches(&Message::text("ss1 pong")));
+        assert!(!p.matches(&Message::text("ss2 pong")));
         assert!(!p.matches(&Message::text("pong")));
-        assert!(!p.matches(&Message::binary(b"ss1 pong\n".to_vec())));
+        assert!(!p.matches(&Message::binary(b"ss2 pong\n".to_vec())));
         assert!(!MessagePattern::Any(vec![]).matches_text(""));
     }
 

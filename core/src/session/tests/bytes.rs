@@ -287,31 +287,74 @@ fn close_while_the_handshake_is_in_flight() {
 }
 
 #[test]
-fn recovery_over_bytes_uses_the_url_query() {
+fn recovery_over_bytes_greets_first_or_uses_the_url_when_asked() {
+    for placement in [ParamPlacement::default(), ParamPlacement::query()] {
+        let mut c = byte_config();
+        c.recovery = Some(RecoveryConfig {
+            placement: placement.clone(),
+        });
+        let mut h = H::new(c);
+        let (id, mut peer, _) = open(&mut h);
+        peer.conn.send(encode::welcome("sid9", "tok9", false)).unwrap();
+        peer.conn.send(encode::data(1, &Message::text("a"))).unwrap();
+        let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
+        assert_eq!(delivered(&outs), ["a"]);
+        h.s.handle_transport_closed(id, None, "", 0);
+        h.fire();
+        let (id2, req) = single_open(&h.drain());
+        h.s.handle_transport_connected(id2, h.now);
+        let outs = h.drain();
+        let mut peer2 = Peer::new();
+        let (_, evs) = shuttle(&mut h, id2, &mut peer2, outs);
+        let [Event::Request(r)] = &evs[..] else {
+            panic!("{evs:?}")
+        };
+        peer2.conn.accept(Accept::default(), h.now).unwrap();
+        let r = r.clone();
+        let (_, mut evs) = shuttle(&mut h, id2, &mut peer2, vec![]);
+        evs.retain(|e| matches!(e, Event::Message(_)));
+        let want = ResumeRequest {
+            session_id: "sid9".into(),
+            token: ResumeToken::parse(&"0".repeat(32)).unwrap(),
+            offset: 1,
+        };
+        if placement == ParamPlacement::default() {
+            assert_eq!(req.url, "ws://example.test/chat?room=1");
+            assert_eq!(evs, [Event::Message(Message::text("ss2 resume sid9 tok9 1\n"))]);
+            assert_eq!(ResumeRequest::from_query(&r.path), None);
+        } else {
+            assert_eq!(
+                req.url,
+                "ws://example.test/chat?room=1&ss_sid=sid9&ss_token=tok9&ss_offset=1"
+            );
+            assert_eq!(evs, [Event::Message(Message::text("ss2 hello\n"))]);
+            // "tok9" is not a token this crate's server issues (32 hex digits).
+            assert_eq!(ResumeRequest::from_query(&r.path), None);
+            let path = r.path.replace("tok9", &"0".repeat(32));
+            assert_eq!(ResumeRequest::from_query(&path), Some(want));
+        }
+    }
+}
+
+/// Issue 12, sequence 2 over a byte transport: the cause stays bounded.
+#[test]
+fn hostile_first_message_over_bytes_yields_a_bounded_cause() {
     let mut c = byte_config();
     c.recovery = Some(RecoveryConfig::default());
     let mut h = H::new(c);
     let (id, mut peer, _) = open(&mut h);
-    peer.conn.send(encode::welcome("sid9", false)).unwrap();
-    peer.conn.send(encode::data(1, &Message::text("a"))).unwrap();
+    peer.conn.send(Message::text("\u{1}".repeat(8 << 20))).unwrap();
     let (outs, _) = shuttle(&mut h, id, &mut peer, vec![]);
-    assert_eq!(delivered(&outs), ["a"]);
-    h.s.handle_transport_closed(id, None, "", 0);
-    h.fire();
-    let (id2, req) = single_open(&h.drain());
-    assert_eq!(req.url, "ws://example.test/chat?room=1&ss_sid=sid9&ss_offset=1");
-    h.s.handle_transport_connected(id2, h.now);
-    let outs = h.drain();
-    let mut peer2 = Peer::new();
-    let (_, evs) = shuttle(&mut h, id2, &mut peer2, outs);
-    let [Event::Request(r)] = &evs[..] else { panic!() };
-    assert_eq!(
-        ResumeRequest::from_query(&r.path),
-        Some(ResumeRequest {
-            session_id: "sid9".into(),
-            offset: 1
-        })
-    );
+    let (_, _, cause) = reconnecting(&outs).expect("retried");
+    let text = format!("{cause:?} {cause}");
+    assert!(text.len() <= 600, "{} bytes", text.len());
+    for o in &outs {
+        match o {
+            Output::CloseTransport { reason, .. } => assert!(reason.len() <= 123),
+            Output::Event(SessionEvent::Message(_)) | Output::Transmit { .. } => {}
+            other => assert!(format!("{other:?}").len() <= 1_000),
+        }
+    }
 }
 
 /// What a connection queues while the session polls it (the close frame deferred behind

@@ -64,7 +64,7 @@ impl H {
     pub fn open_welcome(&mut self, id: TransportId, sid: &str, recovered: bool) -> Vec<Output> {
         self.s.handle_transport_open(id, None, self.now);
         self.s
-            .handle_transport_message(id, encode::welcome(sid, recovered), self.now);
+            .handle_transport_message(id, encode::welcome(sid, &token_of(sid), recovered), self.now);
         self.drain()
     }
 
@@ -156,6 +156,16 @@ pub fn reconnecting(outs: &[Output]) -> Option<(u32, u64, Cause)> {
     })
 }
 
+/// The token the test servers hand out with a welcome for `sid`.
+pub fn token_of(sid: &str) -> String {
+    format!("tok-{sid}")
+}
+
+/// The `ss2 resume` greeting a client presents for `sid` at `offset`.
+pub fn resume_line(sid: &str, offset: u64) -> Message {
+    Message::text(format!("ss2 resume {sid} {} {offset}\n", token_of(sid)))
+}
+
 pub fn text(s: &str) -> Message {
     Message::text(s)
 }
@@ -167,7 +177,7 @@ pub fn msg_config() -> SessionConfig {
     c
 }
 
-/// Same, with the `ss1` recovery envelope.
+/// Same, with the `ss2` recovery envelope.
 pub fn recovery_config() -> SessionConfig {
     let mut c = msg_config();
     c.recovery = Some(RecoveryConfig::default());

@@ -322,7 +322,13 @@ fn connect_and_handshake_timeouts() {
     let (t2, _) = single_open(&h.drain());
     // Opens, but the welcome never comes.
     h.s.handle_transport_open(t2, None, h.now);
-    assert!(h.drain().is_empty(), "not open before the welcome");
+    let outs = h.drain();
+    assert!(events(&outs).is_empty(), "not open before the welcome");
+    assert_eq!(
+        sent(&outs),
+        vec![(t2, text("ss2 hello\n"))],
+        "only the greeting goes out"
+    );
     assert_eq!(h.s.state(), State::Connecting);
     assert_eq!(h.s.poll_timeout(), Some(h.now + 10_000));
     h.fire();
@@ -475,12 +481,10 @@ fn provided_request_answered_at_once_and_later() {
     h.s.provide_request(t2, url("wss://h/?token=b"), h.now);
     let (id, req) = single_open(&h.drain());
     assert_eq!(id, t2);
-    assert_eq!(
-        req.url, "wss://h/?token=b&ss_sid=s1&ss_offset=1",
-        "recovery params added"
-    );
+    assert_eq!(req.url, "wss://h/?token=b", "the credential stays out of the URL");
     assert_eq!(h.s.poll_timeout(), Some(h.now + 3_000));
     let outs = h.open_welcome(t2, "s1", true);
+    assert_eq!(sent(&outs)[0], (t2, resume_line("s1", 1)), "it is the first message");
     assert!(plain_events(&outs).contains(&SessionEvent::Open {
         attempt: 2,
         recovered: true,
@@ -636,6 +640,7 @@ fn recovery_params_go_on_the_next_attempt() {
         "nothing to resume on the first attempt"
     );
     let outs = h.open_welcome(t1, "sess-1", false);
+    assert_eq!(sent(&outs), vec![(t1, text("ss2 hello\n"))]);
     assert!(events(&outs).contains(&SessionEvent::Open {
         attempt: 1,
         recovered: false,
@@ -646,8 +651,13 @@ fn recovery_params_go_on_the_next_attempt() {
     h.closed(t1, None);
     h.fire();
     let (t2, r2) = single_open(&h.drain());
-    assert_eq!(r2.url, "wss://example.test/ws?ss_sid=sess-1&ss_offset=2");
+    assert_eq!(r2.url, "wss://example.test/ws", "the credential stays out of the URL");
     let outs = h.open_welcome(t2, "sess-1", true);
+    assert_eq!(
+        sent(&outs)[0],
+        (t2, resume_line("sess-1", 2)),
+        "the greeting is the first message"
+    );
     assert!(events(&outs).contains(&SessionEvent::Open {
         attempt: 2,
         recovered: true,
@@ -680,6 +690,7 @@ fn recovery_params_as_headers() {
     c.recovery = Some(RecoveryConfig {
         placement: ParamPlacement::Headers {
             session: "x-sid".into(),
+            token: "x-token".into(),
             offset: "x-offset".into(),
         },
     });
@@ -693,7 +704,11 @@ fn recovery_params_as_headers() {
     assert_eq!(r.url, "wss://example.test/ws");
     assert_eq!(
         r.headers,
-        vec![("x-sid".into(), "abc".into()), ("x-offset".into(), "1".into())]
+        vec![
+            ("x-sid".into(), "abc".into()),
+            ("x-token".into(), "tok-abc".into()),
+            ("x-offset".into(), "1".into())
+        ]
     );
 }
 
@@ -717,7 +732,7 @@ fn gaps_are_reported_and_non_welcome_first_message_fails_the_attempt() {
             SessionEvent::Message(text("c"))
         ]
     );
-    let evs = plain_events(&h.msg(t2, text("ss1 msg x\n")));
+    let evs = plain_events(&h.msg(t2, text("ss2 msg x\n")));
     assert!(matches!(&evs[..], [SessionEvent::Error(SessionError::Envelope(_))]));
 }
 
@@ -735,7 +750,7 @@ fn make_before_break_switches_without_loss_or_duplicates() {
     let outs = h.msg(t1, encode::drain());
     let (t2, r2) = single_open(&outs);
     assert!(closes(&outs).is_empty(), "the old transport stays up");
-    assert_eq!(r2.url, "wss://example.test/ws?ss_sid=s&ss_offset=2");
+    assert_eq!(r2.url, "wss://example.test/ws");
     assert_eq!(h.s.transports(), vec![t1, t2]);
     assert!(h.s.is_migrating());
     // A second warning does not start a third transport.
@@ -893,7 +908,7 @@ fn fuzzed_inputs_never_panic_and_keep_invariants() {
                 8 => h.s.handle_transport_closed(id, None, "", now),
                 9 => h.s.handle_transport_error(id, TransportErrorKind::Reset, "", now),
                 10 => {
-                    h.s.handle_transport_message(id, encode::welcome("s", r.next_u32() % 2 == 0), now)
+                    h.s.handle_transport_message(id, encode::welcome("s", "t", r.next_u32() % 2 == 0), now)
                 }
                 11 => {
                     h.s.handle_transport_message(id, encode::data(r.next_u64() % 10, &text("d")), now)
@@ -945,4 +960,45 @@ fn session_is_send() {
     fn assert_send<T: Send>() {}
     assert_send::<Session>();
     assert_send::<RecoveryLog>();
+}
+
+/// Every output but the data itself, as text: what must stay small whatever the peer sends.
+fn non_data_text(outs: &[Output]) -> Vec<String> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::SendMessage { .. } | Output::Transmit { .. } => None,
+            Output::Event(SessionEvent::Message(_)) => None,
+            other => Some(format!("{other:?}")),
+        })
+        .collect()
+}
+
+/// Issue 12, sequence 2: a hostile server's first message (8 MiB of U+0001, not a
+/// welcome) becomes a bounded cause and close reason, not a 48 MiB `Debug` string.
+#[test]
+fn hostile_first_message_yields_a_bounded_cause() {
+    let mut h = H::new(recovery_config());
+    let (t1, _) = h.connect();
+    h.s.handle_transport_open(t1, None, h.now);
+    h.drain();
+    let hostile = "\u{1}".repeat(8 << 20);
+    let outs = h.msg(t1, text(&hostile));
+    assert_eq!(closes(&outs), vec![t1], "the attempt fails");
+    let (_, _, cause) = reconnecting(&outs).expect("retried");
+    let Cause::Protocol(why) = &cause else {
+        panic!("{cause:?}")
+    };
+    assert!(why.len() <= 300, "{} bytes", why.len());
+    assert!(
+        why.contains("text message") && why.contains(&format!("({} bytes)", 8 << 20)),
+        "{why}"
+    );
+    for o in &outs {
+        if let Output::CloseTransport { reason, .. } = o {
+            assert!(reason.len() <= 123);
+        }
+    }
+    for line in non_data_text(&outs) {
+        assert!(line.len() <= 1_000, "{} bytes: {}", line.len(), &line[..200]);
+    }
 }

@@ -162,7 +162,6 @@ struct World {
     links: BTreeMap<TransportId, Box<Link>>,
     // Server.
     log: RecoveryLog,
-    server_rng: SeededRandom,
     down_until: u64,
     epoch: u64,
     sid_epoch: HashMap<String, u64>,
@@ -260,6 +259,8 @@ impl World {
             max_bytes: usize::MAX,
             max_disconnection_ms: if p.expiry { 20_000 } else { u64::MAX / 4 },
             max_sessions: 100,
+            attach_refill_ms: 0,
+            ..RecoveryLogConfig::default()
         });
         let traffic_end = p.fault_phase_ms + p.quiet_ms - 10_000;
         Self {
@@ -272,7 +273,6 @@ impl World {
             queue: BinaryHeap::new(),
             links: BTreeMap::new(),
             log,
-            server_rng: SeededRandom::new(seed ^ 0xABCD),
             down_until: 0,
             epoch: 0,
             sid_epoch: HashMap::new(),
@@ -575,10 +575,23 @@ impl World {
 
     // ------------------------------------------------------------------ server
 
-    /// A transport reached the server: attach (resume or new session), greet, replay.
-    fn server_open(&mut self, id: TransportId, path: &str) {
-        let req = ResumeRequest::from_query(path);
-        let resume = self.log.attach(req.clone(), &mut self.server_rng, self.now);
+    /// A transport reached the server: it waits for the client's greeting.
+    fn server_open(&mut self, id: TransportId, _path: &str) {
+        let l = self.links.get_mut(&id).unwrap();
+        l.server_open = true;
+        if self.p.kind == Kind::Messages {
+            self.send_to_client(id, Ev::COpen(id));
+        }
+    }
+
+    /// The client's greeting: attach (resume or new session), welcome, replay.
+    fn server_greeted(&mut self, id: TransportId, m: &Message) {
+        let req = match read_greeting(m) {
+            Greeting::Resume(r) => Some(r),
+            Greeting::Fresh => None,
+            Greeting::NotAGreeting => panic!("seed {}: first message {m:?} is not a greeting", self.seed),
+        };
+        let resume = self.log.attach(req.clone(), None, self.now).expect("attach");
         let sid = resume.session_id().to_string();
         if let Some(req) = &req {
             if !resume.recovered {
@@ -595,19 +608,31 @@ impl World {
         self.sid_epoch.entry(sid.clone()).or_insert(self.epoch);
         self.sent_count.entry(sid.clone()).or_insert(0);
         self.current_sid = Some(sid.clone());
-        self.replayed += resume.replay.len() as u64;
         self.seq += 1;
         let seq = self.seq;
         let l = self.links.get_mut(&id).unwrap();
         l.attach_seq = seq;
-        l.server_open = true;
         l.attachment = Some(resume.attachment.clone());
-        if self.p.kind == Kind::Messages {
-            self.send_to_client(id, Ev::COpen(id));
-        }
-        self.server_send(id, encode::welcome(&sid, resume.recovered));
-        for (offset, m) in resume.replay {
-            self.server_send(id, encode::data(offset, &m));
+        self.server_send(id, encode::welcome(&sid, &resume.token.expose_hex(), resume.recovered));
+        self.replayed += self.server_pump(id);
+    }
+
+    /// Sends what the log has due on `id`'s attachment (replay, then new messages), in
+    /// bounded batches; returns how many.
+    fn server_pump(&mut self, id: TransportId) -> u64 {
+        let mut n = 0;
+        loop {
+            let Some(a) = self.links.get(&id).and_then(|l| l.attachment.clone()) else {
+                return n;
+            };
+            let batch = self.log.next_batch(&a, 4 * 1024);
+            if batch.is_empty() {
+                return n;
+            }
+            for (offset, m) in batch {
+                n += 1;
+                self.server_send(id, encode::data(offset, &m));
+            }
         }
     }
 
@@ -674,10 +699,14 @@ impl World {
     }
 
     fn server_message(&mut self, id: TransportId, m: Message) {
+        if self.links[&id].attachment.is_none() {
+            self.server_greeted(id, &m);
+            return;
+        }
         let Message::Text(t) = &m else {
             panic!("seed {}: unexpected binary", self.seed)
         };
-        if t.as_str() == "ss1 ping\n" {
+        if t.as_str() == "ss2 ping\n" {
             self.server_send(id, encode::pong());
             return;
         }
@@ -706,19 +735,17 @@ impl World {
     }
 
     /// The session fell back to an older transport that is still open: resend there.
-    fn fallback(&mut self, f: Fallback) {
+    fn fallback(&mut self, f: Attachment) {
         let target = self
             .links
             .iter()
-            .find(|(_, l)| l.server_open && l.attachment.as_ref() == Some(&f.attachment));
+            .find(|(_, l)| l.server_open && l.attachment.as_ref() == Some(&f));
         let Some((&id, l)) = target else { return };
         if l.stalled {
             return;
         }
         self.stats.fallbacks += 1;
-        for (offset, m) in f.replay {
-            self.server_send(id, encode::data(offset, &m));
-        }
+        self.server_pump(id);
     }
 
     /// The client side went away (close, reset).
@@ -810,7 +837,7 @@ impl World {
                 check!(self, offset == n, "log offset {offset} != {n}");
                 self.sent_count.insert(sid, n);
                 if let Some(id) = link.filter(|id| !self.links[id].stalled) {
-                    self.server_send(id, encode::data(offset, &m));
+                    self.server_pump(id);
                 }
             }
         }
