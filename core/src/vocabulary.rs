@@ -49,9 +49,12 @@
 //! [`connection::Role`]: crate::connection::Role
 //! [`HandshakeError`]: crate::HandshakeError
 
+#[cfg(feature = "bytes-transport")]
 use crate::connection::{Error, Event, Output, Role, State};
+#[cfg(feature = "bytes-transport")]
 use crate::handshake::HandshakeError;
 
+#[cfg(feature = "bytes-transport")]
 impl State {
     /// The canonical name (see the [vocabulary](crate::vocabulary)).
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl State {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl Role {
     /// The canonical name: `client` or `server`.
     pub fn as_str(self) -> &'static str {
@@ -74,6 +78,7 @@ impl Role {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl Output {
     /// The canonical name: `transmit` or `event`.
     pub fn as_str(&self) -> &'static str {
@@ -84,6 +89,7 @@ impl Output {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl Event {
     /// The canonical name (see the [vocabulary](crate::vocabulary)).
     pub fn as_str(&self) -> &'static str {
@@ -100,6 +106,7 @@ impl Event {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl Error {
     /// The canonical name (see the [vocabulary](crate::vocabulary)).
     pub fn as_str(&self) -> &'static str {
@@ -116,6 +123,7 @@ impl Error {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl HandshakeError {
     /// The canonical name (see the [vocabulary](crate::vocabulary)).
     pub fn as_str(&self) -> &'static str {
@@ -130,7 +138,7 @@ impl HandshakeError {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "bytes-transport"))]
 mod tests {
     use crate::session::{
         Cause, EnvelopeKind, Jitter, ParamPlacement, RequestSource, SendError, SessionError, SessionEvent, State,
