@@ -1,9 +1,11 @@
 // Type declarations of the `steadysock` package, written by hand and checked with
-// `tsc --strict` over examples/ (bindings-node/test.sh). Needs @types/node (Node's DOM-like
+// `tsc --strict` over examples/ (bindings-node/test.sh) and in a browser-only project
+// (bindings-wasm/test.sh: DOM lib, no @types/node). Needs @types/node (Node's DOM-like
 // globals: Event, EventTarget, MessageEvent, Blob) or TypeScript's DOM library.
 
-/// <reference types="node" />
-
+// Node's tls options when @types/node is there; without it (a browser project) `any`, for
+// an option that only Node reads.
+// @ts-ignore: "node:tls" has no declarations without @types/node
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 
 // The host's own event-init and listener types (DOM lib and @types/node name them

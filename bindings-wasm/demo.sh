@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 command -v chromium >/dev/null || bash install-chromium.sh >&2
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
-[ -f ../bindings-node/wasm/steadysock_wasm_bytes.js ] || bash build.sh
+[ -f ../bindings-node/wasm/steadysock_wasm_bg.wasm ] || bash build.sh
 mkdir -p node_modules && ln -sfn ../../bindings-node node_modules/steadysock
 node test/build-pages.mjs demo
 if [ -z "${FAULT_SERVER:-}" ]; then

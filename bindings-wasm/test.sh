@@ -3,16 +3,17 @@
 # playwright-core; never a browser download). For `make test` as one step.
 #
 #   1. install-chromium.sh (apt, idempotent); npm ci here (esbuild, playwright-core,
-#      binaryen, partysocket: pinned in package-lock.json)
+#      binaryen, partysocket, typescript: pinned in package-lock.json)
 #   2. build.sh: the wasm build into ../bindings-node/wasm/ (toolchain installed if needed)
 #   3. esbuild bundles the test pages, importing `steadysock` as an application would
-#      (node_modules/steadysock -> ../bindings-node; the `browser` export condition)
+#      (node_modules/steadysock -> ../bindings-node; the `browser` export condition);
+#      tsc --strict over test/types/ (index.d.ts with the DOM lib and no @types/node)
 #   4. node --test test/*.test.mjs: partysocket behaviours in Chromium, Web Worker, heartbeat,
 #      the demo page (screenshot, state shown)
 #   5. the scenario table through the browser agent (test/browser-agent.mjs) on the host
 #      protocol: `scenarios --table <browser table> --host … --host-name browser` (a runner
 #      with --host is needed: the in-tree one, or SCENARIOS_BIN=path; the table is
-#      scenarios.json through test/browser-table.mjs, or SCENARIO_TABLE=path)
+#      conformance/scenarios/scenarios.json, or SCENARIO_TABLE=path)
 #
 # Ends with one line:  browser: N passed, M failed  (everything above; the runner's own
 # "scenarios browser: …" line is shown indented, so that it is counted once)
@@ -36,7 +37,9 @@ check chromium bash install-chromium.sh
 check npm-ci npm ci --no-audit --no-fund --loglevel=error
 check wasm-build bash build.sh
 mkdir -p node_modules && ln -sfn ../../bindings-node node_modules/steadysock
-check bundle node test/build-pages.mjs agent behaviours demo bench
+check bundle node test/build-pages.mjs agent behaviours inline demo bench
+# index.d.ts in a browser-only TypeScript project: DOM lib, no @types/node, --strict.
+check tsc-dom npx --no-install tsc -p test/types
 
 # The fault server (demo test): this tree's, or FAULT_SERVER=path.
 if [ -z "${FAULT_SERVER:-}" ]; then
@@ -56,13 +59,11 @@ if [ -z "$runner" ]; then
   echo "--- browser/scenarios: NOT RUN: this tree's scenario runner has no --host (set SCENARIOS_BIN)"
   failed=$((failed + 1))
 else
-  # The table as it applies to a browser (test/browser-table.mjs: two S6 expectations a
-  # browser's WebSocket cannot observe, replaced by what it reports).
-  table=$(mktemp --suffix=.json)
-  node test/browser-table.mjs "${SCENARIO_TABLE:-$root/conformance/scenarios/scenarios.json}" "$table"
+  # The one table; `--host-name browser` picks its per-host expectations (S6: what a
+  # browser's WebSocket cannot tell apart; conformance/scenarios/README.md).
+  table=${SCENARIO_TABLE:-$root/conformance/scenarios/scenarios.json}
   "$runner" --table "$table" --host "node $PWD/test/browser-agent.mjs" --host-name browser ${SCENARIOS:-} 2>&1 | tee "$log" | sed 's/^/  /'
   # (indented: scripts/test.sh counts this step by its closing line, which includes these)
-  rm -f "$table"
   line=$(grep -E '^scenarios browser: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   if [ -z "$line" ]; then failed=$((failed + 1)); else
     passed=$((passed + $(echo "$line" | sed 's/.*: \([0-9]*\) passed.*/\1/')))

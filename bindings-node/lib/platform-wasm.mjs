@@ -2,20 +2,19 @@
 // (bindings-wasm/src/lib.rs, built into wasm/ by bindings-wasm/build.sh) and no byte
 // transport: every socket is a `WebSocket` used as a message transport.
 //
-// The module is instantiated synchronously from bytes that ship inside the package (no
-// fetch, no asset for a bundler to copy; works in pages and Workers). Nothing else runs
-// at load: no Math.random, randomness is crypto.getRandomValues, called by the core.
-import { initSync, RawSession } from "../wasm/steadysock_wasm.js";
-import base64 from "../wasm/steadysock_wasm_bytes.js";
+// The module is the separate file wasm/steadysock_wasm_bg.wasm, fetched and compiled while
+// it streams in (WebAssembly.instantiateStreaming; serve it as application/wasm) from
+// `new URL("steadysock_wasm_bg.wasm", import.meta.url)` in the wasm-bindgen glue: Vite,
+// webpack 5, Parcel and Rollup's URL plugins see that pattern and emit the file; with
+// esbuild, copy it next to the bundle. Top-level await: importing this module finishes once
+// the module is instantiated. For a synchronous start without an asset, see
+// platform-wasm-inline.mjs (the `steadysock/inline` entry).
+//
+// Nothing else runs at load: no Math.random, randomness is crypto.getRandomValues, called
+// by the core.
+import init, { RawSession } from "../wasm/steadysock_wasm.js";
 
-function decode(text) {
-  const bin = atob(text);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
-initSync({ module: decode(base64) });
+await init();
 
 // Same methods and batches as the napi core; no byte transport (no `net`): every socket
 // is a WebSocket, the global one unless the `WebSocket` option names another.

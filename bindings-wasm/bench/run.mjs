@@ -1,8 +1,11 @@
 // Browser benchmark (not a timed test): messages per second through steadysock (wasm
 // core), the browser's WebSocket and partysocket on one page against one echo server
 // (bindings-node/test/server.mjs), in headless Chromium; and the gzipped size of a minimal
-// bundle of each reconnecting client. Run after bindings-wasm/test.sh built the pages:
-//   node bindings-wasm/bench/run.mjs
+// bundle of each reconnecting client (steadysock: the JS bundle plus the .wasm file it
+// fetches; and the `steadysock/inline` bundle with the module inside). Run after
+// bindings-wasm/test.sh built the pages:
+//   node bindings-wasm/bench/run.mjs            (sizes, then the benchmark)
+//   node bindings-wasm/bench/run.mjs --sizes    (sizes only)
 import { build } from "esbuild";
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
@@ -10,7 +13,36 @@ import { fileURLToPath } from "node:url";
 import { startServer } from "../../bindings-node/test/server.mjs";
 import { launch, serveStatic } from "../test/chromium.mjs";
 
+import { readFileSync } from "node:fs";
+
 const here = dirname(fileURLToPath(import.meta.url));
+async function bundleSize(source) {
+  const out = await build({
+    stdin: { contents: source, resolveDir: join(here, ".."), loader: "js" },
+    bundle: true,
+    minify: true,
+    platform: "browser",
+    format: "esm",
+    write: false,
+  });
+  const bytes = out.outputFiles[0].contents;
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+const app = (entry) => `import RWS from "${entry}"; globalThis.x = new RWS("ws://127.0.0.1:1/");`;
+const ours = await bundleSize(app("steadysock"));
+const wasmBytes = readFileSync(join(here, "../../bindings-node/wasm/steadysock_wasm_bg.wasm"));
+const wasm = { raw: wasmBytes.length, gzip: gzipSync(wasmBytes, { level: 9 }).length };
+const inline = await bundleSize(app("steadysock/inline"));
+const theirs = await bundleSize(app("partysocket/ws"));
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const row = (name, v) => console.log(`${name.padEnd(40)} ${kib(v.raw).padStart(10)} raw ${kib(v.gzip).padStart(10)} gzipped`);
+row("steadysock: JS bundle", ours);
+row("steadysock: + steadysock_wasm_bg.wasm", wasm);
+row("steadysock: total (JS + .wasm)", { raw: ours.raw + wasm.raw, gzip: ours.gzip + wasm.gzip });
+row("steadysock/inline: one bundle", inline);
+row("partysocket/ws", theirs);
+if (process.argv.includes("--sizes")) process.exit(0);
+
 const server = await startServer();
 const http = await serveStatic(join(here, "..", "test", "dist"));
 const browser = await launch();
@@ -29,20 +61,4 @@ for (const [name, v] of Object.entries(r)) {
 const pct = (a, b) => `${(((b - a) / b) * 100).toFixed(1)} %`;
 console.log(`steadysock overhead vs WebSocket: burst ${pct(r.steadysock.burst, r.websocket.burst)}, sequential ${pct(r.steadysock.seq, r.websocket.seq)}`);
 
-async function bundleSize(source) {
-  const out = await build({
-    stdin: { contents: source, resolveDir: join(here, ".."), loader: "js" },
-    bundle: true,
-    minify: true,
-    platform: "browser",
-    format: "esm",
-    write: false,
-  });
-  const bytes = out.outputFiles[0].contents;
-  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-}
-const ours = await bundleSize('import RWS from "steadysock"; globalThis.x = new RWS("ws://127.0.0.1:1/");');
-const theirs = await bundleSize('import RWS from "partysocket/ws"; globalThis.x = new RWS("ws://127.0.0.1:1/");');
-const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(`bundle steadysock (wasm inside): ${kib(ours.raw)} raw, ${kib(ours.gzip)} gzipped`);
-console.log(`bundle partysocket/ws:           ${kib(theirs.raw)} raw, ${kib(theirs.gzip)} gzipped`);
+

@@ -10,7 +10,9 @@
 //! A batch ends after a message so that the application can answer it before the next
 //! decision (`more` is then `true`: call [`drain`](RawSession::drain)).
 //!
-//! A message transport is the same there: `"transport": "messages"` in the options, then
+//! Only the message transport is built here (the core without its `bytes-transport`
+//! feature: no framing, handshake or deflate in the module; `"transport": "bytes"` is
+//! refused by the constructor). As in Node: `"transport": "messages"` in the options, then
 //! `OPEN_WEBSOCKET` / `SEND_MESSAGE` / `CLOSE_TRANSPORT` out and `handleOpen`,
 //! `handleText`, `handleBinary`, `handleClosed(id, code, reason)`, `handleError` in.
 //!
@@ -22,9 +24,9 @@ use js_sys::{Array, Uint8Array};
 use steadysock::rng::OsRandom;
 use steadysock::session::{
     Cause, Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
-    TransportRequest, TransportType,
+    TransportRequest,
 };
-use steadysock::{Message, RandomSource, WsUrl};
+use steadysock::{Message, RandomSource};
 use wasm_bindgen::prelude::*;
 
 /// Output tags of a session batch: the Node addon's (`bindings-node/src/session.rs`), same
@@ -109,8 +111,6 @@ fn cause_values(cause: &Cause) -> [JsValue; 3] {
 #[wasm_bindgen]
 pub struct RawSession {
     session: Session,
-    /// A message transport (the browser's `WebSocket` frames), not a byte transport.
-    messages: bool,
     /// The time of the latest call, for what the wrapper itself reports.
     now: u64,
 }
@@ -122,15 +122,18 @@ impl RawSession {
     /// browser `WebSocket`). Throws on unusable settings, naming the key.
     #[wasm_bindgen(constructor)]
     pub fn new(url: String, options_json: String, now: f64) -> Result<RawSession, JsError> {
-        let options = SessionOptions::from_json(&options_json).map_err(|e| JsError::new(&e.to_string()))?;
-        let messages = options.transport == TransportType::Messages;
+        // The JSON text is parsed by the browser (JSON.parse) and read through
+        // serde-wasm-bindgen: no JSON parser in the module (serde_json was a third of it).
+        let value =
+            js_sys::JSON::parse(&options_json).map_err(|_| JsError::new("invalid session options: not JSON text"))?;
+        let options: SessionOptions = serde_wasm_bindgen::from_value(value)
+            .map_err(|e| JsError::new(&format!("invalid session options: {e}")))?;
         let config = options.into_config(url).map_err(|e| JsError::new(&e.to_string()))?;
         let rng =
             OsRandom::new().map_err(|e| JsError::new(&format!("no random source (crypto.getRandomValues): {e}")))?;
         let rng: Box<dyn RandomSource> = Box::new(rng);
         Ok(RawSession {
             session: Session::new(config, rng, ms(now)),
-            messages,
             now: ms(now),
         })
     }
@@ -369,7 +372,7 @@ impl RawSession {
                 Output::NeedRequest { id, attempt, .. } => {
                     push(out, &[num(tag::NEED_REQUEST), num(id.get() as f64), num(attempt)]);
                 }
-                Output::OpenTransport { id, request } if self.messages => {
+                Output::OpenTransport { id, request } => {
                     let protocols: Array = request.subprotocols.iter().map(|p| string(p)).collect();
                     let values = [
                         num(tag::OPEN_WEBSOCKET),
@@ -379,26 +382,6 @@ impl RawSession {
                     ];
                     push(out, &values);
                 }
-                Output::OpenTransport { id, request } => match WsUrl::parse(&request.url) {
-                    Ok(url) => {
-                        let values = [
-                            num(tag::OPEN_TRANSPORT),
-                            num(id.get() as f64),
-                            string(&url.host),
-                            num(url.port),
-                            JsValue::from(url.secure),
-                        ];
-                        push(out, &values);
-                    }
-                    // A URL the session cannot use (from a URL provider): the attempt fails
-                    // like any other.
-                    Err(why) => {
-                        let now = self.now;
-                        let detail = format!("invalid URL: {why}");
-                        self.session
-                            .handle_transport_error(id, TransportErrorKind::Other, &detail, now)
-                    }
-                },
                 Output::Transmit { id, bytes } => {
                     let data: JsValue = Uint8Array::from(&bytes[..]).into();
                     push(out, &[num(tag::TRANSMIT), num(id.get() as f64), data]);

@@ -6,6 +6,9 @@ import ReconnectingWebSocket, * as steadysock from "steadysock";
 globalThis.steadysock = { ...steadysock, ReconnectingWebSocket };
 
 if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope) {
+  // The package's default entry awaits the wasm module at the top level: a message posted
+  // before that finished would find no handler, so the worker says when it is ready.
+  postMessage("ready");
   globalThis.onmessage = ({ data }) => {
     const seen = [];
     const ws = new ReconnectingWebSocket(data.url, undefined, { minReconnectionDelay: 20, maxReconnectionDelay: 100 });

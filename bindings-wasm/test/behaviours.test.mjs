@@ -317,17 +317,42 @@ describe("ReconnectingWebSocket in Chromium (wasm core)", () => {
     assert.ok(pings >= 5, `the server saw the ping messages (${pings})`);
   });
 
+  test("the steadysock/inline entry (no .wasm fetch): open, echo, close code and reason", async () => {
+    const p2 = await browser.context.newPage();
+    const wasmFetched = [];
+    p2.on("request", (r) => r.url().endsWith(".wasm") && wasmFetched.push(r.url()));
+    await p2.goto(http.url("/inline.html"));
+    await p2.waitForFunction(() => globalThis.steadysockInline !== undefined);
+    const r = await p2.evaluate(
+      (url) =>
+        new Promise((resolve) => {
+          const seen = [];
+          const ws = new globalThis.steadysockInline.ReconnectingWebSocket(url);
+          ws.onopen = () => ws.send("inline");
+          ws.onmessage = (e) => {
+            seen.push(e.data);
+            ws.close(4001, "inline done");
+          };
+          ws.onclose = (e) => resolve([...seen, `close:${e.code}:${e.reason}`]);
+        }),
+      server.url("/echo"),
+    );
+    await p2.close();
+    assert.deepEqual(r, ["inline", "close:4001:inline done"]);
+    assert.deepEqual(wasmFetched, [], "the inline entry fetches no .wasm");
+  });
+
   test("in a Web Worker: open, text and binary echo, close code and reason", async () => {
     const r = await page.evaluate(
       (url) =>
         new Promise((resolve, reject) => {
           const w = new Worker("behaviours.js", { type: "module" });
           w.onmessage = (e) => {
+            if (e.data === "ready") return w.postMessage({ url });
             resolve(e.data);
             w.terminate();
           };
           w.onerror = (e) => reject(new Error(e.message));
-          w.postMessage({ url });
         }),
       server.url("/echo"),
     );

@@ -21,4 +21,8 @@ for (const name of pages) {
     logLevel: "warning",
   });
 }
+// The default browser entry fetches the wasm module from next to the glue's
+// import.meta.url, which in an esbuild bundle is the bundle's: the file goes beside it
+// (what an esbuild user does; Vite and webpack emit it by themselves).
+copyFileSync(join(here, "../../bindings-node/wasm/steadysock_wasm_bg.wasm"), join(dist, "steadysock_wasm_bg.wasm"));
 for (const html of readdirSync(here).filter((f) => f.endsWith(".html"))) copyFileSync(join(here, html), join(dist, html));
