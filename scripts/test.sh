@@ -86,6 +86,12 @@ step unit cargo test --workspace
 step scenarios bash scripts/scenarios.sh
 step autobahn bash conformance/autobahn/run.sh both quick
 step wasm bash scripts/wasm-check.sh
+# The core as the browser binding builds it (message transport only, no serde_json).
+messages_only() {
+  cargo clippy -q -p steadysock --no-default-features --features serde --all-targets -- -D warnings &&
+    cargo test -q -p steadysock --no-default-features --features serde
+}
+step core-messages-only messages_only
 step node bash bindings-node/test.sh
 step scenarios-node bash scripts/scenarios.sh --host "node bindings-node/conformance/scenario-agent.mjs" --host-name node
 step autobahn-node env HOST_NAME=node AGENT=steadysock-node SKIP_BUILD=1 \
