@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh: the browser build of the `steadysock` npm package (bindings-node/wasm/, not in git):
 #   1. the wasm32 module (bindings-wasm crate, cargo profile `wasm-release`: opt-level "z",
-#      LTO, one codegen unit, panic = abort) with the private toolchain (/opt/rust-web);
+#      LTO, one codegen unit, panic = abort; plus the size flags below) with the private
+#      toolchain (/opt/rust-web);
 #   2. wasm-bindgen --target web (the CLI pinned to the crate's exact version);
 #   3. wasm-opt -Oz (npm `binaryen`, when bindings-wasm/node_modules has it);
 #   4. the module as a file (steadysock_wasm_bg.wasm: fetched by the default `browser` entry)
@@ -16,7 +17,14 @@ if [ ! -x "$PREFIX/bin/cargo-wasm" ] || [ ! -x "$PREFIX/bin/wasm-bindgen" ]; the
   bash scripts/install-wasm-toolchain.sh >&2
 fi
 TARGET=${CARGO_TARGET_DIR:-target}
-CARGO_TARGET_DIR=$TARGET "$PREFIX/bin/cargo-wasm" build -q -p steadysock-wasm --profile wasm-release
+# Size flags (std is built here too, -Zbuild-std): a panic is an immediate trap with no
+# message formatted (on wasm32-unknown-unknown the message goes nowhere: no stderr, and the
+# binding installs no hook), no file/line strings for panic locations, and std's
+# optimize_for_size implementations. Measured: 192 763 -> 167 732 bytes, 92 010 -> 81 507
+# gzipped. (-Zfmt-debug=shallow changes nothing: no derived Debug is reachable.)
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
+  CARGO_TARGET_DIR=$TARGET "$PREFIX/bin/cargo-wasm" build -q -p steadysock-wasm --profile wasm-release \
+  -Zbuild-std-features=optimize_for_size
 wasm=$TARGET/wasm32-unknown-unknown/wasm-release/steadysock_wasm.wasm
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$PREFIX/bin/wasm-bindgen" --target web --no-typescript --out-dir "$OUT" "$wasm"
