@@ -14,7 +14,9 @@ if [ "$download_only" = 1 ] || ! command -v chromium >/dev/null 2>&1; then
   update() { echo "install-chromium: apt-get update ($1)" >&2; apt-get update -q >&2 || { sleep 10; apt-get update -q >&2; }; }
   args=(-y -q --no-install-recommends)
   [ "$download_only" = 1 ] && args+=(--download-only --reinstall)
-  if ! apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  # (read whole first: `apt-cache … | grep -q` under pipefail fails when grep stops early)
+  policy=$(apt-cache policy chromium 2>/dev/null || true)
+  if ! grep -q 'Candidate: [0-9]' <<<"$policy"; then
     update "apt's lists do not know chromium"
   fi
   if ! DEBIAN_FRONTEND=noninteractive apt-get install "${args[@]}" chromium >&2; then
