@@ -19,9 +19,17 @@ if [ "$download_only" = 1 ] || ! command -v chromium >/dev/null 2>&1; then
   if ! grep -q 'Candidate: [0-9]' <<<"$policy"; then
     update "apt's lists do not know chromium"
   fi
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install "${args[@]}" chromium >&2; then
+  # got: whether apt got it (download only: its .deb is in apt's cache; apt-get exits 0
+  # even when "Reinstallation of chromium is not possible, it cannot be downloaded").
+  got() {
+    [ "$download_only" = 1 ] || return 0
+    eval "$(apt-config shell archives Dir::Cache::archives/d)"
+    compgen -G "${archives}chromium_*.deb" >/dev/null
+  }
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install "${args[@]}" chromium >&2 || ! got; then
     update "the lists name a chromium apt cannot fetch"
     DEBIAN_FRONTEND=noninteractive apt-get install "${args[@]}" chromium >&2
+    got || { echo "install-chromium: apt did not fetch chromium" >&2; exit 1; }
   fi
 fi
 chromium --version
