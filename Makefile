@@ -5,13 +5,17 @@ CARGO ?= cargo
 .PHONY: demo test lint unit autobahn-quick autobahn autobahn-summary fuzz wasm-check bench scenarios prove-fresh
 
 ## demo: a steadysock client and server talking over loopback, then a Session riding
-## through two server restarts (built in release mode)
+## through two server restarts (built in release mode); then the browser demo page in
+## headless Chromium while the server restarts (bindings-wasm/demo.sh: installs chromium,
+## the npm packages and the wasm build the first time; a screenshot of what it showed)
 demo:
 	$(CARGO) run --release -q -p steadysock-conformance --bin demo
+	bash bindings-wasm/demo.sh
 
 ## test: everything below, summed up in one closing line (scripts/test.sh): formatting,
 ## lints (rustfmt, clippy, ruff), unit and simulation tests, the Session scenarios against
-## the fault server, Autobahn quick runs in both roles, the core built for wasm32
+## the fault server, Autobahn quick runs in both roles, the core built for wasm32, the Node
+## binding, the browser binding in Chromium
 test:
 	bash scripts/test.sh
 

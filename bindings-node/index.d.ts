@@ -1,9 +1,11 @@
 // Type declarations of the `steadysock` package, written by hand and checked with
-// `tsc --strict` over examples/ (bindings-node/test.sh). Needs @types/node (Node's DOM-like
+// `tsc --strict` over examples/ (bindings-node/test.sh) and in a browser-only project
+// (bindings-wasm/test.sh: DOM lib, no @types/node). Needs @types/node (Node's DOM-like
 // globals: Event, EventTarget, MessageEvent, Blob) or TypeScript's DOM library.
 
-/// <reference types="node" />
-
+// Node's tls options when @types/node is there; without it (a browser project) `any`, for
+// an option that only Node reads.
+// @ts-ignore: "node:tls" has no declarations without @types/node
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 
 // The host's own event-init and listener types (DOM lib and @types/node name them
@@ -250,7 +252,32 @@ export interface ReconnectingWebSocketOptions {
   fatalCloseCodes?: number[];
   /** steadysock: options for `tls.connect` on `wss://`. */
   tls?: TlsConnectionOptions;
+  /**
+   * steadysock: an application heartbeat, the keepalive of a message transport (browsers
+   * cannot send ping frames): `ping` is sent after `intervalMs` without a reply; a message
+   * matching `pong` is the reply (consumed, not delivered); none within `timeoutMs` closes
+   * the connection (1006) and reconnects. Default off; `ping` `"ss1 ping\n"`, `pong` the
+   * `ss1 pong` reply.
+   */
+  heartbeat?: { intervalMs?: number; timeoutMs?: number; ping?: string; pong?: MessagePattern; anyMessageCounts?: boolean };
+  /** steadysock: messages announcing a server disconnect (consumed): make-before-break. */
+  disconnectWarning?: MessagePattern;
+  /** steadysock: session id + offset in the URL, replay after a reconnect (`ss1` server). */
+  recovery?: boolean;
+  /** steadysock: any of the core's SessionOptions keys (snake_case), applied last. */
+  sessionOptions?: Record<string, unknown>;
 }
+
+/**
+ * Which messages match: a string is the exact text; `{ exact }`, `{ prefix }`, `{ json:
+ * { field: value } }` (a JSON object with these top-level fields), `{ any: [...] }`.
+ */
+export type MessagePattern =
+  | string
+  | { exact: string }
+  | { prefix: string }
+  | { json: Record<string, string | number | boolean | null> }
+  | { any: MessagePattern[] };
 
 /**
  * A partysocket-compatible reconnecting WebSocket; reconnects, backoff, keepalive and the

@@ -7,12 +7,18 @@
 # $RUST_WEB_PREFIX (default /opt/rust-web). Nothing of rustup and nothing in /usr/bin is
 # touched. The wasm32 std is compiled per project by cargo -Zbuild-std.
 #
+# Then wasm-bindgen-cli (for the browser binding, bindings-wasm/) from the crate registry into
+# $PREFIX/tools/bin (linked as $PREFIX/bin/wasm-bindgen), at exactly the version that
+# bindings-wasm/Cargo.toml pins the `wasm-bindgen` crate to (`=X.Y.Z`): the CLI refuses a
+# module made by another version. Built with this private toolchain; the registry cache
+# goes to $CARGO_HOME (default ~/.cargo) as for any cargo run.
+#
 # Afterwards:  $PREFIX/bin/cargo-wasm build --release -p steadysock
+#              $PREFIX/bin/wasm-bindgen --target web --out-dir pkg target/.../steadysock_wasm.wasm
 #
-# wasm-bindgen-cli (for the browser binding) is not installed here yet: the binding does not
-# exist yet. Its recipe lives with the project's shared toolchain notes.
-#
-# Knobs (env): RUST_WEB_PREFIX, RUST_WEB_VERSION, LLVM_DEB_VERSION, KEEP_FULL_SRC=1.
+# Knobs (env): RUST_WEB_PREFIX, RUST_WEB_VERSION, LLVM_DEB_VERSION, KEEP_FULL_SRC=1,
+#              WASM_BINDGEN_VERSION (default: the pin in bindings-wasm/Cargo.toml),
+#              SKIP_WASM_BINDGEN=1, CARGO_HOME.
 set -euo pipefail
 
 PREFIX="${RUST_WEB_PREFIX:-/opt/rust-web}"
@@ -137,7 +143,7 @@ set -e
 [ \$# -ge 1 ] || { echo "usage: cargo-wasm build|check|test|doc|rustc [args]" >&2; exit 2; }
 sub=\$1; shift
 export RUSTC="$PREFIX/bin/rustc" RUSTDOC="$PREFIX/bin/rustdoc" RUSTC_BOOTSTRAP=1
-export PATH="$PREFIX/bin:\$PATH"
+export PATH="$PREFIX/bin:$PREFIX/tools/bin:\$PATH"
 exec "$PREFIX/bin/cargo" "\$sub" --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "\$@"
 EOF
 chmod 755 "$PREFIX/bin/cargo-wasm"
@@ -160,5 +166,24 @@ done
 "$PREFIX/bin/rustc" --target wasm32-unknown-unknown --print target-cpus >/dev/null   # fails if LLVM lacks the WebAssembly backend
 "$PREFIX/bin/wasm-ld" --version
 test -f "$("$PREFIX/bin/rustc" --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock"
+
+# ---------------------------------------------------------------- 7. wasm-bindgen-cli
+if [ "${SKIP_WASM_BINDGEN:-0}" != 1 ]; then
+  if [ -z "${WASM_BINDGEN_VERSION:-}" ]; then
+    pin_file="$(cd "$(dirname "$0")/.." && pwd)/bindings-wasm/Cargo.toml"
+    WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = .*"=\([0-9][0-9.]*\)".*/\1/p' "$pin_file" 2>/dev/null | head -1)
+    [ -n "$WASM_BINDGEN_VERSION" ] || die "no wasm-bindgen = \"=X.Y.Z\" pin in $pin_file (or set WASM_BINDGEN_VERSION)"
+  fi
+  step "wasm-bindgen-cli $WASM_BINDGEN_VERSION into $PREFIX/tools"
+  if [ "$("$PREFIX/tools/bin/wasm-bindgen" --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+    # --locked first; the registry reachable here can lag behind the CLI's own lockfile
+    # (0.2.130's pins a webpki-roots release absent here): then a fresh resolve.
+    ( export RUSTC="$PREFIX/bin/rustc" RUSTDOC="$PREFIX/bin/rustdoc"
+      "$PREFIX/bin/cargo" install -q --force --locked wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$PREFIX/tools" \
+      || "$PREFIX/bin/cargo" install -q --force wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$PREFIX/tools" )
+  fi
+  ln -sf ../tools/bin/wasm-bindgen "$PREFIX/bin/wasm-bindgen"
+  "$PREFIX/bin/wasm-bindgen" --version
+fi
 
 step "done"

@@ -26,7 +26,8 @@ ROOT=$PWD
 
 INSTALLERS=(
   # name      | install command                              | check command
-  "wasm       | bash scripts/install-wasm-toolchain.sh       | bash scripts/wasm-check.sh"
+  "wasm       | bash scripts/install-wasm-toolchain.sh       | bash scripts/wasm-check.sh && \"\$RUST_WEB_PREFIX/bin/wasm-bindgen\" --version"
+  "chromium   | CHROMIUM_DOWNLOAD_ONLY=1 bash bindings-wasm/install-chromium.sh | eval \"\$(apt-config shell A Dir::Cache::archives/d)\" && ls \"\$A\"chromium_*.deb && chromium --version"
   "autobahn   | bash conformance/autobahn/install.sh         | env -u LD_LIBRARY_PATH \"\$STEADYSOCK_TOOLS/autobahn/venv/bin/wstest\" --help >/dev/null && env -u LD_LIBRARY_PATH \"\$STEADYSOCK_TOOLS/autobahn/venv/bin/wstest\" --autobahnversion"
   "ruff       | bash scripts/install-ruff.sh                 | \"\$STEADYSOCK_TOOLS/ruff-venv/bin/ruff\" --version && \"\$STEADYSOCK_TOOLS/ruff-venv/bin/ruff\" check conformance scripts fuzz"
   # The Python package as a new user installs it: a new venv, a fresh pip cache (HOME), maturin from PyPI building the extension.

@@ -5,7 +5,9 @@
 # Steps: lint (rustfmt on all three cargo workspaces, clippy, ruff), unit and simulation tests (cargo test), the scenario
 # table S1-S8 through the host protocol against the Rust agent, the Autobahn quick set in
 # both roles, the wasm32 build of the core, the Node binding (bindings-node/test.sh, then the
-# scenario table through its agent and its Autobahn client run), and (in a git checkout) a check that the run
+# scenario table through its agent and its Autobahn client run), the browser binding
+# (bindings-wasm/test.sh: wasm build, Chromium tests, the scenario table through the browser
+# agent), and (in a git checkout) a check that the run
 # left `git status` as it found it. A failing step does not stop the others; the exit status is non-zero
 # if any step failed. Each step's output is shown and also kept in target/test-logs/.
 set -uo pipefail
@@ -28,7 +30,7 @@ import re, sys
 p = f = 0
 for line in open(sys.argv[1], errors="replace"):
     m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed", line) or \
-        re.search(r"^(?:autobahn \w+ \w+|scenarios \w+|node|pytest \w+): (\d+) passed, (\d+) failed", line)
+        re.search(r"^(?:autobahn \w+ \w+|scenarios \w+|node|browser|pytest \w+): (\d+) passed, (\d+) failed", line)
     if m:
         p += int(m.group(1)); f += int(m.group(2))
 print(p, f)
@@ -87,10 +89,17 @@ step python bash bindings-python/test.sh
 step autobahn-python bash bindings-python/autobahn.sh quick
 step scenarios-python bash bindings-python/scenarios.sh
 step wasm bash scripts/wasm-check.sh
+# The core as the browser binding builds it (message transport only, no serde_json).
+messages_only() {
+  cargo clippy -q -p steadysock --no-default-features --features serde --all-targets -- -D warnings &&
+    cargo test -q -p steadysock --no-default-features --features serde
+}
+step core-messages-only messages_only
 step node bash bindings-node/test.sh
 step scenarios-node bash scripts/scenarios.sh --host "node bindings-node/conformance/scenario-agent.mjs" --host-name node
 step autobahn-node env HOST_NAME=node AGENT=steadysock-node SKIP_BUILD=1 \
   CLIENT_CMD="node bindings-node/conformance/autobahn-client.mjs" bash conformance/autobahn/run.sh client quick
+step browser bash bindings-wasm/test.sh
 [ "$in_git" = 0 ] || step tree tree_unchanged
 
 if [ ${#failed_steps[@]} -gt 0 ]; then

@@ -5,6 +5,7 @@
 // from a later task, send() returns nothing, the default first delay is drawn per
 // instance between 1 and 5 s (never at module load), and the events are rws 4.4's own
 // classes (below).
+require("./platform-node.js"); // the napi core and net/tls under the ReconnectingWebSocket
 const { ReconnectingWebSocket: Base, RWS44, EVENTS } = require("./reconnecting.js");
 
 // reconnecting-websocket 4.4's event classes (its `events.ts`): `type` and `target` (and

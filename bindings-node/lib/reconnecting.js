@@ -7,12 +7,42 @@
 // Transports: our own `net`/`tls` byte transport, or, given a `WebSocket` class (ws, a
 // polyfill, Node's global), that class as a message transport. URL and protocols providers
 // answer the Session's request for each attempt.
+//
+// The core and the byte transport are injected (`configure(platform)`), so this one class
+// runs in Node and in browsers: lib/platform-node.js (the napi RawSession, `net`/`tls`) or
+// lib/platform-wasm.mjs (bindings-wasm's RawSession: same methods, same batches; no byte
+// transport, so the global `WebSocket` is the transport). No Node-only API is used here
+// without a fallback, and nothing runs at module load (no Math.random).
 
-const { setMaxListeners } = require("node:events");
-const net = require("node:net");
-const tls = require("node:tls");
-const { RawSession } = require("./native.js");
 const { CloseEvent, ErrorEvent } = require("./events.js");
+
+/**
+ * `{ RawSession, net?, tls?, setMaxListeners?, bytes? }`: set once by the entry point
+ * (lib/platform-node.js in Node, lib/platform-wasm.mjs in browsers).
+ */
+let platform = null;
+
+function configure(p) {
+  platform = p;
+}
+
+/** `ws[INSPECT]()`: the session's inner state and raw operations, for scenario agents. */
+const INSPECT = Symbol.for("steadysock.inspect");
+
+/** Runs `f` from a later task (setImmediate where there is one). */
+const later = (f) => (typeof setImmediate === "function" ? setImmediate(f) : setTimeout(f, 0));
+
+/** Reports an application's exception after the current call, as an uncaught one. */
+const report = (err) =>
+  later(() => {
+    throw err;
+  });
+
+/** Binary data as the core takes it: a Buffer for napi (`platform.bytes`), else a Uint8Array. */
+function bytesOf(data) {
+  const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  return platform.bytes ? platform.bytes(view) : view;
+}
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -51,6 +81,25 @@ const ARITY = {
   [T_GAVE_UP]: 4,
   [T_ERROR]: 2,
   [T_MIGRATED]: 1,
+};
+
+/** Names of the tags, for `options.observe`. */
+const TAG_NAMES = {
+  [T_NEED_REQUEST]: "need_request",
+  [T_OPEN_WEBSOCKET]: "open_transport",
+  [T_SEND_MESSAGE]: "send_message",
+  [T_OPEN_TRANSPORT]: "open_transport",
+  [T_TRANSMIT]: "transmit",
+  [T_CLOSE_TRANSPORT]: "close_transport",
+  [T_STATE]: "state_changed",
+  [T_OPEN]: "open",
+  [T_TEXT]: "message",
+  [T_BINARY]: "message",
+  [T_CLOSED]: "closed",
+  [T_RECONNECTING]: "reconnecting",
+  [T_GAVE_UP]: "gave_up",
+  [T_ERROR]: "error",
+  [T_MIGRATED]: "migrated",
 };
 
 /** partysocket 1.3 defaults. */
@@ -127,8 +176,23 @@ function isProtocols(protocols) {
   return !protocols || typeof protocols === "string" || Array.isArray(protocols);
 }
 
+/** UTF-8 length of a string, without encoding it. */
+function utf8Length(s) {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 function byteSize(data) {
-  if (typeof data === "string") return Buffer.byteLength(data);
+  if (typeof data === "string") return utf8Length(data);
   if (data instanceof Blob) return data.size;
   return data.byteLength;
 }
@@ -151,6 +215,12 @@ class ReconnectingWebSocket extends EventTarget {
   #protocolsSource;
   #options;
   #sockets = new Map();
+  /** Host WebSockets whose close event has not come yet (the ones `released` waits for). */
+  #liveHostSockets = new Set();
+  /** Host WebSockets the Session asked to close: their close event is still reported. */
+  #closingHostSockets = new Set();
+  /** `options.observe`: every session output as `{ output, tag, values }` and transport notes. */
+  #observe = null;
   /** Message transport: the host WebSockets by transport id. */
   #hostSockets = new Map();
   #timer = null;
@@ -198,9 +268,13 @@ class ReconnectingWebSocket extends EventTarget {
     super();
     // Any number of listeners is normal for a socket an app shares (Node's EventTarget
     // would warn above 10 of one type, as it does for partysocket).
-    setMaxListeners(0, this);
+    if (platform === null) throw new Error("steadysock: no core configured (import the package, not lib/reconnecting.js)");
+    if (platform.setMaxListeners) platform.setMaxListeners(0, this);
     this.#options = { ...DEFAULTS, ...options };
     const o = this.#options;
+    // Without a byte transport (browsers, Workers), the global WebSocket is the transport.
+    if (!o.WebSocket && !platform.net) o.WebSocket = globalThis.WebSocket;
+    this.#observe = typeof o.observe === "function" ? o.observe : null;
     this.#rws44 = o[RWS44] === true;
     if (o[EVENTS]) this.#events = o[EVENTS];
     // A URL or protocols provider (a function, sync or async) is asked again for every
@@ -242,7 +316,8 @@ class ReconnectingWebSocket extends EventTarget {
       min_uptime_ms: int(o.minUptime),
       connect_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
       handshake_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
-      queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : Number.MAX_SAFE_INTEGER },
+      // (usize keys: at most 2^32 - 1, the largest a wasm32 core reads)
+      queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : 0xffffffff },
       keepalive,
       heartbeat:
         o.heartbeat === undefined || o.heartbeat === null || o.heartbeat === false
@@ -250,7 +325,9 @@ class ReconnectingWebSocket extends EventTarget {
           : {
               interval_ms: o.heartbeat.intervalMs === undefined ? undefined : int(o.heartbeat.intervalMs),
               timeout_ms: o.heartbeat.timeoutMs === undefined ? undefined : int(o.heartbeat.timeoutMs),
-              ping: o.heartbeat.ping,
+              // (the application heartbeat: a message transport's only keepalive, as
+              // browsers cannot send ping frames)
+              ping: o.heartbeat.ping === undefined ? undefined : String(o.heartbeat.ping),
               pong: pattern(o.heartbeat.pong),
               any_message_counts: o.heartbeat.anyMessageCounts,
             },
@@ -259,6 +336,9 @@ class ReconnectingWebSocket extends EventTarget {
       recovery_placement: o.recovery && typeof o.recovery === "object" ? o.recovery.placement : undefined,
       fatal_close_codes: o.fatalCloseCodes === undefined ? undefined : Array.from(o.fatalCloseCodes, Number),
     };
+    // Any of the core's SessionOptions keys, as they are (snake_case), last.
+    if (o.sessionOptions) Object.assign(sessionOptions, o.sessionOptions);
+    const { RawSession } = platform;
     this.#raw = new RawSession(provided ? "ws://provided.invalid/" : this.#url, JSON.stringify(sessionOptions), now());
     if (!o.startClosed) {
       this.#started = true;
@@ -369,8 +449,8 @@ class ReconnectingWebSocket extends EventTarget {
     let out;
     try {
       if (typeof data === "string") out = this.#raw.sendText(data, now());
-      else if (ArrayBuffer.isView(data)) out = this.#raw.sendBinary(Buffer.from(data.buffer, data.byteOffset, data.byteLength), now());
-      else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(Buffer.from(data), now());
+      else if (ArrayBuffer.isView(data)) out = this.#raw.sendBinary(bytesOf(data), now());
+      else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(bytesOf(data), now());
       else out = this.#raw.sendText(String(data), now());
     } catch (err) {
       this.#emitError(`message not sent: ${err.message}`, err);
@@ -406,7 +486,7 @@ class ReconnectingWebSocket extends EventTarget {
       // As partysocket, whose new socket is made from a later task: until then the closed
       // one's CLOSING shows.
       this.#reconnectClosing = true;
-      setImmediate(() => {
+      later(() => {
         this.#reconnectClosing = false;
       });
       this.#skipClosed = true;
@@ -445,10 +525,60 @@ class ReconnectingWebSocket extends EventTarget {
     }
   }
 
+  /** A transport note for `options.observe` (`requested`, `connected`, `closed`). */
+  #note(what, id) {
+    if (this.#observe !== null) this.#observe({ note: what, transport: id });
+  }
+
+  /**
+   * The session's inner state and raw operations (scenario agents, tests): not part of
+   * the partysocket API.
+   */
+  [INSPECT]() {
+    const self = this;
+    const raw = this.#raw;
+    return {
+      get state() {
+        return raw.state;
+      },
+      get timerArmed() {
+        return raw.timerArmed;
+      },
+      get transports() {
+        return raw.transports;
+      },
+      get queued() {
+        return raw.queuedMessages;
+      },
+      /** Sockets the host still holds (a WebSocket until its close event). */
+      get sockets() {
+        return self.#sockets.size + self.#liveHostSockets.size;
+      },
+      connect() {
+        self.#started = true;
+        self.#userClosed = false;
+        self.#pump(raw.connect(now()));
+      },
+      disconnectWarning() {
+        self.#pump(raw.disconnectWarning(now()));
+      },
+      /** The Session's own answer: "ok", "queue_full", "closed" or "rejected". */
+      send(data) {
+        try {
+          self.#pump(typeof data === "string" ? raw.sendText(data, now()) : raw.sendBinary(bytesOf(data), now()));
+          return "ok";
+        } catch (err) {
+          return String(err.message).split(":")[0];
+        }
+      },
+    };
+  }
+
   /** Applies one batch in order; returns whether more outputs may be pending. */
   #apply(out) {
     const end = out.length - 2;
     for (let i = 0; i < end; i += 1 + ARITY[out[i]]) {
+      if (this.#observe !== null) this.#observe({ output: TAG_NAMES[out[i]], tag: out[i], values: out.slice(i + 1, i + 1 + ARITY[out[i]]) });
       const a = out[i + 1];
       const b = out[i + 2];
       const c = out[i + 3];
@@ -498,7 +628,7 @@ class ReconnectingWebSocket extends EventTarget {
             if (this.#awaitingClose) {
               // rws 4.4: the closed socket's own close event, from a later task.
               const event = this.#events.close(this, a, b, a !== 1006);
-              setImmediate(() => {
+              later(() => {
                 this.#awaitingClose = false;
                 this.#emit(event, "onclose");
               });
@@ -548,7 +678,7 @@ class ReconnectingWebSocket extends EventTarget {
   /** A binary message as `binaryType` asks. */
   #binaryData(data) {
     if (this.#binaryType === "arraybuffer") return data;
-    if (this.#binaryType === "nodebuffer") return Buffer.from(data);
+    if (this.#binaryType === "nodebuffer" && typeof Buffer === "function") return Buffer.from(data);
     return new Blob([data]);
   }
 
@@ -589,9 +719,10 @@ class ReconnectingWebSocket extends EventTarget {
 
   #openTransport(id, host, port, secure) {
     this.#markSocketMade();
+    this.#note("requested", id);
     const socket = secure
-      ? tls.connect({ ALPNProtocols: ["http/1.1"], ...this.#options.tls, host, port })
-      : net.connect({ host, port });
+      ? platform.tls.connect({ ALPNProtocols: ["http/1.1"], ...this.#options.tls, host, port })
+      : platform.net.connect({ host, port });
     this.#sockets.set(id, socket);
     socket.setNoDelay(true);
     const live = () => this.#sockets.get(id) === socket;
@@ -630,10 +761,14 @@ class ReconnectingWebSocket extends EventTarget {
       // Reported from a later task, like any socket failure (never inside the
       // constructor or a call of the application).
       const message = err instanceof Error ? err.message : String(err);
-      setImmediate(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+      later(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
       return;
     }
+    this.#note("requested", id);
     this.#hostSockets.set(id, ws);
+    this.#liveHostSockets.add(ws);
+    let opened = false;
+    let failed = false;
     const live = () => this.#hostSockets.get(id) === ws;
     try {
       ws.binaryType = "arraybuffer";
@@ -641,24 +776,36 @@ class ReconnectingWebSocket extends EventTarget {
       // A WebSocket without binaryType: binary data arrives as whatever it gives.
     }
     ws.onopen = () => {
+      opened = true;
+      this.#note("connected", id);
       if (live()) this.#pump(this.#raw.handleOpen(id, String(ws.protocol || ""), String(ws.extensions || ""), now()));
     };
     ws.onmessage = (event) => {
       if (!live()) return;
       const data = event.data;
       if (typeof data === "string") this.#pump(this.#raw.handleText(id, data, now()));
-      else if (data instanceof ArrayBuffer) this.#pump(this.#raw.handleBinary(id, Buffer.from(data), now()));
-      else if (ArrayBuffer.isView(data)) this.#pump(this.#raw.handleBinary(id, Buffer.from(data.buffer, data.byteOffset, data.byteLength), now()));
-      else if (Array.isArray(data)) this.#pump(this.#raw.handleBinary(id, Buffer.concat(data), now()));
+      else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) this.#pump(this.#raw.handleBinary(id, bytesOf(data), now()));
+      else if (Array.isArray(data)) this.#pump(this.#raw.handleBinary(id, bytesOf(Buffer.concat(data)), now()));
     };
     ws.onclose = (event) => {
-      if (!live()) return;
+      this.#liveHostSockets.delete(ws);
+      this.#note("closed", id);
+      // A socket the Session asked to close (CLOSE_TRANSPORT) is still reported: a
+      // closing Session waits for its close event (any other Session ignores it).
+      if (!live() && !this.#closingHostSockets.delete(ws)) return;
       this.#hostSockets.delete(id);
+      if (!opened && failed) {
+        // Failed before it opened: a browser tells no more (refused, DNS, TLS look alike).
+        this.#pump(this.#raw.handleError(id, "other", `the WebSocket failed before it opened (close ${event && event.code})`, now()));
+        return;
+      }
       this.#pump(this.#raw.handleClosed(id, event && event.code ? event.code : null, (event && event.reason) || "", now()));
     };
     // Stays for the socket's whole life (the `ws` package throws an 'error' nobody
     // listens to); the close event that follows tells the Session.
-    ws.onerror = () => {};
+    ws.onerror = () => {
+      failed = true;
+    };
   }
 
   #sendMessage(id, data) {
@@ -669,7 +816,7 @@ class ReconnectingWebSocket extends EventTarget {
     } catch (err) {
       this.#hostSockets.delete(id);
       const message = err instanceof Error ? err.message : String(err);
-      setImmediate(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+      later(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
     }
   }
 
@@ -677,6 +824,7 @@ class ReconnectingWebSocket extends EventTarget {
     const ws = this.#hostSockets.get(id);
     if (ws) {
       this.#hostSockets.delete(id);
+      this.#closingHostSockets.add(ws);
       try {
         ws.close(code, reason);
       } catch {
@@ -720,7 +868,8 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   #refTimer() {
-    if (this.#timer === null) return;
+    // Node's timers can stop holding the process; a browser's timer is a number.
+    if (this.#timer === null || typeof this.#timer.ref !== "function") return;
     if (this.#userClosed || this.#state === "closed") this.#timer.unref();
     else this.#timer.ref();
   }
@@ -739,9 +888,7 @@ class ReconnectingWebSocket extends EventTarget {
         fn.call(this, event);
       } catch (err) {
         // As a listener's exception: reported, never breaking the socket's handling.
-        process.nextTick(() => {
-          throw err;
-        });
+        report(err);
       }
     }
     this.dispatchEvent(event);
@@ -760,9 +907,7 @@ class ReconnectingWebSocket extends EventTarget {
         again = predicate.call(this, event) !== false;
       } catch (err) {
         // Reported like a listener's exception; the Session goes on.
-        process.nextTick(() => {
-          throw err;
-        });
+        report(err);
       }
       if (!again) {
         this.#userClosed = true;
@@ -787,4 +932,4 @@ for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED }
   Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
 }
 
-module.exports = { ReconnectingWebSocket, RWS44, EVENTS };
+module.exports = { ReconnectingWebSocket, RWS44, EVENTS, configure, INSPECT };

@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn the_shipped_table_builds_configs() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scenarios.json");
-        let table = crate::scenario::Table::load(path).unwrap();
+        let table = crate::scenario::Table::load(path).unwrap().for_host("rust");
         for s in &table.scenarios {
             let config = session_config(&table.settings(s, "client"), "ws://127.0.0.1:1/ws").unwrap();
             assert_eq!(config.request_source, RequestSource::Provided);

@@ -48,6 +48,33 @@ impl Table {
         })
     }
 
+    /// The table as it applies to `host` (the runner's `--host-name`: `rust`, `node`,
+    /// `python`, `browser`, …): every step field written as per-host alternatives,
+    /// `{"default": X, "<host>": Y, …}`, becomes the host's value, or `X`. For what a
+    /// host cannot observe (a browser's WebSocket reports every failure before open the
+    /// same way); the table stays one table.
+    pub fn for_host(mut self, host: &str) -> Self {
+        fn resolve(steps: &mut [Value], host: &str) {
+            for step in steps {
+                let Some(fields) = step.as_object_mut() else { continue };
+                for value in fields.values_mut() {
+                    if let Some(alternatives) = value.as_object().filter(|o| o.contains_key("default")) {
+                        *value = alternatives.get(host).unwrap_or(&alternatives["default"]).clone();
+                    }
+                }
+                if let Some(inner) = fields.get_mut("steps").and_then(Value::as_array_mut) {
+                    resolve(inner, host);
+                }
+            }
+        }
+        for scenario in &mut self.scenarios {
+            if let Some(steps) = scenario["steps"].as_array_mut() {
+                resolve(steps, host);
+            }
+        }
+        self
+    }
+
     /// Reads and parses the table at `path`.
     pub fn load(path: &str) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -763,6 +790,39 @@ mod tests {
             fault_config(&table.settings(s, "server")).unwrap();
         }
         assert!(Table::parse(r#"{"scenarios": [{"id": "X"}]}"#).is_err());
+    }
+
+    #[test]
+    fn per_host_alternatives_resolve_for_the_host() {
+        let table = Table::parse(
+            r#"{"scenarios": [{"id": "X", "steps": [
+                {"expect": "reconnecting", "kind": {"default": "refused", "browser": "other"}},
+                {"repeat": 2, "steps": [{"expect": "reconnecting", "cause": {"default": "a", "node": "b"}}]},
+                {"expect_server": "hung", "seq": {"prefix": "m", "from": 1, "to": 2}}
+            ]}]}"#,
+        )
+        .unwrap();
+        let steps = |host: &str| table.clone().for_host(host).scenarios[0]["steps"].clone();
+        let (rust, browser, node) = (steps("rust"), steps("browser"), steps("node"));
+        assert_eq!(rust[0]["kind"], "refused");
+        assert_eq!(browser[0]["kind"], "other");
+        assert_eq!(rust[1]["steps"][0]["cause"], "a");
+        assert_eq!(node[1]["steps"][0]["cause"], "b");
+        assert_eq!(browser[2]["seq"]["prefix"], "m", "objects without \"default\" stay");
+        let shipped = Table::load(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scenarios.json")).unwrap();
+        let s6 = |host: &str| {
+            shipped
+                .clone()
+                .for_host(host)
+                .scenarios
+                .iter()
+                .find(|s| s["id"] == "S6")
+                .unwrap()["steps"]
+                .to_string()
+        };
+        assert!(s6("rust").contains(r#""kind":"refused""#) && s6("rust").contains("handshake_timeout"));
+        assert!(s6("browser").contains(r#""kind":"other""#) && !s6("browser").contains("handshake_timeout"));
+        assert_eq!(s6("rust"), s6("python"));
     }
 
     #[test]

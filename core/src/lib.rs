@@ -19,29 +19,40 @@
 //!
 //! | feature | default | what |
 //! |---------|---------|------|
-//! | `deflate` | on | permessage-deflate (RFC 7692) |
-//! | `serde` | on | [`session::SessionOptions`] (all session settings as one JSON/dict/object) and serde for the vocabulary enums |
+//! | `bytes-transport` | on | the byte transport: `Connection` (handshake, framing, masking) and the modules behind it (`connection`, `handshake`, `frame`, `mask`, `deflate`, `origin`), and `session::TransportKind::Bytes`. Off: a Session over message transports only (a browser's `WebSocket`) |
+//! | `deflate` | on | permessage-deflate (RFC 7692); implies `bytes-transport` |
+//! | `serde` | on | [`session::SessionOptions`] (all session settings as one serde object, through any `Deserializer`) and serde for the vocabulary enums |
+//! | `json` | on | `SessionOptions::from_json` (serde_json); implies `serde` |
 //! | `browser` | off | [`rng::OsRandom`] on `wasm32-unknown-unknown`, over Web Crypto (`getrandom`'s `wasm_js` backend); other targets have it without the feature |
 
 pub mod close;
+#[cfg(feature = "bytes-transport")]
 pub mod connection;
+#[cfg(feature = "bytes-transport")]
 pub mod deflate;
 mod excerpt;
+#[cfg(feature = "bytes-transport")]
 pub mod frame;
+#[cfg(feature = "bytes-transport")]
 pub mod handshake;
+#[cfg(feature = "bytes-transport")]
 pub mod mask;
 pub mod message;
+#[cfg(feature = "bytes-transport")]
 pub mod origin;
 pub mod rng;
 pub mod session;
 pub mod utf8;
 pub mod vocabulary;
 
+#[cfg(feature = "bytes-transport")]
 pub use connection::{
     Accept, ClientRequest, CloseInfo, Config, Connection, Error, Event, HandshakeInfo, Keepalive, PingPayload, Role,
     State,
 };
+#[cfg(feature = "bytes-transport")]
 pub use handshake::{HandshakeError, HttpResponse, Request, WsUrl};
 pub use message::{Message, Text};
+#[cfg(feature = "bytes-transport")]
 pub use origin::{OriginPolicy, OriginRejected};
 pub use rng::{RandomSource, SeededRandom};

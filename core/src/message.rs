@@ -13,6 +13,7 @@ impl Text {
     /// Wraps bytes the caller has already validated.
     ///
     /// Crate-private: the connection's incremental validator is the only caller.
+    #[cfg_attr(not(feature = "bytes-transport"), allow(dead_code))]
     pub(crate) fn from_validated(bytes: Bytes) -> Self {
         debug_assert!(std::str::from_utf8(&bytes).is_ok());
         Self(bytes)

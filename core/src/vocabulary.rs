@@ -58,9 +58,12 @@
 //! [`InflateError`]: crate::deflate::InflateError
 //! [`session::AttachError`]: crate::session::AttachError
 
+#[cfg(feature = "bytes-transport")]
 use crate::connection::{Error, Event, Output, Role, State};
+#[cfg(feature = "bytes-transport")]
 use crate::handshake::HandshakeError;
 
+#[cfg(feature = "bytes-transport")]
 impl State {
     /// The canonical name (see the [vocabulary](crate::vocabulary)).
     pub fn as_str(self) -> &'static str {
@@ -73,6 +76,7 @@ impl State {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl Role {
     /// The canonical name: `client` or `server`.
     pub fn as_str(self) -> &'static str {
@@ -83,6 +87,7 @@ impl Role {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl Output {
     /// The canonical name: `transmit` or `event`.
     pub fn as_str(&self) -> &'static str {
@@ -93,6 +98,7 @@ impl Output {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl Event {
     /// The canonical name (see the [vocabulary](crate::vocabulary)).
     pub fn as_str(&self) -> &'static str {
@@ -109,6 +115,7 @@ impl Event {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl Error {
     /// The canonical name (see the [vocabulary](crate::vocabulary)).
     pub fn as_str(&self) -> &'static str {
@@ -125,6 +132,7 @@ impl Error {
     }
 }
 
+#[cfg(feature = "bytes-transport")]
 impl HandshakeError {
     /// The canonical name (see the [vocabulary](crate::vocabulary)).
     pub fn as_str(&self) -> &'static str {
@@ -139,7 +147,7 @@ impl HandshakeError {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "bytes-transport"))]
 mod tests {
     use crate::session::{
         Cause, EnvelopeKind, Jitter, ParamPlacement, RequestSource, SendError, SessionError, SessionEvent, State,

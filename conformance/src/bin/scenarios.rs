@@ -68,7 +68,7 @@ fn main() {
         }
     };
     let table = match Table::load(&path) {
-        Ok(t) => t,
+        Ok(t) => t.for_host(&name),
         Err(why) => {
             eprintln!("scenarios: {why}");
             std::process::exit(2);

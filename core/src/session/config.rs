@@ -9,6 +9,7 @@ use super::pattern::MessagePattern;
 use super::policy::RetryPolicy;
 use super::queue::QueueLimits;
 use super::recovery::RecoveryConfig;
+#[cfg(feature = "bytes-transport")]
 use crate::connection::{Config as ConnectionConfig, Keepalive};
 
 /// Which kind of transport the host provides.
@@ -18,6 +19,7 @@ pub enum TransportKind {
     /// The host moves bytes (TCP/TLS); the session runs one client
     /// [`Connection`](crate::Connection) per attempt with this configuration (set its
     /// `keepalive` for protocol-level ping/pong).
+    #[cfg(feature = "bytes-transport")]
     Bytes(ConnectionConfig),
     /// The host's WebSocket frames for us (a browser `WebSocket`): the session sees
     /// open / message / close and keeps alive with an application [`Heartbeat`].
@@ -28,6 +30,7 @@ impl TransportKind {
     /// The canonical name: `bytes` or `messages`.
     pub fn as_str(&self) -> &'static str {
         match self {
+            #[cfg(feature = "bytes-transport")]
             Self::Bytes(_) => "bytes",
             Self::Messages => "messages",
         }
@@ -124,6 +127,7 @@ impl SessionConfig {
     /// Defaults for a byte transport, with protocol keepalive on: a ping after 20 s
     /// without traffic, dead after 10 s without an answer (every RFC 6455 server answers
     /// pings, and without them a half-open TCP connection is never noticed).
+    #[cfg(feature = "bytes-transport")]
     pub fn bytes(url: impl Into<String>) -> Self {
         let connection = ConnectionConfig {
             keepalive: Some(Keepalive::default()),

@@ -12,7 +12,7 @@ use super::queue::{OutboundQueue, QueueLimits};
 use super::recovery::{Admit, ParamPlacement, RecoveryState};
 use super::shared_rng::SharedRandom;
 use super::transport::{Sent, Signal, Stage, Transport};
-use crate::connection::Config as ConnectionConfig;
+use super::ConnectionConfig;
 use crate::rng::RandomSource;
 
 /// Where the session stands, with the data that only exists in that state. Timers are
@@ -136,6 +136,7 @@ impl Session {
             request: config.request,
             request_source: config.request_source,
             bytes: match config.transport {
+                #[cfg(feature = "bytes-transport")]
                 TransportKind::Bytes(c) => Some(c),
                 TransportKind::Messages => None,
             },

@@ -144,6 +144,12 @@ pub mod recovery_log;
 mod shared_rng;
 mod transport;
 
+/// A byte transport's configuration; uninhabited without the `bytes-transport` feature.
+#[cfg(feature = "bytes-transport")]
+use crate::connection::Config as ConnectionConfig;
+#[cfg(not(feature = "bytes-transport"))]
+type ConnectionConfig = std::convert::Infallible;
+
 pub use backoff::{BackoffPolicy, Jitter};
 pub use config::{RequestSource, SessionConfig, TransportKind};
 pub use envelope::{encode, EnvelopeKind, Inbound};

@@ -3,6 +3,7 @@
 //! [`SessionConfig`] the same way, instead of each mapping twenty options by hand.
 //!
 //! ```
+//! # #[cfg(all(feature = "json", feature = "bytes-transport"))] {
 //! use steadysock::session::SessionOptions;
 //! let options = SessionOptions::from_json(r#"{
 //!     "backoff": {"min_ms": 1000, "max_ms": 10000, "factor": 1.3, "jitter": "none"},
@@ -12,6 +13,7 @@
 //! }"#).unwrap();
 //! let config = options.into_config("wss://example.com/socket").unwrap();
 //! assert_eq!(config.retry.max_retries, Some(10));
+//! # }
 //! ```
 //!
 //! Every key is optional; a missing key keeps its default, an unknown key is an error
@@ -97,6 +99,7 @@ use super::msg::Message;
 use super::pattern::MessagePattern;
 use super::queue::QueueLimits;
 use super::recovery::{ParamPlacement, RecoveryConfig};
+#[cfg(feature = "bytes-transport")]
 use crate::connection::{Config as ConnectionConfig, Keepalive, PingPayload};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -164,7 +167,7 @@ pub struct SessionOptions {
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        let connection = ConnectionConfig::default();
+        let connection = ConnectionDefaults::get();
         let retry = super::policy::RetryPolicy::default();
         Self {
             transport: TransportType::Bytes,
@@ -192,9 +195,45 @@ impl Default for SessionOptions {
             max_message_size: connection.max_message_size,
             max_frame_size: connection.max_frame_size,
             fragment_size: connection.fragment_size,
-            deflate: connection.deflate.is_some(),
+            deflate: connection.deflate,
             control_frames: false,
         }
+    }
+}
+
+/// The byte transport's defaults that [`SessionOptions::default`] shows (the
+/// connection's own, when it is built).
+struct ConnectionDefaults {
+    max_message_size: usize,
+    max_frame_size: usize,
+    fragment_size: Option<usize>,
+    deflate: bool,
+}
+
+impl ConnectionDefaults {
+    /// Without a byte transport: `connection::Config::default()`'s sizes (a test checks
+    /// them), no deflate.
+    #[cfg_attr(feature = "bytes-transport", allow(dead_code))]
+    const WITHOUT_BYTES: Self = Self {
+        max_message_size: 64 << 20,
+        max_frame_size: 16 << 20,
+        fragment_size: None,
+        deflate: false,
+    };
+
+    fn get() -> Self {
+        #[cfg(feature = "bytes-transport")]
+        {
+            let c = ConnectionConfig::default();
+            Self {
+                max_message_size: c.max_message_size,
+                max_frame_size: c.max_frame_size,
+                fragment_size: c.fragment_size,
+                deflate: c.deflate.is_some(),
+            }
+        }
+        #[cfg(not(feature = "bytes-transport"))]
+        Self::WITHOUT_BYTES
     }
 }
 
@@ -307,12 +346,24 @@ pub struct KeepaliveOptions {
 }
 
 impl Default for KeepaliveOptions {
+    /// The connection's `Keepalive::default()` (without a byte transport, the same values;
+    /// a test checks them).
     fn default() -> Self {
-        let k = Keepalive::default();
+        #[cfg(feature = "bytes-transport")]
+        {
+            let k = Keepalive::default();
+            Self {
+                interval_ms: k.interval_ms,
+                pong_timeout_ms: k.pong_timeout_ms,
+                any_data_counts: k.any_data_counts,
+                ping_payload: None,
+            }
+        }
+        #[cfg(not(feature = "bytes-transport"))]
         Self {
-            interval_ms: k.interval_ms,
-            pong_timeout_ms: k.pong_timeout_ms,
-            any_data_counts: k.any_data_counts,
+            interval_ms: 20_000,
+            pong_timeout_ms: 10_000,
+            any_data_counts: true,
             ping_payload: None,
         }
     }
@@ -359,7 +410,9 @@ impl fmt::Display for OptionsError {
 impl std::error::Error for OptionsError {}
 
 impl SessionOptions {
-    /// Options from JSON text (an object; `{}` gives every default).
+    /// Options from JSON text (an object; `{}` gives every default). With the `json`
+    /// feature (default); without it, deserialise through any other serde `Deserializer`.
+    #[cfg(feature = "json")]
     pub fn from_json(text: &str) -> Result<Self, OptionsError> {
         serde_json::from_str(text).map_err(|e| OptionsError(e.to_string()))
     }
@@ -374,7 +427,17 @@ impl SessionOptions {
         if self.keepalive.as_ref().is_some_and(|k| k.interval_ms == 0) {
             return bad("keepalive.interval_ms must be at least 1 (null turns keepalive off)");
         }
-        let ping_payload = match self.keepalive.as_ref().and_then(|k| k.ping_payload.as_deref()) {
+        // A ping carries at most 125 bytes (a control frame's limit).
+        const PING_PAYLOAD_MAX: usize = 125;
+        let ping_payload = self.keepalive.as_ref().and_then(|k| k.ping_payload.as_deref());
+        if let Some(text) = ping_payload.filter(|t| t.len() > PING_PAYLOAD_MAX) {
+            return Err(OptionsError(format!(
+                "keepalive.ping_payload is {} bytes; a ping carries at most {PING_PAYLOAD_MAX}",
+                text.len()
+            )));
+        }
+        #[cfg(feature = "bytes-transport")]
+        let ping_payload = match ping_payload {
             None => None,
             Some(text) => Some(PingPayload::new(text.to_owned()).map_err(|_| {
                 OptionsError(format!(
@@ -396,6 +459,9 @@ impl SessionOptions {
         }
         let transport = match self.transport {
             TransportType::Messages => TransportKind::Messages,
+            #[cfg(not(feature = "bytes-transport"))]
+            TransportType::Bytes => return bad("transport \"bytes\" needs the core's bytes-transport feature"),
+            #[cfg(feature = "bytes-transport")]
             TransportType::Bytes => {
                 let defaults = ConnectionConfig::default();
                 TransportKind::Bytes(ConnectionConfig {
@@ -542,10 +608,36 @@ impl<'de> Deserialize<'de> for Subprotocols {
     }
 }
 
-#[cfg(test)]
+/// Without a byte transport: options still deserialise (here through serde_json, a
+/// dev-dependency; any `Deserializer` does), a message transport configures, bytes do not.
+#[cfg(all(test, not(feature = "bytes-transport")))]
+mod tests_without_bytes {
+    use super::*;
+
+    #[test]
+    fn messages_configure_and_bytes_are_refused() {
+        let o: SessionOptions = serde_json::from_str(r#"{"transport": "messages", "max_retries": 3}"#).unwrap();
+        let c = o.into_config("ws://h/").unwrap();
+        assert_eq!(c.transport, TransportKind::Messages);
+        assert_eq!(c.retry.max_retries, Some(3));
+        let e = SessionOptions::default().into_config("ws://h/").unwrap_err();
+        assert!(e.0.contains("bytes-transport"), "{e}");
+    }
+}
+
+#[cfg(all(test, feature = "bytes-transport", feature = "json"))]
 mod tests {
     use super::*;
     use crate::session::{Cause, RetryPolicy};
+
+    #[test]
+    fn sizes_without_bytes_are_the_connection_defaults() {
+        let (w, c) = (ConnectionDefaults::WITHOUT_BYTES, ConnectionConfig::default());
+        assert_eq!(
+            (w.max_message_size, w.max_frame_size, w.fragment_size),
+            (c.max_message_size, c.max_frame_size, c.fragment_size)
+        );
+    }
 
     #[test]
     fn empty_object_is_the_documented_defaults() {

@@ -1,0 +1,21 @@
+// The browser platform of lib/reconnecting.js: the core's Session compiled to wasm
+// (bindings-wasm/src/lib.rs, built into wasm/ by bindings-wasm/build.sh) and no byte
+// transport: every socket is a `WebSocket` used as a message transport.
+//
+// The module is the separate file wasm/steadysock_wasm_bg.wasm, fetched and compiled while
+// it streams in (WebAssembly.instantiateStreaming; serve it as application/wasm) from
+// `new URL("steadysock_wasm_bg.wasm", import.meta.url)` in the wasm-bindgen glue: Vite,
+// webpack 5, Parcel and Rollup's URL plugins see that pattern and emit the file; with
+// esbuild, copy it next to the bundle. Top-level await: importing this module finishes once
+// the module is instantiated. For a synchronous start without an asset, see
+// platform-wasm-inline.mjs (the `steadysock/inline` entry).
+//
+// Nothing else runs at load: no Math.random, randomness is crypto.getRandomValues, called
+// by the core.
+import init, { RawSession } from "../wasm/steadysock_wasm.js";
+
+await init();
+
+// Same methods and batches as the napi core; no byte transport (no `net`): every socket
+// is a WebSocket, the global one unless the `WebSocket` option names another.
+export const platform = { RawSession };
