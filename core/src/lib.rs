@@ -40,6 +40,7 @@ pub mod mask;
 pub mod message;
 #[cfg(feature = "bytes-transport")]
 pub mod origin;
+mod redact;
 pub mod rng;
 pub mod session;
 pub mod utf8;

@@ -125,8 +125,8 @@ pub struct TransportRequest {
 impl fmt::Debug for TransportRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransportRequest")
-            .field("url", &crate::handshake::redact_query(&self.url))
-            .field("headers", &crate::handshake::redact_headers(&self.headers))
+            .field("url", &crate::redact::redact_query(&self.url))
+            .field("headers", &crate::redact::redact_headers(&self.headers))
             .field("subprotocols", &self.subprotocols)
             .finish()
     }
