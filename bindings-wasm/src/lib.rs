@@ -41,7 +41,7 @@ pub mod tag {
     pub const CLOSE_TRANSPORT: u32 = 12;
     /// `from, to` — state names (`idle`, `connecting`, `open`, `closing`, `backoff`, `closed`).
     pub const STATE: u32 = 13;
-    /// `attempt, recovered, protocol`.
+    /// `attempt, recovered, protocol, extensions`.
     pub const OPEN: u32 = 14;
     /// `data: string`.
     pub const TEXT: u32 = 15;
@@ -246,12 +246,14 @@ impl RawSession {
         self.drain()
     }
 
-    /// Message transport: `WebSocket` `id` opened with subprotocol `protocol` (`""`: none).
+    /// Message transport: `WebSocket` `id` opened with subprotocol `protocol` and
+    /// extensions `extensions` (`""`: none).
     #[wasm_bindgen(js_name = handleOpen)]
-    pub fn handle_open(&mut self, id_: f64, protocol: String, now: f64) -> Array {
+    pub fn handle_open(&mut self, id_: f64, protocol: String, extensions: String, now: f64) -> Array {
         self.now = ms(now);
         let protocol = (!protocol.is_empty()).then_some(protocol);
-        self.session.handle_transport_open(id(id_), protocol, self.now);
+        self.session
+            .handle_transport_open_with_extensions(id(id_), protocol, extensions, self.now);
         self.drain()
     }
 
@@ -429,9 +431,19 @@ fn take_event(out: &Array, event: SessionEvent) -> bool {
             attempt,
             recovered,
             subprotocol,
+            extensions,
         } => {
             let protocol = string(subprotocol.as_deref().unwrap_or(""));
-            push(out, &[num(tag::OPEN), num(attempt), JsValue::from(recovered), protocol]);
+            push(
+                out,
+                &[
+                    num(tag::OPEN),
+                    num(attempt),
+                    JsValue::from(recovered),
+                    protocol,
+                    string(&extensions),
+                ],
+            );
         }
         SessionEvent::Message(Message::Text(text)) => {
             push(out, &[num(tag::TEXT), string(text.as_str())]);
