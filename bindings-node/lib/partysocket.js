@@ -5,6 +5,7 @@
 // ReconnectingWebSocket, plus `ReconnectingWebSocket`, `CloseEvent` and `ErrorEvent`
 // (partysocket/ws's). The main `steadysock` entry keeps `WebSocket` for the plain WHATWG
 // socket.
+require("./platform-node.js"); // the napi core and net/tls under the ReconnectingWebSocket
 const { ReconnectingWebSocket } = require("./reconnecting.js");
 const { CloseEvent, ErrorEvent } = require("./events.js");
 
