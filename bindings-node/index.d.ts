@@ -220,7 +220,8 @@ export interface ReconnectingWebSocketOptions {
   keepalive?: { intervalMs?: number; pongTimeoutMs?: number } | null | false;
   /**
    * steadysock: an application-level heartbeat (any transport, also over a `WebSocket`
-   * class): `ping` (text) after `intervalMs` without a reply, dead after `timeoutMs`;
+   * class; in browsers, which cannot send ping frames, the only keepalive): `ping` (text)
+   * after `intervalMs` without a reply, dead after `timeoutMs`;
    * replies matching `pong` are consumed. Default off; `{}` gives 20 000 / 10 000 ms,
    * `"ss2 ping\n"`, `{ exact: "ss2 pong\n" }`.
    */
@@ -252,32 +253,9 @@ export interface ReconnectingWebSocketOptions {
   fatalCloseCodes?: number[];
   /** steadysock: options for `tls.connect` on `wss://`. */
   tls?: TlsConnectionOptions;
-  /**
-   * steadysock: an application heartbeat, the keepalive of a message transport (browsers
-   * cannot send ping frames): `ping` is sent after `intervalMs` without a reply; a message
-   * matching `pong` is the reply (consumed, not delivered); none within `timeoutMs` closes
-   * the connection (1006) and reconnects. Default off; `ping` `"ss1 ping\n"`, `pong` the
-   * `ss1 pong` reply.
-   */
-  heartbeat?: { intervalMs?: number; timeoutMs?: number; ping?: string; pong?: MessagePattern; anyMessageCounts?: boolean };
-  /** steadysock: messages announcing a server disconnect (consumed): make-before-break. */
-  disconnectWarning?: MessagePattern;
-  /** steadysock: session id + offset in the URL, replay after a reconnect (`ss1` server). */
-  recovery?: boolean;
   /** steadysock: any of the core's SessionOptions keys (snake_case), applied last. */
   sessionOptions?: Record<string, unknown>;
 }
-
-/**
- * Which messages match: a string is the exact text; `{ exact }`, `{ prefix }`, `{ json:
- * { field: value } }` (a JSON object with these top-level fields), `{ any: [...] }`.
- */
-export type MessagePattern =
-  | string
-  | { exact: string }
-  | { prefix: string }
-  | { json: Record<string, string | number | boolean | null> }
-  | { any: MessagePattern[] };
 
 /**
  * A partysocket-compatible reconnecting WebSocket; reconnects, backoff, keepalive and the
