@@ -8,7 +8,7 @@
 //!   `("open_transport", id, url, [(name, value)], [subprotocol])`,
 //!   `("transmit", id, bytes)`, `("close_transport", id, code, reason)`
 //! - events: `("state_changed", from, to)`, `("open", attempt, recovered, subprotocol)`,
-//!   `("migrated", recovered)`, `("message", str | bytes)`,
+//!   `("migrated", recovered)`, `("message", str | bytes)`, `("fragment", opcode, fin, bytes)`,
 //!   `("closed", code, reason, cause, cause_text, will_reconnect, transport_kind)`,
 //!   `("reconnecting", attempt, delay_ms, cause, cause_text, transport_kind)`,
 //!   `("gave_up", attempts, cause, cause_text, transport_kind)`, `("error", kind, text)`,
@@ -117,6 +117,9 @@ fn event_tuple<'py>(py: Python<'py>, e: SessionEvent) -> PyResult<Bound<'py, PyT
         SessionEvent::Error(err) => ("error", err.as_str(), err.to_string()).into_pyobject(py)?,
         SessionEvent::Ping(p) => ("ping", PyBytes::new(py, &p)).into_pyobject(py)?,
         SessionEvent::Pong(p) => ("pong", PyBytes::new(py, &p)).into_pyobject(py)?,
+        SessionEvent::Fragment { opcode, fin, data } => {
+            ("fragment", opcode, fin, PyBytes::new(py, &data)).into_pyobject(py)?
+        }
         other => (other.as_str(),).into_pyobject(py)?,
     })
 }

@@ -6,6 +6,8 @@ Routes (by request path):
 - ``/headers``: sends the request headers as one JSON text message, then closes (1000).
 - ``/close-1001``: sends close 1001 "going away" right after the handshake.
 - ``/ping-then-echo``: sends a ping ``hb``, then behaves like ``/echo``.
+- ``/fragments``: sends the text "Héllo" as three frames ("Hé", "l", "lo") and the
+  binary ``bin`` as one, then behaves like ``/echo``.
 - ``/subprotocol``: accepts the first subprotocol offered, then echoes.
 - ``/bad-accept``: answers 101 with a wrong Sec-WebSocket-Accept.
 - ``/redirect``: 301 to ``/echo`` on this server.
@@ -183,6 +185,13 @@ class Server:
             return
         if path == "/ping-then-echo":
             c.sock.sendall(encode_frame(9, b"hb"))
+        if path == "/fragments":
+            c.sock.sendall(
+                encode_frame(1, "Hé".encode(), fin=False)
+                + encode_frame(0, b"l", fin=False)
+                + encode_frame(0, b"lo")
+                + encode_frame(2, b"bin")
+            )
         self._echo(c)
 
     def _until_close(self, c: Conn) -> None:

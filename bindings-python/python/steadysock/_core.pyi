@@ -25,6 +25,7 @@ class ClientConnection:
         keepalive_interval_ms: Optional[int] = None,
         keepalive_timeout_ms: Optional[int] = None,
         accept_masked_frames: bool = False,
+        deliver_fragments: bool = False,
     ) -> None: ...
     @staticmethod
     def already_open(
@@ -35,6 +36,7 @@ class ClientConnection:
         close_timeout_ms: Optional[int] = None,
         subprotocol: Optional[str] = None,
         accept_masked_frames: bool = False,
+        deliver_fragments: bool = False,
     ) -> ClientConnection: ...
     def take_output(self) -> list[Output]: ...
     def receive(self, data: bytes, now_ms: int) -> list[Output]: ...

@@ -48,6 +48,8 @@ pub(crate) enum Signal {
     Message(Message),
     /// A protocol ping (already answered by the connection) or pong arrived.
     Control { pong: bool, payload: Bytes },
+    /// One frame of a fragmented message (the connection's `deliver_fragments`).
+    Fragment { opcode: u8, fin: bool, data: Bytes },
     /// The transport is finished. `host_closed`: the host already released the socket.
     Gone { cause: Cause, host_closed: bool },
 }
@@ -254,6 +256,7 @@ impl Transport {
                 }
                 Event::Ping(payload) => return Some(Signal::Control { pong: false, payload }),
                 Event::Pong(payload) => return Some(Signal::Control { pong: true, payload }),
+                Event::Fragment { opcode, fin, data } => return Some(Signal::Fragment { opcode, fin, data }),
                 Event::Request(_) => {}
             }
         }
