@@ -10,7 +10,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 VENV=${STEADYSOCK_PY_VENV:-$ROOT/target/python-venv}
 PIP=("$VENV/bin/pip" install -q --disable-pip-version-check)
-TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6 trustme==1.2.1)
+# python-socks: the optional SOCKS dependency (proxy_type socks4/4a/5/5h), for its tests.
+TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6 trustme==1.2.1 python-socks==3.2.1)
 
 if [ ! -f "$VENV/.tools" ] || [ "$(cat "$VENV/.tools")" != "${TOOLS[*]}" ]; then
   python3 -m venv "$VENV"

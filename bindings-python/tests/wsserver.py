@@ -273,3 +273,95 @@ class ConnectProxy:
             pass
         finally:
             client.close()
+
+
+def relay(a: socket.socket, b: socket.socket) -> None:
+    """Copies bytes both ways until either side ends."""
+    pair = {a: b, b: a}
+    while True:
+        readable, _, _ = select.select(list(pair), [], [])
+        for s in readable:
+            data = s.recv(65536)
+            if not data:
+                return
+            pair[s].sendall(data)
+
+
+class SocksProxy:
+    """A SOCKS4/4a and SOCKS5 proxy on 127.0.0.1 (CONNECT only); with ``auth`` SOCKS5
+    requires that username/password (RFC 1929). ``requests`` records each destination as
+    (version, "domain" | "ip", host, port): who resolved the name."""
+
+    def __init__(self, auth: Optional[tuple[str, str]] = None) -> None:
+        self.auth = auth
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.requests: list[tuple[int, str, str, int]] = []
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        c = Conn(client)
+        try:
+            version = c.read_exact(1)[0]
+            dest = self._socks4(c) if version == 4 else self._socks5(c) if version == 5 else None
+            if dest is None:
+                return
+            upstream = socket.create_connection(dest)
+            client.sendall(b"\x00\x5a" + bytes(6) if version == 4 else b"\x05\x00\x00\x01" + bytes(6))
+            relay(client, upstream)
+        except (EOFError, OSError):
+            pass
+        finally:
+            client.close()
+
+    def _socks4(self, c: Conn) -> Optional[tuple[str, int]]:
+        head = c.read_exact(7)  # command, port, address
+        port, ip = struct.unpack("!H", head[1:3])[0], socket.inet_ntoa(head[3:7])
+        while c.read_exact(1) != b"\0":  # user id
+            pass
+        kind = "ip"
+        if ip.startswith("0.0.0.") and ip != "0.0.0.0":  # SOCKS4a: the name follows
+            name = b""
+            while (b := c.read_exact(1)) != b"\0":
+                name += b
+            ip, kind = name.decode(), "domain"
+        self.requests.append((4, kind, ip, port))
+        return ip, port
+
+    def _socks5(self, c: Conn) -> Optional[tuple[str, int]]:
+        methods = c.read_exact(c.read_exact(1)[0])
+        if self.auth is not None:
+            if 2 not in methods:
+                c.sock.sendall(b"\x05\xff")
+                return None
+            c.sock.sendall(b"\x05\x02")
+            c.read_exact(1)
+            user = c.read_exact(c.read_exact(1)[0]).decode()
+            password = c.read_exact(c.read_exact(1)[0]).decode()
+            ok = (user, password) == self.auth
+            c.sock.sendall(b"\x01\x00" if ok else b"\x01\x01")
+            if not ok:
+                return None
+        else:
+            c.sock.sendall(b"\x05\x00")
+        _, _, _, atyp = c.read_exact(4)
+        if atyp == 1:
+            host, kind = socket.inet_ntoa(c.read_exact(4)), "ip"
+        elif atyp == 3:
+            host, kind = c.read_exact(c.read_exact(1)[0]).decode(), "domain"
+        else:
+            host, kind = socket.inet_ntop(socket.AF_INET6, c.read_exact(16)), "ip"
+        port = struct.unpack("!H", c.read_exact(2))[0]
+        self.requests.append((5, kind, host, port))
+        return host, port

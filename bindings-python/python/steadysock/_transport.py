@@ -1,12 +1,15 @@
 """Opening the byte stream a WebSocket runs over: DNS, TCP with socket options, an HTTP
-CONNECT proxy, TLS. Plain ``socket``/``ssl``, so ``sockopt``, ``sslopt``, an
-``ssl.SSLContext`` and the proxy options behave as websocket-client users expect.
-Nothing here looks at WebSocket bytes: the handshake and framing are the core's.
+CONNECT proxy or a SOCKS proxy (``proxy_type`` socks4/socks4a/socks5/socks5h, through the
+optional ``python-socks`` package, as websocket-client does), TLS. Plain
+``socket``/``ssl``, so ``sockopt``, ``sslopt``, an ``ssl.SSLContext`` and the proxy
+options behave as websocket-client users expect. Nothing here looks at WebSocket bytes:
+the handshake and framing are the core's.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import ipaddress
 import os
 import socket
@@ -48,13 +51,18 @@ class ProxyInfo(NamedTuple):
     auth: Optional[tuple[str, str]]
     no_proxy: Optional[list[str]]
     timeout: Optional[float]
+    type: str = "http"
+
+
+PROXY_TYPES = ("http", "socks4", "socks4a", "socks5", "socks5h")
 
 
 def proxy_info(**options: Any) -> ProxyInfo:
-    """The ``http_proxy_*`` options (``proxy_type`` other than http is not supported)."""
+    """The ``http_proxy_*`` options and ``proxy_type`` (http, socks4, socks4a, socks5,
+    socks5h; the ``a``/``h`` forms let the proxy resolve the host name)."""
     proxy_type = options.get("proxy_type") or "http"
-    if proxy_type != "http":
-        raise WebSocketProxyException(f"proxy_type {proxy_type!r} is not supported yet (only 'http')")
+    if proxy_type not in PROXY_TYPES:
+        raise WebSocketProxyException(f"Proxy type {proxy_type!r} is not supported (one of {', '.join(PROXY_TYPES)})")
     host = options.get("http_proxy_host")
     port = int(options.get("http_proxy_port") or 0)
     if host and not port:
@@ -65,6 +73,7 @@ def proxy_info(**options: Any) -> ProxyInfo:
         options.get("http_proxy_auth"),
         options.get("http_no_proxy"),
         options.get("http_proxy_timeout"),
+        proxy_type,
     )
 
 
@@ -165,6 +174,35 @@ def _tunnel(sock: socket.socket, host: str, port: int, auth: Optional[tuple[str,
         raise WebSocketProxyException(f"failed CONNECT via proxy status: {status}")
 
 
+def _socks_connect(proxy: ProxyInfo, host: str, port: int, timeout: Optional[float]) -> socket.socket:
+    """A socket to ``host:port`` through the SOCKS proxy, by ``python-socks`` (optional, as
+    in websocket-client: ``pip install python-socks``)."""
+    try:
+        socks: Any = importlib.import_module("python_socks")
+        socks_sync: Any = importlib.import_module("python_socks.sync")
+    except ImportError as e:
+        raise WebSocketException("Python Socks is needed for SOCKS proxying but is not available") from e
+    kind = socks.ProxyType.SOCKS4 if proxy.type.startswith("socks4") else socks.ProxyType.SOCKS5
+    user, password = proxy.auth if proxy.auth else (None, None)
+    via = socks_sync.Proxy.create(
+        proxy_type=kind,
+        host=proxy.host,
+        port=proxy.port,
+        username=user or None,
+        password=password or None,
+        rdns=proxy.type in ("socks4a", "socks5h"),
+    )
+    debug(f"{proxy.type} proxy to {host}:{port}")
+    try:
+        sock: socket.socket = via.connect(host, port, timeout=proxy.timeout if proxy.timeout is not None else timeout)
+    except socks.ProxyTimeoutError as e:
+        raise WebSocketTimeoutException(str(e)) from e
+    except (socks.ProxyError, socks.ProxyConnectionError) as e:
+        raise WebSocketProxyException(str(e)) from e
+    sock.settimeout(timeout)
+    return sock
+
+
 def _ssl_context(sslopt: dict[str, Any]) -> ssl.SSLContext:
     ctx = sslopt.get("context")
     if isinstance(ctx, ssl.SSLContext):
@@ -225,12 +263,17 @@ def open_socket(
     else:
         timeout = None if opts.timeout is None else float(opts.timeout)
         via = None
-        if not _bypass_proxy(target.host, proxy.no_proxy):
+        bypass = _bypass_proxy(target.host, proxy.no_proxy)
+        if proxy.type != "http" and not proxy.host:
+            raise WebSocketProxyException(f"proxy_type {proxy.type!r} needs http_proxy_host")
+        if not bypass:
             if proxy.host:
                 via = (proxy.host, proxy.port, proxy.auth)
             else:
                 via = _env_proxy(target.secure)
-        if via is not None:
+        if via is not None and proxy.type != "http":
+            sock = _socks_connect(proxy, target.host, target.port, timeout)
+        elif via is not None:
             ptimeout = proxy.timeout if proxy.timeout is not None else timeout
             sock = _connect_tcp(via[0], via[1], opts, ptimeout)
             try:
