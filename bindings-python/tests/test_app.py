@@ -154,6 +154,48 @@ def test_run_forever_with_a_custom_dispatcher(server: Server) -> None:
     assert len(server.requests) == 2
 
 
+def test_get_mask_key_masks_every_frame_of_every_connection(server: Server) -> None:
+    keys: list[Any] = []
+    asked: list[int] = []
+
+    def mask_key(n: int) -> bytes:
+        asked.append(n)
+        return b"abcd"
+
+    def on_message(app: websocket.WebSocketApp, message: Any) -> None:
+        keys.append(message)
+        if len(keys) == 2:
+            app.close()
+        else:
+            app.send_bytes(b"again")
+
+    app = websocket.WebSocketApp(
+        server.url + "/mask-keys",
+        on_open=lambda app: app.send("hi"),
+        on_message=on_message,
+        get_mask_key=mask_key,
+    )
+    app.run_forever()
+    assert keys == [b"abcd".hex(), b"abcd".hex()]
+    assert asked and set(asked) == {4}
+    errors: list[Any] = []
+
+    def bad_key(n: int) -> bytes:
+        raise RuntimeError("no key")
+
+    app = websocket.WebSocketApp(
+        server.url + "/mask-keys",
+        on_open=lambda app: app.send("hi"),
+        on_message=lambda app, m: (keys.append(m), app.close()),
+        on_error=lambda app, e: errors.append(e),
+        get_mask_key=bad_key,
+    )
+    app.run_forever()
+    # The frame still went out (an OS-random key), and the failure reached on_error.
+    assert len(keys) == 3 and keys[2] != b"abcd".hex()
+    assert any(isinstance(e, RuntimeError) for e in errors)
+
+
 def test_the_second_tenth_and_hundredth_server_close_all_reconnect(server: Server) -> None:
     opens: list[str] = []
     closes: list[Any] = []

@@ -6,6 +6,7 @@ Routes (by request path):
 - ``/headers``: sends the request headers as one JSON text message, then closes (1000).
 - ``/close-1001``: sends close 1001 "going away" right after the handshake.
 - ``/ping-then-echo``: sends a ping ``hb``, then behaves like ``/echo``.
+- ``/mask-keys``: answers each data frame with the hex of its masking key.
 - ``/fragments``: sends the text "Héllo" as three frames ("Hé", "l", "lo") and the
   binary ``bin`` as one, then behaves like ``/echo``.
 - ``/subprotocol``: accepts the first subprotocol offered, then echoes.
@@ -55,6 +56,7 @@ class Conn:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buf = b""
+        self.last_key: Optional[bytes] = None
 
     def read_exact(self, n: int) -> bytes:
         while len(self.buf) < n:
@@ -82,6 +84,7 @@ class Conn:
         elif n == 127:
             n = struct.unpack("!Q", self.read_exact(8))[0]
         key = self.read_exact(4) if b1 & 0x80 else None
+        self.last_key = key
         payload = self.read_exact(n)
         if key is not None:
             payload = unmask(key, payload)
@@ -185,6 +188,14 @@ class Server:
             return
         if path == "/ping-then-echo":
             c.sock.sendall(encode_frame(9, b"hb"))
+        if path == "/mask-keys":
+            while True:
+                _, op, payload = c.read_frame()
+                if op == 8:
+                    c.sock.sendall(encode_frame(8, payload[:2]))
+                    return
+                if op in (1, 2):
+                    c.sock.sendall(encode_frame(1, (c.last_key or b"").hex().encode()))
         if path == "/fragments":
             c.sock.sendall(
                 encode_frame(1, "Hé".encode(), fin=False)

@@ -260,6 +260,9 @@ class WebSocketApp:
         self.keep_running = True
         self._opened_once = False
         session = _core.Session(self.url, json.dumps(session_opts), 0)
+        if self.get_mask_key is not None:
+            # websocket-client's get_mask_key: every frame's masking key (meant for tests).
+            session.set_mask_key(self.get_mask_key)
         shost = SessionHost(
             session,
             self._event,
@@ -271,6 +274,7 @@ class WebSocketApp:
             dispatcher=dispatcher,
         )
         self.prepared_socket = None
+        shost.mask_errors = self.get_mask_key is not None
         self._host = shost
         if dispatcher is not None:
             # websocket-client's custom dispatcher (e.g. rel): run_forever returns at once and

@@ -94,6 +94,9 @@ class SessionHost:
         # TRANSPORT_LOG entries (a host that runs for months keeps no history).
         self.transport_log: collections.deque[tuple[str, int]] = collections.deque(maxlen=TRANSPORT_LOG)
         self.running = True
+        # Set when the session has a masking-key function: its failures go to
+        # on_transport_error (the frames went out with OS-random keys).
+        self.mask_errors = False
         self._pending: collections.deque[Output] = collections.deque()
         self._draining = False
         self._selector = selectors.DefaultSelector()
@@ -200,6 +203,10 @@ class SessionHost:
                 self._process(self._pending.popleft())
         finally:
             self._draining = False
+        if self.mask_errors:
+            err = self.session.take_mask_error()
+            if err is not None and self.on_transport_error is not None:
+                self.on_transport_error(err)
         if self.dispatcher is not None:
             self._arm_dispatcher_timer()
 
