@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import select
 import threading
 import time
@@ -348,3 +349,18 @@ def test_a_slack_disconnect_warning_moves_to_a_new_connection_before_the_old_one
     # app saw one open and one close (no reconnect, no error).
     assert server.events.index("open 2") < server.events.index("closed 1"), server.events
     assert calls == ["open", "close 1000"]
+
+
+def test_cookie_and_header_options_reach_the_server(server: Server) -> None:
+    seen: list[Any] = []
+
+    def on_message(app: websocket.WebSocketApp, message: Any) -> None:
+        seen.append(json.loads(message))
+        app.close()
+
+    app = websocket.WebSocketApp(
+        server.url + "/headers", header={"X-App": "1"}, cookie="session=abc; theme=dark", on_message=on_message
+    )
+    app.run_forever(origin="http://example.test")
+    assert seen[0]["cookie"] == "session=abc; theme=dark"
+    assert seen[0]["x-app"] == "1" and seen[0]["origin"] == "http://example.test"
