@@ -34,9 +34,12 @@ autobahn-quick:
 scenarios:
 	bash scripts/scenarios.sh
 
-## autobahn: every Autobahn case (groups 1-13, 517), both roles; then the Node client role
+## autobahn: every Autobahn case (groups 1-13, 517), both roles; then the Python and the
+## Node client roles
 autobahn:
 	bash conformance/autobahn/run.sh both full
+	bash bindings-python/test.sh build
+	bash bindings-python/autobahn.sh full
 	(cd bindings-node && node scripts/build.js)
 	HOST_NAME=node AGENT=steadysock-node SKIP_BUILD=1 \
 	  CLIENT_CMD="node bindings-node/conformance/autobahn-client.mjs" bash conformance/autobahn/run.sh client full

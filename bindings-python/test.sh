@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test.sh: builds the Python binding into a venv and checks it — ruff, mypy --strict over
-# the package and the examples, then pytest. Ends with pytest's closing line.
+# test.sh [build]: builds the Python binding into a venv and checks it — ruff, mypy --strict
+# over the package and the examples, then pytest. Ends with pytest's closing line.
+# `test.sh build` only builds and installs it (what autobahn.sh and scenarios.sh need).
 #
 # The venv lives in $STEADYSOCK_PY_VENV (default <repo>/target/python-venv); its tools are
 # pinned below and installed on first use. The binding is rebuilt by cargo incrementally
@@ -10,7 +11,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 VENV=${STEADYSOCK_PY_VENV:-$ROOT/target/python-venv}
 PIP=("$VENV/bin/pip" install -q --disable-pip-version-check)
-TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6 trustme==1.2.1)
+# python-socks: the optional SOCKS dependency (proxy_type socks4/4a/5/5h), for its tests.
+TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6 trustme==1.2.1 python-socks==3.2.1)
 
 if [ ! -f "$VENV/.tools" ] || [ "$(cat "$VENV/.tools")" != "${TOOLS[*]}" ]; then
   python3 -m venv "$VENV"
@@ -20,6 +22,7 @@ fi
 export PATH="$VENV/bin:$PATH"   # maturin, for the no-isolation build
 echo "[python] building and installing the binding into $VENV"
 "${PIP[@]}" --no-build-isolation --no-deps --force-reinstall "$HERE"
+[ "${1:-}" = build ] && exit 0
 
 # The conformance fault server, for the tests that need real faults (recovery, 10,000
 # reconnect cycles); release, like the scenario runner's build.

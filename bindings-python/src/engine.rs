@@ -10,6 +10,8 @@
 //! errors are `Error::as_str` / `HandshakeError::as_str`):
 //! - `("open", subprotocol | None, [(name, value), ...])`
 //! - `("message", str | bytes)` (text or binary), `("ping", bytes)`, `("pong", bytes)`
+//! - `("fragment", opcode, fin, bytes)`: one frame of a fragmented message, with
+//!   `deliver_fragments` (the whole message follows the last one)
 //! - `("handshake_failed", kind, message, status | None, headers | None, body | None)`,
 //! - `("error", kind, message, close_code | None)`
 //! - `("closed", code, reason, clean, remote)`: always the last event
@@ -73,6 +75,9 @@ fn event_tuple<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyTupl
         }
         Event::Message(Message::Text(t)) => ("message", PyString::new(py, t.as_str())).into_pyobject(py)?,
         Event::Message(Message::Binary(b)) => ("message", PyBytes::new(py, &b)).into_pyobject(py)?,
+        Event::Fragment { opcode, fin, data } => {
+            ("fragment", opcode, fin, PyBytes::new(py, &data)).into_pyobject(py)?
+        }
         Event::Ping(b) => ("ping", PyBytes::new(py, &b)).into_pyobject(py)?,
         Event::Pong(b) => ("pong", PyBytes::new(py, &b)).into_pyobject(py)?,
         Event::HandshakeFailed(e) => {
@@ -216,7 +221,8 @@ impl ClientConnection {
     #[new]
     #[pyo3(signature = (url, headers, subprotocols, now_ms, *, max_frame_size=None,
         max_message_size=None, handshake_timeout_ms=Some(10_000), close_timeout_ms=None, deflate=true,
-        keepalive_interval_ms=None, keepalive_timeout_ms=None, accept_masked_frames=false))]
+        keepalive_interval_ms=None, keepalive_timeout_ms=None, accept_masked_frames=false,
+        deliver_fragments=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         url: String,
@@ -231,6 +237,7 @@ impl ClientConnection {
         keepalive_interval_ms: Option<u64>,
         keepalive_timeout_ms: Option<u64>,
         accept_masked_frames: bool,
+        deliver_fragments: bool,
     ) -> PyResult<Self> {
         let req = ClientRequest {
             url,
@@ -247,6 +254,7 @@ impl ClientConnection {
             keepalive_interval_ms.map(|i| (i, keepalive_timeout_ms.unwrap_or(u64::MAX / 2))),
         );
         cfg.accept_masked_frames = accept_masked_frames;
+        cfg.deliver_fragments = deliver_fragments;
         let (conn, hook) = Self::build(&req, cfg, now_ms)?;
         Ok(Self {
             conn: Mutex::new(conn),
@@ -259,7 +267,8 @@ impl ClientConnection {
     /// the core's `Connection::client_already_open`. No compression, no `open` event.
     #[staticmethod]
     #[pyo3(signature = (now_ms, *, max_frame_size=None, max_message_size=None, close_timeout_ms=None,
-        subprotocol=None, accept_masked_frames=false))]
+        subprotocol=None, accept_masked_frames=false, deliver_fragments=false))]
+    #[allow(clippy::too_many_arguments)]
     fn already_open(
         now_ms: u64,
         max_frame_size: Option<usize>,
@@ -267,9 +276,11 @@ impl ClientConnection {
         close_timeout_ms: Option<u64>,
         subprotocol: Option<String>,
         accept_masked_frames: bool,
+        deliver_fragments: bool,
     ) -> PyResult<Self> {
         let mut cfg = config(max_frame_size, max_message_size, None, close_timeout_ms, false, None);
         cfg.accept_masked_frames = accept_masked_frames;
+        cfg.deliver_fragments = deliver_fragments;
         let hook = Arc::new(Mutex::new(MaskHook::default()));
         let rng = Box::new(HostRandom::new(hook.clone()).map_err(|e| EngineError::new_err(("random", e)))?);
         Ok(Self {

@@ -8,7 +8,7 @@
 //!   `("open_transport", id, url, [(name, value)], [subprotocol])`,
 //!   `("transmit", id, bytes)`, `("close_transport", id, code, reason)`
 //! - events: `("state_changed", from, to)`, `("open", attempt, recovered, subprotocol)`,
-//!   `("migrated", recovered)`, `("message", str | bytes)`,
+//!   `("migrated", recovered)`, `("message", str | bytes)`, `("fragment", opcode, fin, bytes)`,
 //!   `("closed", code, reason, cause, cause_text, will_reconnect, transport_kind)`,
 //!   `("reconnecting", attempt, delay_ms, cause, cause_text, transport_kind)`,
 //!   `("gave_up", attempts, cause, cause_text, transport_kind)`, `("error", kind, text)`,
@@ -35,6 +35,8 @@ use steadysock::Message;
 #[pyclass(module = "steadysock._core")]
 pub struct Session {
     inner: Mutex<CoreSession>,
+    /// The masking-key function (`set_mask_key`), consulted by the session's random source.
+    hook: Arc<Mutex<MaskHook>>,
 }
 
 fn message_obj<'py>(py: Python<'py>, m: &Message) -> Bound<'py, PyAny> {
@@ -117,6 +119,9 @@ fn event_tuple<'py>(py: Python<'py>, e: SessionEvent) -> PyResult<Bound<'py, PyT
         SessionEvent::Error(err) => ("error", err.as_str(), err.to_string()).into_pyobject(py)?,
         SessionEvent::Ping(p) => ("ping", PyBytes::new(py, &p)).into_pyobject(py)?,
         SessionEvent::Pong(p) => ("pong", PyBytes::new(py, &p)).into_pyobject(py)?,
+        SessionEvent::Fragment { opcode, fin, data } => {
+            ("fragment", opcode, fin, PyBytes::new(py, &data)).into_pyobject(py)?
+        }
         other => (other.as_str(),).into_pyobject(py)?,
     })
 }
@@ -184,10 +189,26 @@ impl Session {
             .into_config(url)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let hook = Arc::new(Mutex::new(MaskHook::default()));
-        let rng = HostRandom::new(hook).map_err(|e| EngineError::new_err(("random", e)))?;
+        let rng = HostRandom::new(hook.clone()).map_err(|e| EngineError::new_err(("random", e)))?;
         Ok(Self {
             inner: Mutex::new(CoreSession::new(config, Box::new(rng), now_ms)),
+            hook,
         })
+    }
+
+    /// websocket-client's `get_mask_key` for every connection of this session:
+    /// `func(4)` gives each frame's masking key (None: OS randomness again). Called by the
+    /// session's random source (the binding's `HostRandom`) when the core asks it for a
+    /// key, so the core itself calls no application code.
+    fn set_mask_key(&self, py: Python<'_>, func: Option<Py<PyAny>>) {
+        let func = func.map(Arc::new);
+        py.detach(|| self.hook.lock().unwrap_or_else(|p| p.into_inner()).func = func);
+    }
+
+    /// The first error the masking-key function raised since the last call, if any (the
+    /// frames it failed for went out with OS-random keys).
+    fn take_mask_error(&self, py: Python<'_>) -> Option<PyErr> {
+        py.detach(|| self.hook.lock().unwrap_or_else(|p| p.into_inner()).error.take())
     }
 
     fn connect<'py>(&self, py: Python<'py>, now_ms: u64) -> PyResult<Bound<'py, PyList>> {

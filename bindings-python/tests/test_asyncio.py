@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
+import ssl
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 import steadysock
 import steadysock.asyncio as ssa
 
-from wsserver import Server
+from wsserver import ConnectProxy, Server, SocksProxy
 
 
 def run(coro: Any) -> Any:
@@ -237,3 +239,51 @@ def test_a_disconnect_warning_moves_the_reconnecting_iterator_without_a_gap(serv
 
     run(main())
     assert server.events.index("open 2") < server.events.index("closed 1"), server.events
+
+
+def test_proxies_and_sslopt(server: Server, tls_server: Server, test_ca: Any, tmp_path: Path) -> None:
+    ca_file = tmp_path / "ca.pem"
+    test_ca.cert_pem.write_to_path(str(ca_file))
+    http_proxy = ConnectProxy(auth=("u", "p"))
+    socks = SocksProxy()
+
+    async def echo(url: str, reconnect: bool = False, **options: Any) -> Any:
+        async with ssa.connect(url, reconnect=reconnect, http_no_proxy=[], **options) as ws:
+            await ws.send("hi")
+            return await ws.recv()
+
+    async def main() -> None:
+        # wss:// with websocket-client's sslopt, through an HTTP CONNECT proxy with auth.
+        for reconnect in (False, True):
+            got = await echo(
+                tls_server.url + "/echo",
+                reconnect,
+                sslopt={"ca_certs": str(ca_file)},
+                http_proxy_host="127.0.0.1",
+                http_proxy_port=http_proxy.port,
+                http_proxy_auth=("u", "p"),
+            )
+            assert got == "hi"
+        assert http_proxy.tunnels == [tls_server.url.split("//")[1]] * 2
+        with pytest.raises(steadysock.WebSocketProxyException):
+            await echo(server.url + "/echo", http_proxy_host="127.0.0.1", http_proxy_port=http_proxy.port)
+        # SOCKS5 with the name resolved by the proxy, plain and reconnecting.
+        for reconnect in (False, True):
+            got = await echo(
+                f"ws://localhost:{server.port}/echo",
+                reconnect,
+                http_proxy_host="127.0.0.1",
+                http_proxy_port=socks.port,
+                proxy_type="socks5h",
+            )
+            assert got == "hi"
+        assert socks.requests == [(5, "domain", "localhost", server.port)] * 2
+        # Without the CA, sslopt verification fails.
+        with pytest.raises(ssl.SSLError):
+            await echo(tls_server.url + "/echo", sslopt={"cert_reqs": ssl.CERT_REQUIRED})
+
+    try:
+        run(main())
+    finally:
+        http_proxy.close()
+        socks.close()

@@ -94,6 +94,43 @@ def test_fragments_with_a_ping_between_are_one_message_and_the_ping_is_answered(
     assert s.sent[0] == b"\x8a\x90abcd" + websocket.ABNF.mask(b"abcd", b"Please PONG this")
 
 
+def test_recv_frame_returns_each_frame_as_it_came() -> None:
+    ws = websocket.WebSocket()
+    s = ws.sock = FakeSocket()
+    # "é" (c3 a9) is cut between the first two frames; a ping comes between them.
+    s.add_packet(b"\x01\x02H\xc3")
+    s.add_packet(b"\x89\x01p")
+    s.add_packet(b"\x00\x04\xa9llo")
+    s.add_packet(b"\x80\x01!")
+    s.add_packet(b"\x82\x03bin")
+    got = [ws.recv_frame() for _ in range(5)]
+    assert [(f.fin, f.opcode, f.data) for f in got] == [
+        (0, websocket.ABNF.OPCODE_TEXT, b"H\xc3"),
+        (1, websocket.ABNF.OPCODE_PING, b"p"),
+        (0, websocket.ABNF.OPCODE_CONT, b"\xa9llo"),
+        (1, websocket.ABNF.OPCODE_CONT, b"!"),
+        (1, websocket.ABNF.OPCODE_BINARY, b"bin"),
+    ]
+    assert all(isinstance(f, websocket.ABNF) for f in got)
+    # The same stream read by message: whole messages, the fragments not seen.
+    ws2 = websocket.WebSocket()
+    s2 = ws2.sock = FakeSocket()
+    for packet in (b"\x01\x02H\xc3", b"\x89\x01p", b"\x00\x04\xa9llo", b"\x80\x01!", b"\x82\x03bin"):
+        s2.add_packet(packet)
+    assert ws2.recv() == "Héllo!"
+    assert ws2.recv_data_frame()[1].data == b"bin"
+
+
+def test_fire_cont_frame_keeps_the_utf8_check() -> None:
+    ws = websocket.WebSocket(fire_cont_frame=True)
+    s = ws.sock = FakeSocket()
+    s.add_packet(b"\x01\x02ok")
+    s.add_packet(b"\x80\x02\xff!")
+    assert ws.recv_data_frame()[1].data == b"ok"
+    with pytest.raises(websocket.WebSocketPayloadException):
+        ws.recv_data_frame()
+
+
 def test_continuation_without_start_is_a_protocol_error_and_closes_1002() -> None:
     ws = websocket.WebSocket()
     ws.set_mask_key(mask_abcd)

@@ -214,3 +214,14 @@ def test_app_host_and_origin_options_reach_the_server(server: Server) -> None:
     app.run_forever(host="example.test", origin="https://origin.test")
     assert server.requests[-1]["host"] == "example.test"
     assert server.requests[-1]["origin"] == "https://origin.test"
+
+
+def test_get_mask_key_masks_the_frames_of_a_real_connection(server: Server) -> None:
+    ws = websocket.WebSocket(get_mask_key=lambda n: b"\x01\x02\x03\x04")
+    ws.connect(server.url + "/mask-keys", timeout=5)
+    ws.send("x")
+    assert ws.recv() == "01020304"
+    ws.set_mask_key(lambda n: "wxyz")
+    ws.send_binary(b"y")
+    assert ws.recv() == b"wxyz".hex()
+    ws.close()

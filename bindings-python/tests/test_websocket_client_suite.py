@@ -4,8 +4,7 @@ written from its documented behaviour and run against ``import steadysock as ws`
 Its server frames are masked (key ``abcd``), which RFC 6455 forbids and websocket-client
 accepts: the compat ``WebSocket`` turns on the core's ``accept_masked_frames``. Tests that
 need the network (``testIter``, ``testNext``, ``testWebSocket``…) or websocket-client's
-internals (``frame_buffer.recv_strict``) are not ported; ``fire_cont_frame`` is one
-documented difference (messages arrive whole).
+internals (``frame_buffer.recv_strict``) are not ported.
 """
 
 from __future__ import annotations
@@ -118,6 +117,24 @@ def test_recv_cont_fragmentation() -> None:
     s.add_packet(b"\x80\x8fabcd\x15\n\x06D\x12\r\x16\x08A\r\x05D\x16\x0b\x17")
     with pytest.raises(ws.WebSocketException):
         sock.recv()
+
+
+def test_recv_with_fire_event_of_fragmentation() -> None:
+    sock = ws.WebSocket(fire_cont_frame=True)
+    s = sock.sock = SockMock()
+    # OPCODE=TEXT, FIN=0, MSG="Brevity is "
+    s.add_packet(b"\x01\x8babcd#\x10\x06\x12\x08\x16\x1aD\x08\x11C")
+    # OPCODE=CONT, FIN=0, MSG="Brevity is "
+    s.add_packet(b"\x00\x8babcd#\x10\x06\x12\x08\x16\x1aD\x08\x11C")
+    # OPCODE=CONT, FIN=1, MSG="the soul of wit"
+    s.add_packet(b"\x80\x8fabcd\x15\n\x06D\x12\r\x16\x08A\r\x05D\x16\x0b\x17")
+    assert sock.recv_data(True) == (ws.ABNF.OPCODE_TEXT, b"Brevity is ")
+    assert sock.recv_data(True) == (ws.ABNF.OPCODE_CONT, b"Brevity is ")
+    assert sock.recv_data(True) == (ws.ABNF.OPCODE_CONT, b"the soul of wit")
+    # OPCODE=CONT, FIN=1, MSG="Brevity is ": nothing to continue
+    s.add_packet(b"\x80\x8babcd#\x10\x06\x12\x08\x16\x1aD\x08\x11C")
+    with pytest.raises(ws.WebSocketProtocolException):
+        sock.recv_data()
 
 
 def test_recv_with_prolonged_fragmentation() -> None:

@@ -6,6 +6,9 @@ Routes (by request path):
 - ``/headers``: sends the request headers as one JSON text message, then closes (1000).
 - ``/close-1001``: sends close 1001 "going away" right after the handshake.
 - ``/ping-then-echo``: sends a ping ``hb``, then behaves like ``/echo``.
+- ``/mask-keys``: answers each data frame with the hex of its masking key.
+- ``/fragments``: sends the text "Héllo" as three frames ("Hé", "l", "lo") and the
+  binary ``bin`` as one, then behaves like ``/echo``.
 - ``/subprotocol``: accepts the first subprotocol offered, then echoes.
 - ``/bad-accept``: answers 101 with a wrong Sec-WebSocket-Accept.
 - ``/redirect``: 301 to ``/echo`` on this server.
@@ -53,6 +56,7 @@ class Conn:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buf = b""
+        self.last_key: Optional[bytes] = None
 
     def read_exact(self, n: int) -> bytes:
         while len(self.buf) < n:
@@ -80,6 +84,7 @@ class Conn:
         elif n == 127:
             n = struct.unpack("!Q", self.read_exact(8))[0]
         key = self.read_exact(4) if b1 & 0x80 else None
+        self.last_key = key
         payload = self.read_exact(n)
         if key is not None:
             payload = unmask(key, payload)
@@ -183,6 +188,21 @@ class Server:
             return
         if path == "/ping-then-echo":
             c.sock.sendall(encode_frame(9, b"hb"))
+        if path == "/mask-keys":
+            while True:
+                _, op, payload = c.read_frame()
+                if op == 8:
+                    c.sock.sendall(encode_frame(8, payload[:2]))
+                    return
+                if op in (1, 2):
+                    c.sock.sendall(encode_frame(1, (c.last_key or b"").hex().encode()))
+        if path == "/fragments":
+            c.sock.sendall(
+                encode_frame(1, "Hé".encode(), fin=False)
+                + encode_frame(0, b"l", fin=False)
+                + encode_frame(0, b"lo")
+                + encode_frame(2, b"bin")
+            )
         self._echo(c)
 
     def _until_close(self, c: Conn) -> None:
@@ -264,3 +284,95 @@ class ConnectProxy:
             pass
         finally:
             client.close()
+
+
+def relay(a: socket.socket, b: socket.socket) -> None:
+    """Copies bytes both ways until either side ends."""
+    pair = {a: b, b: a}
+    while True:
+        readable, _, _ = select.select(list(pair), [], [])
+        for s in readable:
+            data = s.recv(65536)
+            if not data:
+                return
+            pair[s].sendall(data)
+
+
+class SocksProxy:
+    """A SOCKS4/4a and SOCKS5 proxy on 127.0.0.1 (CONNECT only); with ``auth`` SOCKS5
+    requires that username/password (RFC 1929). ``requests`` records each destination as
+    (version, "domain" | "ip", host, port): who resolved the name."""
+
+    def __init__(self, auth: Optional[tuple[str, str]] = None) -> None:
+        self.auth = auth
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.requests: list[tuple[int, str, str, int]] = []
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        c = Conn(client)
+        try:
+            version = c.read_exact(1)[0]
+            dest = self._socks4(c) if version == 4 else self._socks5(c) if version == 5 else None
+            if dest is None:
+                return
+            upstream = socket.create_connection(dest)
+            client.sendall(b"\x00\x5a" + bytes(6) if version == 4 else b"\x05\x00\x00\x01" + bytes(6))
+            relay(client, upstream)
+        except (EOFError, OSError):
+            pass
+        finally:
+            client.close()
+
+    def _socks4(self, c: Conn) -> Optional[tuple[str, int]]:
+        head = c.read_exact(7)  # command, port, address
+        port, ip = struct.unpack("!H", head[1:3])[0], socket.inet_ntoa(head[3:7])
+        while c.read_exact(1) != b"\0":  # user id
+            pass
+        kind = "ip"
+        if ip.startswith("0.0.0.") and ip != "0.0.0.0":  # SOCKS4a: the name follows
+            name = b""
+            while (b := c.read_exact(1)) != b"\0":
+                name += b
+            ip, kind = name.decode(), "domain"
+        self.requests.append((4, kind, ip, port))
+        return ip, port
+
+    def _socks5(self, c: Conn) -> Optional[tuple[str, int]]:
+        methods = c.read_exact(c.read_exact(1)[0])
+        if self.auth is not None:
+            if 2 not in methods:
+                c.sock.sendall(b"\x05\xff")
+                return None
+            c.sock.sendall(b"\x05\x02")
+            c.read_exact(1)
+            user = c.read_exact(c.read_exact(1)[0]).decode()
+            password = c.read_exact(c.read_exact(1)[0]).decode()
+            ok = (user, password) == self.auth
+            c.sock.sendall(b"\x01\x00" if ok else b"\x01\x01")
+            if not ok:
+                return None
+        else:
+            c.sock.sendall(b"\x05\x00")
+        _, _, _, atyp = c.read_exact(4)
+        if atyp == 1:
+            host, kind = socket.inet_ntoa(c.read_exact(4)), "ip"
+        elif atyp == 3:
+            host, kind = c.read_exact(c.read_exact(1)[0]).decode(), "domain"
+        else:
+            host, kind = socket.inet_ntop(socket.AF_INET6, c.read_exact(16)), "ip"
+        port = struct.unpack("!H", c.read_exact(2))[0]
+        self.requests.append((5, kind, host, port))
+        return host, port

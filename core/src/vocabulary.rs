@@ -12,7 +12,7 @@
 //! | type | names |
 //! |------|-------|
 //! | [`session::State`] | `idle`, `connecting`, `open`, `closing`, `backoff`, `closed` |
-//! | [`session::SessionEvent`] | `state_changed`, `open`, `migrated`, `message`, `closed`, `reconnecting`, `gave_up`, `error`, `ping`, `pong` |
+//! | [`session::SessionEvent`] | `state_changed`, `open`, `migrated`, `message`, `closed`, `reconnecting`, `gave_up`, `error`, `ping`, `pong`, `fragment` |
 //! | [`session::Cause`] | `transport`, `request_timeout`, `request_failed`, `connect_timeout`, `handshake_timeout`, `handshake_rejected`, `handshake_failed`, `invalid_request`, `closed`, `keepalive_timeout`, `protocol`, `user_reconnect`, `user_close` |
 //! | [`session::TransportErrorKind`] | `refused`, `unreachable`, `dns`, `tls`, `reset`, `timeout`, `other` |
 //! | [`session::SessionError`] | `migration_failed`, `recovery_gap`, `envelope`, `unsendable` |
@@ -25,7 +25,7 @@
 //! | [`session::ParamPlacement`] | `first_message`, `query`, `headers` |
 //! | [`connection::State`] | `connecting`, `open`, `closing`, `closed` |
 //! | [`connection::Output`] | `transmit`, `event` |
-//! | [`connection::Event`] | `request`, `open`, `message`, `ping`, `pong`, `handshake_failed`, `error`, `closed` |
+//! | [`connection::Event`] | `request`, `open`, `message`, `fragment`, `ping`, `pong`, `handshake_failed`, `error`, `closed` |
 //! | [`connection::Error`] | `invalid_url`, `invalid_header`, `invalid_state`, `invalid_close_code`, `reason_too_long`, `control_payload_too_long`, `protocol`, `keepalive_timeout` |
 //! | [`HandshakeError`] | `rejected`, `invalid_response`, `invalid_request`, `too_large`, `connection_closed`, `timeout` |
 //! | [`connection::Role`] | `client`, `server` |
@@ -106,6 +106,7 @@ impl Event {
             Self::Request(_) => "request",
             Self::Open(_) => "open",
             Self::Message(_) => "message",
+            Self::Fragment { .. } => "fragment",
             Self::Ping(_) => "ping",
             Self::Pong(_) => "pong",
             Self::HandshakeFailed(_) => "handshake_failed",
@@ -220,6 +221,11 @@ mod tests {
                 SessionEvent::Error(SessionError::Envelope(String::new())),
                 SessionEvent::Ping(bytes::Bytes::new()),
                 SessionEvent::Pong(bytes::Bytes::new()),
+                SessionEvent::Fragment {
+                    opcode: 0,
+                    fin: true,
+                    data: bytes::Bytes::new(),
+                },
             ]
             .iter()
             .map(SessionEvent::as_str)
@@ -405,6 +411,11 @@ mod tests {
                     headers: Vec::new(),
                 }),
                 Event::Message(crate::Message::text("")),
+                Event::Fragment {
+                    opcode: 0,
+                    fin: true,
+                    data: bytes::Bytes::new(),
+                },
                 Event::Ping(bytes::Bytes::new()),
                 Event::Pong(bytes::Bytes::new()),
                 Event::HandshakeFailed(H::Timeout),

@@ -278,6 +278,12 @@ impl Watch {
                     );
                 }
             }
+            Event::Fragment { opcode, data, .. } => {
+                // Only with `deliver_fragments` (off in the fuzzers' configs).
+                assert!(self.opened, "{n}: fragment before Open");
+                assert!(*opcode <= 2, "{n}: fragment with opcode {opcode}");
+                assert!(data.len() <= self.max_message, "{n}: fragment of {} bytes", data.len());
+            }
             Event::Ping(p) | Event::Pong(p) => {
                 assert!(self.opened, "{n}: ping/pong before Open");
                 assert!(p.len() <= 125, "{n}: control payload of {} bytes", p.len());

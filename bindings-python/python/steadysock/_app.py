@@ -9,7 +9,8 @@ and hundredth server-side close all reconnect.
 
 Callbacks get the app first: ``on_open(app)``, ``on_reconnect(app)`` (an open after the
 first, when given; else ``on_open``), ``on_message(app, data)``, ``on_data(app, data,
-opcode, fin)``, ``on_error(app, exc)``, ``on_close(app, code, reason)``. An exception in a
+opcode, fin)``, ``on_cont_message(app, data, fin)`` (fragments, as websocket-client's
+``fire_cont_frame`` delivers them), ``on_error(app, exc)``, ``on_close(app, code, reason)``. An exception in a
 callback goes to ``on_error``; one in ``on_error`` is logged, never re-entered.
 """
 
@@ -118,6 +119,7 @@ class WebSocketApp:
         self.subprotocols = subprotocols
         self.prepared_socket = socket
         self.has_errored = False
+        self._skip_message = False
         self.session_options = dict(session_options or {})
         self.disconnect_warning = disconnect_warning
         self._host: Optional[SessionHost] = None
@@ -206,8 +208,6 @@ class WebSocketApp:
             raise WebSocketException("Ensure ping_interval >= 0")
         if ping_timeout and ping_interval and ping_interval <= ping_timeout:
             raise WebSocketException("Ensure ping_interval > ping_timeout")
-        if dispatcher is not None:
-            raise WebSocketException("a custom dispatcher is not supported yet")
         if self._host is not None:
             raise WebSocketException("socket is already opened")
         target = parse_target(self.url)
@@ -228,6 +228,8 @@ class WebSocketApp:
             "keepalive": None,
             # on_ping/on_pong and last_pong_tm: the session reports the server's pings and pongs.
             "control_frames": True,
+            # on_cont_message: websocket-client's fire_cont_frame, frame by frame.
+            "fragments": self.on_cont_message is not None,
         }
         if self.disconnect_warning is not None:
             session_opts["disconnect_warning"] = self.disconnect_warning
@@ -258,6 +260,9 @@ class WebSocketApp:
         self.keep_running = True
         self._opened_once = False
         session = _core.Session(self.url, json.dumps(session_opts), 0)
+        if self.get_mask_key is not None:
+            # websocket-client's get_mask_key: every frame's masking key (meant for tests).
+            session.set_mask_key(self.get_mask_key)
         shost = SessionHost(
             session,
             self._event,
@@ -266,20 +271,35 @@ class WebSocketApp:
             request_for=self._request_for,
             on_transport_error=lambda e: self._callback(self.on_error, e),
             pre_socket=self.prepared_socket,
+            dispatcher=dispatcher,
         )
         self.prepared_socket = None
+        shost.mask_errors = self.get_mask_key is not None
         self._host = shost
+        if dispatcher is not None:
+            # websocket-client's custom dispatcher (e.g. rel): run_forever returns at once and
+            # the dispatcher's loop drives the connection (and the reconnects) from here on.
+            try:
+                shost.call("connect")
+            except BaseException:
+                self._end_run(shost)
+                raise
+            return self.has_errored
         try:
             shost.call("connect")
             shost.run()
         except KeyboardInterrupt:
             shost.call("close", 1000, "")
         finally:
-            shost.close()
-            self._host = None
-            self.keep_running = False
-            self.sock = None
+            self._end_run(shost)
         return self.has_errored
+
+    def _end_run(self, shost: SessionHost) -> None:
+        shost.close()
+        if self._host is shost:
+            self._host = None
+        self.keep_running = False
+        self.sock = None
 
     def _request_for(self, _tid: int, _attempt: int) -> tuple[str, list[tuple[str, str]], list[str]]:
         headers = _request_headers(self.url, parse_target(self.url), self._header_options)
@@ -295,12 +315,19 @@ class WebSocketApp:
             self.sock = _AppConnection(self, raw)
             self.last_ping_tm = self.last_pong_tm = 0.0
             self.last_close_frame = None
+            self._skip_message = False
             if self._opened_once and self.on_reconnect is not None:
                 self._callback(self.on_reconnect)
             else:
                 self._callback(self.on_open)
             self._opened_once = True
+        elif kind == "fragment":
+            self._fragment(ev[1], ev[2], ev[3])
         elif kind == "message":
+            if self._skip_message:
+                # The whole of a message already delivered frame by frame.
+                self._skip_message = False
+                return
             data = ev[1]
             opcode = ABNF.OPCODE_TEXT if isinstance(data, str) else ABNF.OPCODE_BINARY
             self._callback(self.on_data, data, opcode, True)
@@ -327,6 +354,9 @@ class WebSocketApp:
             if not will_reconnect:
                 if self._host is not None:
                     self._host.running = False
+                    if self._host.dispatcher is not None:
+                        # No loop of ours to return from: let the sockets go now.
+                        self._end_run(self._host)
                 self.keep_running = False
         elif kind == "ping":
             self._callback(self.on_ping, ev[1])
@@ -350,6 +380,27 @@ class WebSocketApp:
             self._callback(self.on_error, WebSocketException(ev[2]))
         else:
             debug(f"session: {ev!r}")
+
+    def _fragment(self, opcode: int, fin: bool, data: bytes) -> None:
+        """With ``on_cont_message``, websocket-client delivers a fragmented message frame by
+        frame: the first frame as a message (``on_data(app, data, opcode, True)`` and
+        ``on_message``), the rest to ``on_data(app, data, OPCODE_CONT, fin)`` and
+        ``on_cont_message(app, data, fin)``; the whole message is not delivered again."""
+        if fin:
+            self._skip_message = True
+        if opcode == ABNF.OPCODE_CONT:
+            self._callback(self.on_data, data, opcode, int(fin))
+            self._callback(self.on_cont_message, data, int(fin))
+            return
+        first: Union[str, bytes] = data
+        if opcode == ABNF.OPCODE_TEXT:
+            try:
+                first = data.decode("utf-8")
+            except UnicodeDecodeError as e:
+                self._callback(self.on_error, e)
+                return
+        self._callback(self.on_data, first, opcode, True)
+        self._callback(self.on_message, first)
 
     def _callback(self, callback: Callback, *args: Any) -> None:
         if callback is None:

@@ -8,6 +8,13 @@ under the host's lock) and ``wake()`` the loop. Events go to ``on_event`` in ord
 event handler may call ``call()`` again: its outputs queue behind the ones being carried
 out, so the wire order is the session's.
 
+With a ``dispatcher`` (websocket-client's custom dispatcher protocol, e.g. ``rel``) the
+host runs no loop of its own: it asks the dispatcher to watch each socket
+(``dispatcher.read(sock, callback)``; the callback returns False once that socket is
+gone), to call it back when the session's timer is due (``dispatcher.timeout(seconds,
+callback)``, one-shot; re-armed after every step), to write (``buffwrite(sock, data,
+send, on_error)`` when it has it) and to abort on SIGINT (``signal(2, abort)``).
+
 Used by ``WebSocketApp`` and by the scenario agent (``scenario_agent.py``).
 """
 
@@ -67,8 +74,13 @@ class SessionHost:
         request_for: Optional[RequestProvider] = None,
         on_transport_error: Optional[Callable[[BaseException], None]] = None,
         pre_socket: Any = None,
+        dispatcher: Any = None,
     ) -> None:
         self.session = session
+        self.dispatcher = dispatcher
+        # The dispatcher timer armed last: (deadline_ms, generation); older ones are stale.
+        self._armed: Optional[int] = None
+        self._timer_gen = 0
         self.on_event = on_event
         self.opts = opts
         self.proxy = proxy
@@ -82,6 +94,9 @@ class SessionHost:
         # TRANSPORT_LOG entries (a host that runs for months keeps no history).
         self.transport_log: collections.deque[tuple[str, int]] = collections.deque(maxlen=TRANSPORT_LOG)
         self.running = True
+        # Set when the session has a masking-key function: its failures go to
+        # on_transport_error (the frames went out with OS-random keys).
+        self.mask_errors = False
         self._pending: collections.deque[Output] = collections.deque()
         self._draining = False
         self._selector = selectors.DefaultSelector()
@@ -89,6 +104,8 @@ class SessionHost:
         self._wake_r.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._watched: dict[Any, Callable[[], None]] = {}
+        if dispatcher is not None and hasattr(dispatcher, "signal") and hasattr(dispatcher, "abort"):
+            dispatcher.signal(2, dispatcher.abort)
 
     # ------------------------------------------------------------------ from any thread
 
@@ -186,13 +203,62 @@ class SessionHost:
                 self._process(self._pending.popleft())
         finally:
             self._draining = False
+        if self.mask_errors:
+            err = self.session.take_mask_error()
+            if err is not None and self.on_transport_error is not None:
+                self.on_transport_error(err)
+        if self.dispatcher is not None:
+            self._arm_dispatcher_timer()
+
+    # ------------------------------------------------------------------ with a dispatcher
+
+    def _arm_dispatcher_timer(self) -> None:
+        """Asks the dispatcher for a callback when the session's timer is due (unless an
+        earlier one is armed already)."""
+        deadline = self.session.poll_timeout() if self.running else None
+        if deadline is None or (self._armed is not None and self._armed <= deadline):
+            return
+        self._armed = deadline
+        self._timer_gen += 1
+        self.dispatcher.timeout(max(0.0, (deadline - now_ms()) / 1000), self._dispatcher_timer, self._timer_gen)
+
+    def _dispatcher_timer(self, gen: int) -> bool:
+        if gen != self._timer_gen or not self.running:
+            return False
+        self._armed = None
+        deadline = self.session.poll_timeout()
+        with self.lock:
+            if deadline is not None and deadline <= now_ms():
+                self.handle(self.session.handle_timeout(now_ms()))
+            else:
+                self._arm_dispatcher_timer()
+        return False  # one-shot: the next one is armed by handle()
+
+    def _dispatcher_read(self, tid: int, sock: Any) -> bool:
+        if not self.running or self.sockets.get(tid) is not sock:
+            return False
+        self._read(tid, sock)
+        return self.running and self.sockets.get(tid) is sock
+
+    def _write(self, tid: int, sock: Any, data: bytes) -> None:
+        if self.dispatcher is not None and hasattr(self.dispatcher, "buffwrite"):
+
+            def failed(message: Any = "write failed") -> None:
+                with self.lock:
+                    if self.sockets.get(tid) is sock:
+                        self.handle(self.session.transport_error(tid, "other", str(message), now_ms()))
+
+            self.dispatcher.buffwrite(sock, data, lambda s, d: s.send(d), failed)
+            return
+        sock.sendall(data)
 
     def _forget(self, tid: int) -> None:
         sock = self.sockets.pop(tid, None)
         if sock is not None:
             self.transport_log.append(("closed", tid))
             try:
-                self._selector.unregister(sock)
+                if self.dispatcher is None:
+                    self._selector.unregister(sock)
             except (KeyError, ValueError):
                 pass
             try:
@@ -208,7 +274,7 @@ class SessionHost:
             if sock is None:
                 return
             try:
-                sock.sendall(data)
+                self._write(tid, sock, data)
             except OSError as e:
                 self._pending.extend(self.session.transport_error(tid, error_kind(e), str(e), now_ms()))
         elif kind == "open_transport":
@@ -243,6 +309,9 @@ class SessionHost:
             return
         self.sockets[tid] = sock
         self.transport_log.append(("connected", tid))
-        self._selector.register(sock, selectors.EVENT_READ, tid)
+        if self.dispatcher is not None:
+            self.dispatcher.read(sock, lambda: self._dispatcher_read(tid, sock))
+        else:
+            self._selector.register(sock, selectors.EVENT_READ, tid)
         self.current = tid
         self._pending.extend(self.session.transport_connected(tid, now_ms()))

@@ -1,12 +1,15 @@
 """Opening the byte stream a WebSocket runs over: DNS, TCP with socket options, an HTTP
-CONNECT proxy, TLS. Plain ``socket``/``ssl``, so ``sockopt``, ``sslopt``, an
-``ssl.SSLContext`` and the proxy options behave as websocket-client users expect.
-Nothing here looks at WebSocket bytes: the handshake and framing are the core's.
+CONNECT proxy or a SOCKS proxy (``proxy_type`` socks4/socks4a/socks5/socks5h, through the
+optional ``python-socks`` package, as websocket-client does), TLS. Plain
+``socket``/``ssl``, so ``sockopt``, ``sslopt``, an ``ssl.SSLContext`` and the proxy
+options behave as websocket-client users expect. Nothing here looks at WebSocket bytes:
+the handshake and framing are the core's.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import ipaddress
 import os
 import socket
@@ -48,13 +51,18 @@ class ProxyInfo(NamedTuple):
     auth: Optional[tuple[str, str]]
     no_proxy: Optional[list[str]]
     timeout: Optional[float]
+    type: str = "http"
+
+
+PROXY_TYPES = ("http", "socks4", "socks4a", "socks5", "socks5h")
 
 
 def proxy_info(**options: Any) -> ProxyInfo:
-    """The ``http_proxy_*`` options (``proxy_type`` other than http is not supported)."""
+    """The ``http_proxy_*`` options and ``proxy_type`` (http, socks4, socks4a, socks5,
+    socks5h; the ``a``/``h`` forms let the proxy resolve the host name)."""
     proxy_type = options.get("proxy_type") or "http"
-    if proxy_type != "http":
-        raise WebSocketProxyException(f"proxy_type {proxy_type!r} is not supported yet (only 'http')")
+    if proxy_type not in PROXY_TYPES:
+        raise WebSocketProxyException(f"Proxy type {proxy_type!r} is not supported (one of {', '.join(PROXY_TYPES)})")
     host = options.get("http_proxy_host")
     port = int(options.get("http_proxy_port") or 0)
     if host and not port:
@@ -65,6 +73,7 @@ def proxy_info(**options: Any) -> ProxyInfo:
         options.get("http_proxy_auth"),
         options.get("http_no_proxy"),
         options.get("http_proxy_timeout"),
+        proxy_type,
     )
 
 
@@ -148,21 +157,95 @@ def _read_head(sock: socket.socket) -> bytes:
 
 
 def _tunnel(sock: socket.socket, host: str, port: int, auth: Optional[tuple[str, str]]) -> None:
+    sock.sendall(connect_request(host, port, auth))
+    try:
+        head = _read_head(sock)
+    except OSError as e:
+        raise WebSocketProxyException(str(e)) from e
+    check_connect_response(head)
+
+
+def socks_proxy(proxy: ProxyInfo, flavour: str) -> tuple[Any, Any]:
+    """``python-socks`` (optional, as in websocket-client: ``pip install python-socks``) and
+    its ``Proxy`` for ``proxy``; ``flavour``: ``sync`` or ``async_.asyncio``."""
+    try:
+        socks: Any = importlib.import_module("python_socks")
+        impl: Any = importlib.import_module(f"python_socks.{flavour}")
+    except ImportError as e:
+        raise WebSocketException("Python Socks is needed for SOCKS proxying but is not available") from e
+    kind = socks.ProxyType.SOCKS4 if proxy.type.startswith("socks4") else socks.ProxyType.SOCKS5
+    user, password = proxy.auth if proxy.auth else (None, None)
+    via = impl.Proxy.create(
+        proxy_type=kind,
+        host=proxy.host,
+        port=proxy.port,
+        username=user or None,
+        password=password or None,
+        rdns=proxy.type in ("socks4a", "socks5h"),
+    )
+    return socks, via
+
+
+def socks_error(socks: Any, e: Exception) -> Optional[Exception]:
+    """websocket-client's exception for a ``python-socks`` failure (None: not one)."""
+    if isinstance(e, socks.ProxyTimeoutError):
+        return WebSocketTimeoutException(str(e))
+    if isinstance(e, (socks.ProxyError, socks.ProxyConnectionError)):
+        return WebSocketProxyException(str(e))
+    return None
+
+
+def _socks_connect(proxy: ProxyInfo, host: str, port: int, timeout: Optional[float]) -> socket.socket:
+    """A socket to ``host:port`` through the SOCKS proxy."""
+    socks, via = socks_proxy(proxy, "sync")
+    debug(f"{proxy.type} proxy to {host}:{port}")
+    try:
+        sock: socket.socket = via.connect(host, port, timeout=proxy.timeout if proxy.timeout is not None else timeout)
+    except Exception as e:
+        mapped = socks_error(socks, e)
+        if mapped is None:
+            raise
+        raise mapped from e
+    sock.settimeout(timeout)
+    return sock
+
+
+def proxy_route(
+    target_host: str, secure: bool, proxy: ProxyInfo
+) -> Optional[tuple[str, int, Optional[tuple[str, str]]]]:
+    """The proxy to go through to ``target_host`` ((host, port, auth); None: direct)."""
+    if proxy.type != "http" and not proxy.host:
+        raise WebSocketProxyException(f"proxy_type {proxy.type!r} needs http_proxy_host")
+    if _bypass_proxy(target_host, proxy.no_proxy):
+        return None
+    if proxy.host:
+        return proxy.host, proxy.port, proxy.auth
+    return _env_proxy(secure)
+
+
+def connect_request(host: str, port: int, auth: Optional[tuple[str, str]]) -> bytes:
+    """The HTTP CONNECT request for ``host:port``."""
     hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     req = f"CONNECT {hostport} HTTP/1.1\r\nHost: {hostport}\r\n"
     if auth and auth[0]:
         token = base64.b64encode(f"{auth[0]}:{auth[1] or ''}".encode()).decode()
         req += f"Proxy-Authorization: Basic {token}\r\n"
-    sock.sendall((req + "\r\n").encode())
     debug(f"proxy CONNECT {hostport}")
-    try:
-        status_line = _read_head(sock).split(b"\r\n", 1)[0].decode("latin-1")
-    except OSError as e:
-        raise WebSocketProxyException(str(e)) from e
+    return (req + "\r\n").encode()
+
+
+def check_connect_response(head: bytes) -> None:
+    """Raises ``WebSocketProxyException`` unless the proxy's answer is 200."""
+    status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
     parts = status_line.split(" ", 2)
     status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
     if status != 200:
         raise WebSocketProxyException(f"failed CONNECT via proxy status: {status}")
+
+
+def ssl_context(sslopt: dict[str, Any]) -> ssl.SSLContext:
+    """The ``SSLContext`` websocket-client's ``sslopt`` describe."""
+    return _ssl_context(sslopt)
 
 
 def _ssl_context(sslopt: dict[str, Any]) -> ssl.SSLContext:
@@ -224,13 +307,10 @@ def open_socket(
             sock.settimeout(opts.timeout)
     else:
         timeout = None if opts.timeout is None else float(opts.timeout)
-        via = None
-        if not _bypass_proxy(target.host, proxy.no_proxy):
-            if proxy.host:
-                via = (proxy.host, proxy.port, proxy.auth)
-            else:
-                via = _env_proxy(target.secure)
-        if via is not None:
+        via = proxy_route(target.host, target.secure, proxy)
+        if via is not None and proxy.type != "http":
+            sock = _socks_connect(proxy, target.host, target.port, timeout)
+        elif via is not None:
             ptimeout = proxy.timeout if proxy.timeout is not None else timeout
             sock = _connect_tcp(via[0], via[1], opts, ptimeout)
             try:

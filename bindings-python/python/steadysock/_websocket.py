@@ -141,8 +141,9 @@ class WebSocket:
         self.connected = False
         self.close_frame: Optional[ABNF] = None
         self.get_mask_key = get_mask_key
-        # Accepted for compatibility. The core validates UTF-8 always, and delivers whole
-        # messages only (see the package README).
+        # True: recv_data_frame returns each frame of a fragmented message as it comes (the
+        # core's deliver_fragments, always on here; recv() and recv_data() without it take
+        # whole messages). The core validates UTF-8 always (see the package README).
         self.fire_cont_frame = fire_cont_frame
         self.skip_utf8_validation = skip_utf8_validation
         self.dispatcher = dispatcher
@@ -213,7 +214,9 @@ class WebSocket:
             if self.sock is None:
                 raise WebSocketConnectionClosedException("socket is already closed.")
             # A socket assigned by hand: its handshake happened elsewhere.
-            self._engine = _core.ClientConnection.already_open(_now_ms(), accept_masked_frames=True)
+            self._engine = _core.ClientConnection.already_open(
+                _now_ms(), accept_masked_frames=True, deliver_fragments=True
+            )
         if self.get_mask_key is not self._engine_mask:
             self._engine.set_mask_key(self.get_mask_key)
             self._engine_mask = self.get_mask_key
@@ -353,6 +356,7 @@ class WebSocket:
                 _now_ms(),
                 handshake_timeout_ms=None,
                 accept_masked_frames=True,
+                deliver_fragments=True,
                 deflate=bool(options.get("enable_deflate", True)),
             )
         except _core.EngineError as e:
@@ -485,20 +489,29 @@ class WebSocket:
 
     # ------------------------------------------------------------------ receiving
 
-    def _recv_item(self, control_frame: bool) -> tuple[int, Union[str, bytes]]:
-        """The next message, close or (with ``control_frame``) ping/pong, as (opcode, data)."""
+    def _recv_item(self, control_frame: bool, frames: bool = False) -> tuple[int, Union[str, bytes], int]:
+        """The next message, close or (with ``control_frame``) ping/pong, as (opcode, data,
+        fin). ``frames``: each frame of a fragmented message as it comes (opcode as sent,
+        its own payload), instead of the whole message."""
         while True:
             event = self._next_event()
             kind = event[0]
             if kind == "message":
                 data = event[1]
-                return (ABNF.OPCODE_TEXT if isinstance(data, str) else ABNF.OPCODE_BINARY), data
-            if kind == "ping":
+                return (ABNF.OPCODE_TEXT if isinstance(data, str) else ABNF.OPCODE_BINARY), data, 1
+            if kind == "fragment":
+                if frames:
+                    _, opcode, fin, data = event
+                    if fin and self._events and self._events[0][0] == "message":
+                        # The whole message, which the core reports right after its last frame.
+                        self._events.popleft()
+                    return opcode, data, int(fin)
+            elif kind == "ping":
                 if control_frame:
-                    return ABNF.OPCODE_PING, event[1]
+                    return ABNF.OPCODE_PING, event[1], 1
             elif kind == "pong":
                 if control_frame:
-                    return ABNF.OPCODE_PONG, event[1]
+                    return ABNF.OPCODE_PONG, event[1], 1
             elif kind == "error":
                 _, err_kind, message, code = event
                 if code == 1007:
@@ -512,7 +525,7 @@ class WebSocket:
                 if clean or (remote and code != 1006):
                     payload = b"" if code == 1005 else struct.pack("!H", code) + reason.encode("utf-8")
                     self.close_frame = ABNF(1, 0, 0, 0, ABNF.OPCODE_CLOSE, 1, payload)
-                    return ABNF.OPCODE_CLOSE, payload
+                    return ABNF.OPCODE_CLOSE, payload, 1
                 raise self._lost()
             elif kind == "handshake_failed":
                 raise self._lost()
@@ -520,7 +533,7 @@ class WebSocket:
     def recv(self) -> Union[str, bytes]:
         """The next message: ``str`` for text, ``bytes`` for binary, ``""`` for a close."""
         with self.readlock:
-            opcode, data = self._recv_item(False)
+            opcode, data, _ = self._recv_item(False)
         if opcode == ABNF.OPCODE_TEXT or opcode == ABNF.OPCODE_BINARY:
             return data
         return ""
@@ -532,19 +545,25 @@ class WebSocket:
         return opcode, data.encode("utf-8") if isinstance(data, str) else data
 
     def recv_data_frame(self, control_frame: bool = False) -> tuple[int, ABNF]:
-        """(opcode, frame) of the next message (or control frame). A message arrives as one
-        frame with ``fin=1``, however it was fragmented."""
+        """(opcode, frame) of the next message (or control frame). Without
+        ``fire_cont_frame`` a fragmented message arrives whole, as one frame with ``fin=1``;
+        with it, frame by frame as websocket-client delivers them: the first with the
+        message's opcode, the rest as ``OPCODE_CONT``, the last with ``fin=1``."""
+        return self._frame(control_frame, bool(self.fire_cont_frame))
+
+    def _frame(self, control_frame: bool, frames: bool) -> tuple[int, ABNF]:
         with self.readlock:
-            opcode, data = self._recv_item(control_frame)
+            opcode, data, fin = self._recv_item(control_frame, frames)
         payload = data.encode("utf-8") if isinstance(data, str) else data
-        frame = ABNF(1, 0, 0, 0, opcode, 0, payload)
+        frame = ABNF(fin, 0, 0, 0, opcode, 0, payload)
         if isEnabledForTrace():
             trace(f"++Rcv decoded: {frame}")
         return opcode, frame
 
     def recv_frame(self) -> ABNF:
-        """The next message or control frame, as a frame."""
-        return self.recv_data_frame(True)[1]
+        """The next frame as it came: each frame of a fragmented message on its own
+        (``fin``, ``opcode``, its payload), control frames and the close frame included."""
+        return self._frame(True, True)[1]
 
     # ------------------------------------------------------------------ closing
 
@@ -578,7 +597,7 @@ class WebSocket:
                     left = None if timeout is None else max(0.001, timeout - (time.monotonic() - start))
                     self.sock.settimeout(left)
                 try:
-                    opcode, data = self._recv_item(True)
+                    opcode, data, _ = self._recv_item(True)
                 except (WebSocketConnectionClosedException, WebSocketTimeoutException):
                     break
                 if opcode == ABNF.OPCODE_CLOSE:

@@ -29,6 +29,7 @@ import inspect
 import json
 import logging
 import os
+import socket
 import ssl as ssl_module
 from collections.abc import AsyncIterator, Awaitable, Coroutine, Generator, Iterable, Mapping
 from http import HTTPStatus
@@ -40,7 +41,19 @@ from ._exceptions import (
     WebSocketBadStatusException,
     WebSocketConnectionClosedException,
     WebSocketException,
+    WebSocketProxyException,
     WebSocketTimeoutException,
+)
+from ._transport import (
+    MAX_PROXY_HEAD,
+    ProxyInfo,
+    check_connect_response,
+    connect_request,
+    proxy_info,
+    proxy_route,
+    socks_error,
+    socks_proxy,
+    ssl_context,
 )
 
 __all__ = [
@@ -106,12 +119,78 @@ async def _resolve_url(source: UrlSource) -> tuple[str, list[tuple[str, str]]]:
     return str(url), _header_list(headers)
 
 
-def _ssl_for(secure: bool, ssl: Union[ssl_module.SSLContext, bool, None]) -> Optional[ssl_module.SSLContext]:
+def _ssl_for(
+    secure: bool, ssl: Union[ssl_module.SSLContext, bool, None], sslopt: Optional[dict[str, Any]] = None
+) -> Optional[ssl_module.SSLContext]:
     if isinstance(ssl, ssl_module.SSLContext):
         return ssl
+    if sslopt and (secure or ssl):
+        return ssl_context(sslopt)
     if secure or ssl:
         return ssl_module.create_default_context()
     return None
+
+
+async def _proxied_socket(
+    loop: asyncio.AbstractEventLoop, proxy: ProxyInfo, secure: bool, host: str, port: int
+) -> Optional[socket.socket]:
+    """A socket to ``host:port`` through the proxy (None: go direct), with the event loop's
+    socket operations: an HTTP CONNECT tunnel, or SOCKS by ``python-socks``'s asyncio
+    ``Proxy`` (``proxy_type``)."""
+    via = proxy_route(host, secure, proxy)
+    if via is None:
+        return None
+    if proxy.type != "http":
+        socks, p = socks_proxy(proxy, "async_.asyncio")
+        try:
+            sock: socket.socket = await p.connect(host, port, timeout=proxy.timeout)
+        except Exception as e:
+            mapped = socks_error(socks, e)
+            if mapped is None:
+                raise
+            raise mapped from e
+        return sock
+    infos = await loop.getaddrinfo(via[0], via[1], type=socket.SOCK_STREAM)
+    if not infos:
+        raise WebSocketProxyException(f"proxy host not found: {via[0]}")
+    family, kind, proto, _, addr = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setblocking(False)
+        await asyncio.wait_for(loop.sock_connect(sock, addr), proxy.timeout)
+        await loop.sock_sendall(sock, connect_request(host, port, via[2]))
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):  # a byte at a time: nothing after the head
+            b = await asyncio.wait_for(loop.sock_recv(sock, 1), proxy.timeout)
+            if not b:
+                raise WebSocketProxyException("the proxy closed the connection")
+            head += b
+            if len(head) > MAX_PROXY_HEAD:
+                raise WebSocketProxyException("the proxy's response head is too large")
+        check_connect_response(head)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _dial(
+    loop: asyncio.AbstractEventLoop,
+    factory: Callable[[], asyncio.Protocol],
+    secure: bool,
+    host: str,
+    port: int,
+    ctx: Optional[ssl_module.SSLContext],
+    server_hostname: Optional[str],
+    proxy: ProxyInfo,
+) -> None:
+    """Opens the transport to ``host:port`` (through the proxy, TLS with ``ctx``)."""
+    name = (server_hostname or host) if ctx is not None else None
+    sock = await _proxied_socket(loop, proxy, secure, host, port)
+    if sock is None:
+        await loop.create_connection(factory, host, port, ssl=ctx, server_hostname=name)
+    else:
+        await loop.create_connection(factory, sock=sock, ssl=ctx, server_hostname=name)
 
 
 def _now_ms(loop: asyncio.AbstractEventLoop) -> int:
@@ -433,15 +512,20 @@ class ClientConnection(_Base):
         ssl: Optional[ssl_module.SSLContext],
         server_hostname: Optional[str],
         open_timeout: Optional[float],
+        secure: bool = False,
+        proxy: Optional[ProxyInfo] = None,
     ) -> None:
         try:
             await asyncio.wait_for(
-                self._loop.create_connection(
+                _dial(
+                    self._loop,
                     lambda: self._proto,
+                    secure,
                     host,
                     port,
-                    ssl=ssl,
-                    server_hostname=(server_hostname or host) if ssl is not None else None,
+                    ssl,
+                    server_hostname,
+                    proxy or proxy_info(),
                 ),
                 open_timeout,
             )
@@ -507,8 +591,12 @@ class ReconnectingConnection(_Base):
         ssl: Union[ssl_module.SSLContext, bool, None],
         server_hostname: Optional[str],
         max_queue: Optional[int],
+        proxy: Optional[ProxyInfo] = None,
+        sslopt: Optional[dict[str, Any]] = None,
     ) -> None:
         super().__init__(loop, max_queue)
+        self._proxy = proxy or proxy_info()
+        self._sslopt = sslopt
         self._session = session
         self._url_source = url_source
         self._headers = headers
@@ -618,16 +706,10 @@ class ReconnectingConnection(_Base):
 
     async def _open_transport(self, tid: int, url: str) -> None:
         secure, host, port, _ = _core.parse_url(url)
-        ctx = _ssl_for(secure, self._ssl)
         proto = _Protocol(self, tid)
         try:
-            await self._loop.create_connection(
-                lambda: proto,
-                host,
-                port,
-                ssl=ctx,
-                server_hostname=(self._server_hostname or host) if ctx is not None else None,
-            )
+            ctx = _ssl_for(secure, self._ssl, self._sslopt)
+            await _dial(self._loop, lambda: proto, secure, host, port, ctx, self._server_hostname, self._proxy)
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - every failure is reported to the session
@@ -749,7 +831,12 @@ class connect:
     opens the next connection before the old one closes. ``ping_interval``/``ping_timeout``
     (seconds, None: off): the core's keepalive. ``max_queue``: received messages held
     before reading from the socket pauses (None: no limit). ``compression=None`` turns off
-    permessage-deflate. ``ssl``: an ``SSLContext`` (default: the system's for wss://).
+    permessage-deflate. ``ssl``: an ``SSLContext`` (default: the system's for wss://);
+    ``sslopt``: websocket-client's TLS options instead (``ca_certs``, ``cert_reqs``,
+    ``server_hostname``, ``context`` …). ``http_proxy_host``/``_port``/``_auth``/``_timeout``,
+    ``http_no_proxy`` and ``proxy_type`` (http, socks4, socks4a, socks5, socks5h — SOCKS
+    through the optional ``python-socks``) as in websocket-client, ``http_proxy``/
+    ``https_proxy``/``no_proxy`` from the environment included.
     """
 
     def __init__(
@@ -770,7 +857,25 @@ class connect:
         reconnect: bool = False,
         disconnect_warning: Optional[dict[str, Any]] = None,
         session_options: Optional[dict[str, Any]] = None,
+        sslopt: Optional[dict[str, Any]] = None,
+        http_proxy_host: Optional[str] = None,
+        http_proxy_port: Optional[Union[int, str]] = None,
+        http_proxy_auth: Optional[tuple[str, str]] = None,
+        http_proxy_timeout: Optional[float] = None,
+        http_no_proxy: Optional[list[str]] = None,
+        proxy_type: Optional[str] = None,
     ) -> None:
+        self.sslopt = dict(sslopt or {})
+        self.proxy = proxy_info(
+            http_proxy_host=http_proxy_host,
+            http_proxy_port=http_proxy_port,
+            http_proxy_auth=http_proxy_auth,
+            http_proxy_timeout=http_proxy_timeout,
+            http_no_proxy=http_no_proxy,
+            proxy_type=proxy_type,
+        )
+        if server_hostname is None and self.sslopt.get("server_hostname"):
+            server_hostname = str(self.sslopt["server_hostname"])
         self.url = url
         self.headers = _header_list(additional_headers)
         self.subprotocols = list(subprotocols or [])
@@ -822,7 +927,15 @@ class connect:
         core = _core.ClientConnection(url, self.headers + extra, self.subprotocols, _now_ms(loop), **kwargs)
         conn = ClientConnection(loop, core, self.max_queue)
         self._conn = conn
-        await conn._open(host, port, _ssl_for(secure, self.ssl), self.server_hostname, self.open_timeout)
+        await conn._open(
+            host,
+            port,
+            _ssl_for(secure, self.ssl, self.sslopt),
+            self.server_hostname,
+            self.open_timeout,
+            secure,
+            self.proxy,
+        )
         return conn
 
     async def _open_session(self, loop: asyncio.AbstractEventLoop) -> ReconnectingConnection:
@@ -864,6 +977,8 @@ class connect:
             self.ssl,
             self.server_hostname,
             self.max_queue,
+            self.proxy,
+            self.sslopt,
         )
         self._conn = conn
         await conn._start_session()

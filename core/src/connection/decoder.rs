@@ -56,6 +56,12 @@ struct Inflating {
 pub(super) enum Decoded {
     /// A complete data message (text already checked for UTF-8).
     Message(Message),
+    /// One frame of a fragmented data message, when fragments are delivered
+    /// ([`Config::deliver_fragments`](super::Config::deliver_fragments)): its opcode as
+    /// sent (text or binary for the first, continuation after), `fin`, and its payload
+    /// (unmasked; for a compressed message, what inflating it produced). The last one is
+    /// followed by the whole message.
+    Fragment { opcode: u8, fin: bool, data: Bytes },
     /// A complete ping, pong or close frame and its unmasked payload.
     Control(OpCode, Bytes),
     /// A close frame too malformed to read (fragmented, or over 125 bytes): it still
@@ -115,6 +121,15 @@ pub(super) struct FrameDecoder {
     in_place: usize,
     /// Client role: masked frames from the server are accepted (compatibility opt-in).
     accept_masked: bool,
+    /// Report each frame of a fragmented message as well (compatibility opt-in).
+    deliver_fragments: bool,
+    /// Where the current frame's bytes start in the message buffer (`msg`, or the
+    /// inflated bytes of a compressed message).
+    frag_start: usize,
+    /// A fragment of the current message has been reported.
+    frag_seen: bool,
+    /// The whole message, reported right after its last fragment.
+    pending: Option<Decoded>,
 }
 
 impl FrameDecoder {
@@ -136,12 +151,21 @@ impl FrameDecoder {
             ctrl: BytesMut::new(),
             in_place: 0,
             accept_masked: false,
+            deliver_fragments: false,
+            frag_start: 0,
+            frag_seen: false,
+            pending: None,
         }
     }
 
     /// As a client, accept masked frames from the server ([`Config::accept_masked_frames`](super::Config::accept_masked_frames)).
     pub(super) fn set_accept_masked(&mut self, on: bool) {
         self.accept_masked = on;
+    }
+
+    /// Report the frames of fragmented messages ([`Config::deliver_fragments`](super::Config::deliver_fragments)).
+    pub(super) fn set_deliver_fragments(&mut self, on: bool) {
+        self.deliver_fragments = on;
     }
 
     /// Reads from `input` (advancing it) until one item is complete; `None` once
@@ -168,6 +192,9 @@ impl FrameDecoder {
         failed: bool,
         mut deflate: Option<&mut PerMessageDeflate>,
     ) -> Option<Decoded> {
+        if let Some(item) = self.pending.take() {
+            return Some(item);
+        }
         loop {
             if buf.is_empty() {
                 return None;
@@ -315,6 +342,9 @@ impl FrameDecoder {
         mut deflate: Option<&mut PerMessageDeflate>,
         stop_at_frame_end: bool,
     ) -> Option<Decoded> {
+        if let Some(item) = self.pending.take() {
+            return Some(item);
+        }
         loop {
             match self.decode {
                 Decode::Payload { remaining: 0, .. } => {
@@ -365,6 +395,8 @@ impl FrameDecoder {
         self.msg_compressed = false;
         self.utf8.reset();
         self.in_place = 0;
+        self.frag_seen = false;
+        self.frag_start = 0;
     }
 
     /// A header from `input`, completing one buffered from earlier reads. `Ok(None)`:
@@ -485,6 +517,11 @@ impl FrameDecoder {
                     self.msg_kind = Some(opcode);
                     self.msg_compressed = rsv1;
                 }
+                self.frag_start = if self.msg_compressed {
+                    self.z.as_ref().map_or(0, |z| z.inflated.len())
+                } else {
+                    self.msg.len()
+                };
                 if !self.msg_compressed {
                     // Within both size limits (checked above) and the up-front cap.
                     let want = usize::try_from(h.len).unwrap_or(usize::MAX).min(MAX_UPFRONT_RESERVE);
@@ -600,7 +637,45 @@ impl FrameDecoder {
         match dest {
             Dest::Discard => None,
             Dest::BrokenClose => Some(Decoded::BrokenClose),
-            Dest::Message if fin => Some(self.finish_message(deflate)),
+            Dest::Message if fin => {
+                let item = self.finish_message(deflate);
+                if !std::mem::take(&mut self.frag_seen) {
+                    return Some(item);
+                }
+                let Decoded::Message(m) = &item else {
+                    return Some(item);
+                };
+                let whole = match m {
+                    Message::Text(t) => t.as_bytes(),
+                    Message::Binary(b) => b,
+                };
+                let data = whole.slice(self.frag_start.min(whole.len())..);
+                self.pending = Some(item);
+                Some(Decoded::Fragment {
+                    opcode: OpCode::Continuation.as_u8(),
+                    fin: true,
+                    data,
+                })
+            }
+            Dest::Message if self.deliver_fragments => {
+                let opcode = if self.frag_seen {
+                    OpCode::Continuation
+                } else {
+                    self.msg_kind.unwrap_or(OpCode::Binary)
+                };
+                self.frag_seen = true;
+                let buf: &[u8] = if self.msg_compressed {
+                    self.z.as_ref().map_or(&[][..], |z| &z.inflated)
+                } else {
+                    &self.msg
+                };
+                let data = Bytes::copy_from_slice(&buf[self.frag_start.min(buf.len())..]);
+                Some(Decoded::Fragment {
+                    opcode: opcode.as_u8(),
+                    fin: false,
+                    data,
+                })
+            }
             Dest::Message => None,
             Dest::Control(op) => Some(Decoded::Control(op, self.ctrl.split().freeze())),
         }

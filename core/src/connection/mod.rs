@@ -153,6 +153,7 @@ impl Connection {
     fn new(role: Role, config: Config, rng: Box<dyn RandomSource>, phase: Phase, now: u64) -> Self {
         let mut decoder = FrameDecoder::new(role, config.max_frame_size, config.max_message_size);
         decoder.set_accept_masked(role == Role::Client && config.accept_masked_frames);
+        decoder.set_deliver_fragments(config.deliver_fragments);
         Self {
             role,
             handshake_deadline: config.handshake_timeout_ms.map(|t| now.saturating_add(t)),
@@ -748,6 +749,7 @@ impl Connection {
     fn decoded(&mut self, item: Decoded, now: u64) {
         match item {
             Decoded::Message(m) => self.events.push_back(Event::Message(m)),
+            Decoded::Fragment { opcode, fin, data } => self.events.push_back(Event::Fragment { opcode, fin, data }),
             Decoded::Control(op, payload) => self.control_frame(op, payload, now),
             Decoded::BrokenClose => self.peer_closed(None, String::new(), now),
             Decoded::Violation { code, reason } => self.fail(code, &reason, now),

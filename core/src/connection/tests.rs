@@ -1194,3 +1194,36 @@ fn host_and_connection_headers_override_the_requests_own() {
         Err(Error::InvalidHeader(_))
     ));
 }
+
+#[test]
+fn fragments_of_a_compressed_message_carry_what_inflating_them_produced() {
+    // Little repetition, so the compressed message spans many 64-byte frames.
+    let text: String = (0..3000u32)
+        .map(|i| char::from(b'a' + (i.wrapping_mul(2_654_435_761) >> 27) as u8 % 26))
+        .collect();
+    for chunk in [1, 7, 4096] {
+        let config = Config {
+            deliver_fragments: true,
+            fragment_size: Some(64),
+            ..Config::default()
+        };
+        let (mut c, mut s) = open_pair(config, chunk);
+        s.send_text(text.as_str()).unwrap();
+        pump(&mut c, &mut s, 0, chunk);
+        let evs = events(&mut c);
+        let mut joined = Vec::new();
+        let mut fins = Vec::new();
+        for e in &evs {
+            if let Event::Fragment { data, fin, .. } = e {
+                joined.extend_from_slice(data);
+                fins.push(*fin);
+            }
+        }
+        assert!(fins.len() > 1, "chunk {chunk}: fragmented: {evs:?}");
+        assert_eq!(fins.iter().filter(|f| **f).count(), 1);
+        assert_eq!(fins.last(), Some(&true));
+        assert_eq!(joined, text.as_bytes(), "chunk {chunk}");
+        assert_eq!(messages(&evs), vec![Message::text(text.as_str())]);
+        assert!(matches!(evs.last(), Some(Event::Message(_))));
+    }
+}

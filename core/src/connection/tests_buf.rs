@@ -520,3 +520,114 @@ fn a_client_masks_a_large_message_a_piece_at_a_time_as_it_goes_out() {
         ]
     );
 }
+
+/// `deliver_fragments`: every frame of a fragmented message is reported as it completes,
+/// then the whole message; at every read split, by both inputs, for either role.
+#[test]
+fn fragments_are_reported_frame_by_frame_at_every_split_point() {
+    let frag = |opcode: u8, fin: bool, data: &[u8]| Event::Fragment {
+        opcode,
+        fin,
+        data: Bytes::copy_from_slice(data),
+    };
+    for is_server in [false, true] {
+        let masked = is_server;
+        // "é" is cut across the first two frames; a ping comes between fragments.
+        let stream = [
+            frame(0x01, b"H\xc3", masked),
+            frame(0x89, b"p", masked),
+            frame(0x00, b"\xa9llo", masked),
+            frame(0x80, b"!", masked),
+            frame(0x82, b"bin", masked),
+            frame(0x02, b"ab", masked),
+            frame(0x80, b"", masked),
+        ]
+        .concat();
+        let config = Config {
+            deliver_fragments: true,
+            ..plain()
+        };
+        let make = || {
+            if is_server {
+                server(config.clone())
+            } else {
+                client(config.clone())
+            }
+        };
+        let want = vec![
+            frag(0x1, false, b"H\xc3"),
+            Event::Ping(Bytes::from_static(b"p")),
+            frag(0x0, false, b"\xa9llo"),
+            frag(0x0, true, b"!"),
+            Event::Message(Message::text("Héllo!")),
+            Event::Message(Message::binary(&b"bin"[..])),
+            frag(0x2, false, b"ab"),
+            frag(0x0, true, b""),
+            Event::Message(Message::binary(&b"ab"[..])),
+        ];
+        for cut in 0..=stream.len() {
+            for use_buf in [false, true] {
+                let (evs, _) = joined(feed_split(make(), &stream, cut, use_buf));
+                assert_eq!(evs, want, "server {is_server}, cut {cut}, buf {use_buf}");
+            }
+        }
+        // Off (the default): the same stream gives the messages only.
+        let (evs, _) = joined(feed_split(
+            if is_server { server(plain()) } else { client(plain()) },
+            &stream,
+            stream.len(),
+            true,
+        ));
+        assert!(!evs.iter().any(|e| matches!(e, Event::Fragment { .. })), "{evs:?}");
+        assert_eq!(evs.iter().filter(|e| matches!(e, Event::Message(_))).count(), 3);
+    }
+}
+
+/// With fragments delivered, UTF-8 is still checked as bytes arrive (a bad byte in a
+/// later fragment fails before that fragment is reported) and the message size limit
+/// still applies to the whole message.
+#[test]
+fn delivered_fragments_keep_the_utf8_check_and_the_limits() {
+    let config = Config {
+        deliver_fragments: true,
+        max_message_size: 8,
+        ..plain()
+    };
+    let cases: [(&str, Vec<u8>, u16); 3] = [
+        (
+            "invalid UTF-8 in a continuation",
+            [
+                frame(0x01, b"ok", true),
+                frame(0x00, b"a\xffb", true),
+                frame(0x80, b"c", true),
+            ]
+            .concat(),
+            1007,
+        ),
+        (
+            "ends inside a UTF-8 sequence",
+            [frame(0x01, b"ok", true), frame(0x80, b"\xc3", true)].concat(),
+            1007,
+        ),
+        (
+            "over max_message_size",
+            [frame(0x02, b"12345", true), frame(0x80, b"6789", true)].concat(),
+            1009,
+        ),
+    ];
+    for (name, stream, code) in cases {
+        for cut in 0..=stream.len() {
+            for use_buf in [false, true] {
+                let (evs, _) = joined(feed_split(server(config.clone()), &stream, cut, use_buf));
+                let frags: Vec<_> = evs.iter().filter(|e| matches!(e, Event::Fragment { .. })).collect();
+                assert_eq!(frags.len(), 1, "{name}, cut {cut}: only the first fragment: {evs:?}");
+                assert!(!evs.iter().any(|e| matches!(e, Event::Message(_))), "{name}: {evs:?}");
+                assert!(
+                    evs.iter()
+                        .any(|e| matches!(e, Event::Error(Error::Protocol { code: c, .. }) if *c == code)),
+                    "{name}, cut {cut}: {evs:?}"
+                );
+            }
+        }
+    }
+}

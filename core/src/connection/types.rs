@@ -46,6 +46,14 @@ pub struct Config {
     /// tests written against it send them, so its drop-in replacement turns this on.
     /// Ignored by a server, which always requires masked frames.
     pub accept_masked_frames: bool,
+    /// websocket-client compatibility (`recv_frame`, `fire_cont_frame`): report each
+    /// frame of a fragmented data message as an [`Event::Fragment`] (opcode as sent, `fin`,
+    /// payload) as it completes, followed by the whole message as [`Event::Message`] after
+    /// the last one. UTF-8 is still checked as bytes arrive and the size limits still
+    /// apply to the whole message; an unfragmented message is reported as a `Message`
+    /// only. Fragments are copies of the frames' bytes (the message is still assembled).
+    /// Default off.
+    pub deliver_fragments: bool,
 }
 
 impl Default for Config {
@@ -61,6 +69,7 @@ impl Default for Config {
             auto_pong: true,
             deflate: Some(DeflateConfig::default()),
             accept_masked_frames: false,
+            deliver_fragments: false,
         }
     }
 }
@@ -193,6 +202,19 @@ pub enum Event {
     Open(HandshakeInfo),
     /// A complete message arrived.
     Message(Message),
+    /// One frame of a fragmented data message, with
+    /// [`Config::deliver_fragments`] on: `opcode` as sent (0x1 text or 0x2 binary for the
+    /// first frame, 0x0 continuation after), `fin` set on the last, and the frame's payload
+    /// (unmasked; for a compressed message, the bytes inflating it produced). A text
+    /// fragment may end inside a UTF-8 sequence. The whole message follows the last one.
+    Fragment {
+        /// The frame's opcode.
+        opcode: u8,
+        /// Whether this is the message's last frame.
+        fin: bool,
+        /// The frame's payload.
+        data: Bytes,
+    },
     /// A ping arrived (already answered when `auto_pong` is on).
     Ping(Bytes),
     /// A pong arrived.

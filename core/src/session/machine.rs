@@ -584,6 +584,11 @@ impl Session {
                     });
                 }
             }
+            Signal::Fragment { opcode, fin, data } => {
+                if self.phase.get_mut(slot).is_some_and(|t| t.stage == Stage::Open) {
+                    self.emit(SessionEvent::Fragment { opcode, fin, data });
+                }
+            }
             Signal::Gone { cause, host_closed } => self.on_gone(slot, cause, host_closed, now),
         }
     }

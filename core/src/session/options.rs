@@ -62,6 +62,7 @@
 //! | `fragment_size` | integer or `null` | `null` | split outgoing messages into frames of this size (byte transport) |
 //! | `deflate` | bool | `true` | offer permessage-deflate (byte transport) |
 //! | `control_frames` | bool | `false` | report the server's protocol pings and pongs on the open transport (`SessionEvent::Ping`/`Pong`; byte transport), e.g. for websocket-client's `on_ping`/`on_pong` |
+//! | `fragments` | bool | `false` | also report each frame of a fragmented message on the open transport (`SessionEvent::Fragment`, before the whole `Message`; the connection's `deliver_fragments`; byte transport, plain envelope), e.g. for websocket-client's `on_cont_message` |
 //!
 //! How the options of the APIs the bindings replace map onto these keys:
 //!
@@ -163,6 +164,8 @@ pub struct SessionOptions {
     pub deflate: bool,
     /// `control_frames`.
     pub control_frames: bool,
+    /// `fragments`.
+    pub fragments: bool,
 }
 
 impl Default for SessionOptions {
@@ -197,6 +200,7 @@ impl Default for SessionOptions {
             fragment_size: connection.fragment_size,
             deflate: connection.deflate,
             control_frames: false,
+            fragments: false,
         }
     }
 }
@@ -478,6 +482,7 @@ impl SessionOptions {
                     // The connection's own timers must not cut the session's short.
                     handshake_timeout_ms: self.handshake_timeout_ms,
                     close_timeout_ms: self.close_timeout_ms,
+                    deliver_fragments: self.fragments,
                     ..defaults
                 })
             }
@@ -804,6 +809,7 @@ mod tests {
             heartbeat: Some(HeartbeatOptions::default()),
             headers: Headers(vec![("A".into(), "b".into())]),
             control_frames: true,
+            fragments: true,
             ..SessionOptions::default()
         };
         let text = serde_json::to_string(&o).unwrap();

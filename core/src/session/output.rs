@@ -240,6 +240,20 @@ pub enum SessionEvent {
     },
     /// An application message (envelope already stripped, duplicates already dropped).
     Message(Message),
+    /// One frame of a fragmented message on the open transport, before the whole
+    /// [`Message`](Self::Message); only with the `fragments` option (the connection's
+    /// [`deliver_fragments`](crate::Config::deliver_fragments)): opcode as sent (0x1/0x2
+    /// first, 0x0 after), `fin` on the last, the frame's payload. Frames are reported as
+    /// they arrive, so with a recovery envelope or a disconnect-warning pattern they are
+    /// the raw frames of messages the session may then strip or consume.
+    Fragment {
+        /// The frame's opcode.
+        opcode: u8,
+        /// Whether this is the message's last frame.
+        fin: bool,
+        /// The frame's payload.
+        data: Bytes,
+    },
     /// The open transport was lost (`will_reconnect`), or the session stopped (`!will_reconnect`;
     /// emitted exactly once on every entry into [`State::Closed`]).
     Closed {
@@ -283,7 +297,7 @@ pub enum SessionEvent {
 
 impl SessionEvent {
     /// The canonical name: `state_changed`, `open`, `migrated`, `message`, `closed`,
-    /// `reconnecting`, `gave_up`, `error`, `ping`, `pong`.
+    /// `reconnecting`, `gave_up`, `error`, `ping`, `pong`, `fragment`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Ping(_) => "ping",
@@ -292,6 +306,7 @@ impl SessionEvent {
             Self::Open { .. } => "open",
             Self::Migrated { .. } => "migrated",
             Self::Message(_) => "message",
+            Self::Fragment { .. } => "fragment",
             Self::Closed { .. } => "closed",
             Self::Reconnecting { .. } => "reconnecting",
             Self::GaveUp { .. } => "gave_up",

@@ -50,6 +50,10 @@ pub(crate) enum Signal {
     /// transport).
     #[cfg_attr(not(feature = "bytes-transport"), allow(dead_code))]
     Control { pong: bool, payload: Bytes },
+    /// One frame of a fragmented message (the connection's `deliver_fragments`; byte
+    /// transport).
+    #[cfg_attr(not(feature = "bytes-transport"), allow(dead_code))]
+    Fragment { opcode: u8, fin: bool, data: Bytes },
     /// The transport is finished. `host_closed`: the host already released the socket.
     Gone { cause: Cause, host_closed: bool },
 }
@@ -380,6 +384,7 @@ mod bytes {
                     }
                     Event::Ping(payload) => return Some(Signal::Control { pong: false, payload }),
                     Event::Pong(payload) => return Some(Signal::Control { pong: true, payload }),
+                    Event::Fragment { opcode, fin, data } => return Some(Signal::Fragment { opcode, fin, data }),
                     Event::Request(_) => {}
                 }
             }

@@ -580,3 +580,45 @@ fn control_frames_are_reported_only_when_asked_and_user_pings_reach_the_server()
         assert_eq!(h.s.ping(b"late", h.now), Err(SendError::Closed));
     }
 }
+
+#[test]
+fn fragments_are_reported_before_the_message_only_when_asked() {
+    // Server frames (unmasked): "ab" + "c" as two frames, a ping between them.
+    let wire = [
+        &[0x01, 0x02, b'a', b'b'][..],
+        &[0x89, 0x01, b'p'][..],
+        &[0x80, 0x01, b'c'][..],
+    ]
+    .concat();
+    for report in [false, true] {
+        let mut c = byte_config();
+        if let TransportKind::Bytes(conn) = &mut c.transport {
+            conn.deliver_fragments = report;
+        }
+        let mut h = H::new(c);
+        let (id, _peer, _) = open(&mut h);
+        for cut in 0..=wire.len() {
+            h.s.handle_transport_bytes(id, &wire[..cut], h.now);
+            h.s.handle_transport_bytes(id, &wire[cut..], h.now);
+            let evs: Vec<_> = plain_events(&h.drain())
+                .into_iter()
+                .filter(|e| matches!(e, SessionEvent::Fragment { .. } | SessionEvent::Message(_)))
+                .collect();
+            let mut want = vec![];
+            if report {
+                want.push(SessionEvent::Fragment {
+                    opcode: 1,
+                    fin: false,
+                    data: bytes::Bytes::from_static(b"ab"),
+                });
+                want.push(SessionEvent::Fragment {
+                    opcode: 0,
+                    fin: true,
+                    data: bytes::Bytes::from_static(b"c"),
+                });
+            }
+            want.push(SessionEvent::Message(Message::text("abc")));
+            assert_eq!(evs, want, "fragments = {report}, cut {cut}");
+        }
+    }
+}

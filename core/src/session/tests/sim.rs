@@ -1043,6 +1043,8 @@ impl World {
             SessionEvent::Error(_) => {}
             // The simulation never turns `control_frames` on.
             SessionEvent::Ping(_) | SessionEvent::Pong(_) => panic!("seed {}: control frame reported", self.seed),
+            // Nor `fragments`.
+            SessionEvent::Fragment { .. } => panic!("seed {}: fragment reported", self.seed),
         }
     }
 
