@@ -11,8 +11,8 @@ use napi::bindgen_prelude::{Array, BufferSlice, Env, Null};
 use napi::Result;
 use napi_derive::napi;
 use steadysock::session::{
-    Cause, Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
-    TransportRequest, TransportType,
+    Cause, Output, SendError, Session, SessionEvent, SessionOptions, TransportErrorKind, TransportId, TransportRequest,
+    TransportType,
 };
 use steadysock::{Message, WsUrl};
 
@@ -482,7 +482,7 @@ impl RawSession {
             SessionEvent::Error(e) => {
                 out.insert(tag::ERROR)?;
                 out.insert(e.as_str())?;
-                out.insert(session_error(&e))?;
+                out.insert(e.to_string())?;
             }
             // A kind added to the core later needs a tag here.
             _ => {}
@@ -499,16 +499,4 @@ fn insert_cause(out: &mut Array, cause: &Cause) -> Result<()> {
         _ => out.insert(Null)?,
     }
     out.insert(cause.to_string())
-}
-
-fn session_error(e: &SessionError) -> String {
-    match e {
-        SessionError::MigrationFailed { cause, retry_in_ms } => {
-            format!("make-before-break failed ({cause}); retrying in {retry_in_ms} ms")
-        }
-        SessionError::RecoveryGap { expected, got } => format!("recovery gap: expected offset {expected}, got {got}"),
-        SessionError::Envelope(why) => format!("undecodable message dropped: {why}"),
-        SessionError::Unsendable(why) => format!("queued message refused by the transport and dropped: {why}"),
-        other => other.to_string(),
-    }
 }

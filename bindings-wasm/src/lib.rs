@@ -23,8 +23,7 @@
 use js_sys::{Array, Uint8Array};
 use steadysock::rng::OsRandom;
 use steadysock::session::{
-    Cause, Output, SendError, Session, SessionError, SessionEvent, SessionOptions, TransportErrorKind, TransportId,
-    TransportRequest,
+    Cause, Output, SendError, Session, SessionEvent, SessionOptions, TransportErrorKind, TransportId, TransportRequest,
 };
 use steadysock::{Message, RandomSource};
 use wasm_bindgen::prelude::*;
@@ -483,22 +482,10 @@ fn take_event(out: &Array, event: SessionEvent) -> bool {
             push(out, &cause_values(&cause));
         }
         SessionEvent::Migrated { recovered } => push(out, &[num(tag::MIGRATED), JsValue::from(recovered)]),
-        SessionEvent::Error(e) => push(out, &[num(tag::ERROR), string(e.as_str()), string(&session_error(&e))]),
+        SessionEvent::Error(e) => push(out, &[num(tag::ERROR), string(e.as_str()), string(&e.to_string())]),
         // A kind added to the core later needs a tag here.
         #[allow(unreachable_patterns)]
         _ => {}
     }
     false
-}
-
-fn session_error(e: &SessionError) -> String {
-    match e {
-        SessionError::MigrationFailed { cause, retry_in_ms } => {
-            format!("make-before-break failed ({cause}); retrying in {retry_in_ms} ms")
-        }
-        SessionError::RecoveryGap { expected, got } => format!("recovery gap: expected offset {expected}, got {got}"),
-        SessionError::Envelope(why) => format!("undecodable message dropped: {why}"),
-        SessionError::Unsendable(why) => format!("queued message refused by the transport and dropped: {why}"),
-        other => other.to_string(),
-    }
 }

@@ -360,7 +360,7 @@ impl fmt::Display for SessionError {
             }
             Self::RecoveryGap { expected, got } => write!(f, "recovery gap: expected offset {expected}, got {got}"),
             Self::Envelope(why) => write!(f, "undecodable message dropped: {why}"),
-            Self::Unsendable(why) => write!(f, "queued message refused by the transport: {why}"),
+            Self::Unsendable(why) => write!(f, "queued message refused by the transport and dropped: {why}"),
         }
     }
 }
