@@ -161,22 +161,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) -> usize {
 /// If the two slices differ in length (as `copy_from_slice` does).
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) -> usize {
     assert_eq!(dst.len(), src.len(), "copy_masked: slices differ in length");
-    let (rotated, wide) = widen(key, offset);
-    #[cfg(target_arch = "x86_64")]
-    if src.len() >= WIDE_MIN && has_avx2() {
-        // The head up to a 32-byte boundary of the destination first (see apply_mask).
-        let head = dst.as_ptr().align_offset(32).min(src.len());
-        let (dh, dbody) = dst.split_at_mut(head);
-        let (sh, sbody) = src.split_at(head);
-        xor_copy(dh, sh, rotated, wide);
-        let (rotated, wide) = widen(key, offset + head);
-        // SAFETY: the CPU supports AVX2 (checked just above), which is the only
-        // requirement of this `#[target_feature]` function; it is otherwise safe code.
-        unsafe { avx2::copy(dbody, sbody, rotated, wide) };
-        return (offset + src.len()) & 3;
-    }
-    xor_copy(dst, src, rotated, wide);
-    (offset + src.len()) & 3
+    copy_masked_into(dst, src, key, offset)
 }
 
 /// [`copy_masked`] into uninitialised memory (the spare capacity of a buffer): every
@@ -186,6 +171,12 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) -> u
 /// If the two slices differ in length.
 pub fn copy_masked_uninit(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4], offset: usize) -> usize {
     assert_eq!(dst.len(), src.len(), "copy_masked_uninit: slices differ in length");
+    copy_masked_into(dst, src, key, offset)
+}
+
+/// The one pass behind [`copy_masked`] and [`copy_masked_uninit`]: a scalar head up to a
+/// 32-byte boundary of `dst`, then AVX2 where the CPU has it, else word-wide XOR.
+fn copy_masked_into<D: Dst>(dst: &mut [D], src: &[u8], key: [u8; 4], offset: usize) -> usize {
     let (rotated, wide) = widen(key, offset);
     #[cfg(target_arch = "x86_64")]
     if src.len() >= WIDE_MIN && has_avx2() {
