@@ -58,6 +58,16 @@ const KEEPALIVE: &[&str] = &["interval_ms", "pong_timeout_ms", "any_data_counts"
 const HEARTBEAT: &[&str] = &["interval_ms", "timeout_ms", "ping", "pong", "any_message_counts"];
 const PATTERN: &[&str] = &["exact", "prefix", "json", "any"];
 
+const TRANSPORT: [TransportType; 2] = [TransportType::Bytes, TransportType::Messages];
+const REQUEST_SOURCE: [RequestSource; 2] = [RequestSource::Fixed, RequestSource::Provided];
+const ENVELOPE: [EnvelopeKind; 2] = [EnvelopeKind::Plain, EnvelopeKind::Steady];
+const PLACEMENT: [RecoveryPlacement; 3] = [
+    RecoveryPlacement::FirstMessage,
+    RecoveryPlacement::Query,
+    RecoveryPlacement::Headers,
+];
+const JITTER: [Jitter; 3] = [Jitter::None, Jitter::Full, Jitter::Decorrelated];
+
 /// Reads options from JSON text.
 pub(super) fn read(text: &str) -> R<SessionOptions> {
     let mut r = Reader {
@@ -65,12 +75,10 @@ pub(super) fn read(text: &str) -> R<SessionOptions> {
         path: Vec::new(),
     };
     let mut o = SessionOptions::default();
-    r.object(TOP, |r, key| {
+    r.object(TOP, &mut |r, key| {
         match key {
-            0 => o.transport = r.variant(&[TransportType::Bytes, TransportType::Messages], TransportType::as_str)?,
-            1 => {
-                o.request_source = r.variant(&[RequestSource::Fixed, RequestSource::Provided], RequestSource::as_str)?
-            }
+            0 => o.transport = TRANSPORT[r.variant(&TRANSPORT.map(TransportType::as_str))?],
+            1 => o.request_source = REQUEST_SOURCE[r.variant(&REQUEST_SOURCE.map(RequestSource::as_str))?],
             2 => o.headers = r.headers()?,
             3 => o.subprotocols = r.subprotocols()?,
             4 => o.backoff = r.backoff()?,
@@ -83,7 +91,7 @@ pub(super) fn read(text: &str) -> R<SessionOptions> {
             11 => o.fatal_http_statuses = r.u16s()?,
             12 => {
                 let mut q = QueueOptions::default();
-                r.object(QUEUE, |r, key| {
+                r.object(QUEUE, &mut |r, key| {
                     let n = r.usize()?;
                     match key {
                         0 => q.max_messages = n,
@@ -96,18 +104,9 @@ pub(super) fn read(text: &str) -> R<SessionOptions> {
             13 => o.keepalive = r.opt(Reader::keepalive)?,
             14 => o.heartbeat = r.opt(Reader::heartbeat)?,
             15 => o.disconnect_warning = r.opt(Reader::pattern)?,
-            16 => o.envelope = r.variant(&[EnvelopeKind::Plain, EnvelopeKind::Steady], EnvelopeKind::as_str)?,
+            16 => o.envelope = ENVELOPE[r.variant(&ENVELOPE.map(EnvelopeKind::as_str))?],
             17 => o.recovery = r.bool()?,
-            18 => {
-                o.recovery_placement = r.variant(
-                    &[
-                        RecoveryPlacement::FirstMessage,
-                        RecoveryPlacement::Query,
-                        RecoveryPlacement::Headers,
-                    ],
-                    RecoveryPlacement::as_str,
-                )?
-            }
+            18 => o.recovery_placement = PLACEMENT[r.variant(&PLACEMENT.map(RecoveryPlacement::as_str))?],
             19 => o.recovery_session_param = r.string()?,
             20 => o.recovery_token_param = r.string()?,
             21 => o.recovery_offset_param = r.string()?,
@@ -177,7 +176,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `{"key": value, …}` with any keys: `entry` reads each value.
-    fn map(&mut self, mut entry: impl FnMut(&mut Self, Cow<'a, str>) -> R<()>) -> R<()> {
+    fn map(&mut self, entry: &mut dyn FnMut(&mut Self, Cow<'a, str>) -> R<()>) -> R<()> {
         self.expect(b'{', "an object")?;
         if self.s.eat(b'}').is_some() {
             return Ok(());
@@ -200,15 +199,11 @@ impl<'a> Reader<'a> {
     }
 
     /// An object with these keys, each at most once: `field` reads the value of `keys[i]`.
-    fn object(&mut self, keys: &[&'static str], mut field: impl FnMut(&mut Self, usize) -> R<()>) -> R<()> {
+    fn object(&mut self, keys: &[&'static str], field: &mut dyn FnMut(&mut Self, usize) -> R<()>) -> R<()> {
         let mut seen = 0u64;
-        self.map(|r, key| {
+        self.map(&mut |r, key| {
             let Some(i) = keys.iter().position(|k| *k == key) else {
-                let mut why = String::from("unknown field `");
-                why.push_str(&key);
-                why.push_str("`, expected ");
-                why.push_str(&one_of(keys));
-                return Err(r.err(&why));
+                return Err(r.unknown("unknown field `", &key, keys));
             };
             if seen & (1 << i) != 0 {
                 let mut why = String::from("duplicate field `");
@@ -225,7 +220,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `[item, …]`: `item` reads each.
-    fn array(&mut self, mut item: impl FnMut(&mut Self) -> R<()>) -> R<()> {
+    fn array(&mut self, item: &mut dyn FnMut(&mut Self) -> R<()>) -> R<()> {
         self.expect(b'[', "an array")?;
         if self.s.eat(b']').is_some() {
             return Ok(());
@@ -283,7 +278,7 @@ impl<'a> Reader<'a> {
 
     fn u16s(&mut self) -> R<Vec<u16>> {
         let mut out = Vec::new();
-        self.array(|r| {
+        self.array(&mut |r| {
             out.push(r.uint(u16::MAX.into())? as u16);
             Ok(())
         })?;
@@ -315,36 +310,38 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// One of `all`, by its canonical name.
-    fn variant<T: Copy>(&mut self, all: &[T], name: fn(T) -> &'static str) -> R<T> {
+    /// The index of one of `names` (canonical names: `as_str`).
+    fn variant(&mut self, names: &[&str]) -> R<usize> {
         let got = self.string()?;
-        let names: Vec<&str> = all.iter().map(|&v| name(v)).collect();
         match names.iter().position(|n| *n == got) {
-            Some(i) => Ok(all[i]),
-            None => {
-                let mut why = String::from("unknown variant `");
-                why.push_str(&got);
-                why.push_str("`, expected ");
-                why.push_str(&one_of(&names));
-                Err(self.err(&why))
-            }
+            Some(i) => Ok(i),
+            None => Err(self.unknown("unknown variant `", &got, names)),
         }
+    }
+
+    /// "unknown field `got`, expected one of `a`, `b`".
+    fn unknown(&self, what: &str, got: &str, names: &[&str]) -> OptionsError {
+        let mut why = String::from(what);
+        why.push_str(got);
+        why.push_str("`, expected ");
+        why.push_str(&one_of(names));
+        self.err(&why)
     }
 
     fn headers(&mut self) -> R<Headers> {
         let mut out = Vec::new();
         self.s.ws();
         if self.s.peek() == Some(b'{') {
-            self.map(|r, name| {
+            self.map(&mut |r, name| {
                 out.push((name.into_owned(), r.string()?));
                 Ok(())
             })?;
         } else {
-            self.array(|r| {
+            self.array(&mut |r| {
                 r.s.ws();
                 if r.s.peek() == Some(b'[') {
                     let mut pair = Vec::new();
-                    r.array(|r| {
+                    r.array(&mut |r| {
                         pair.push(r.string()?);
                         Ok(())
                     })?;
@@ -369,7 +366,7 @@ impl<'a> Reader<'a> {
             return Ok(Subprotocols(vec![self.string()?]));
         }
         let mut out = Vec::new();
-        self.array(|r| {
+        self.array(&mut |r| {
             out.push(r.string()?);
             Ok(())
         })?;
@@ -378,12 +375,12 @@ impl<'a> Reader<'a> {
 
     fn backoff(&mut self) -> R<BackoffOptions> {
         let mut b = BackoffOptions::default();
-        self.object(BACKOFF, |r, key| {
+        self.object(BACKOFF, &mut |r, key| {
             match key {
                 0 => b.min_ms = r.u64()?,
                 1 => b.max_ms = r.u64()?,
                 2 => b.factor = r.f64()?,
-                _ => b.jitter = r.variant(&[Jitter::None, Jitter::Full, Jitter::Decorrelated], Jitter::as_str)?,
+                _ => b.jitter = JITTER[r.variant(&JITTER.map(Jitter::as_str))?],
             }
             Ok(())
         })?;
@@ -392,7 +389,7 @@ impl<'a> Reader<'a> {
 
     fn keepalive(&mut self) -> R<KeepaliveOptions> {
         let mut k = KeepaliveOptions::default();
-        self.object(KEEPALIVE, |r, key| {
+        self.object(KEEPALIVE, &mut |r, key| {
             match key {
                 0 => k.interval_ms = r.u64()?,
                 1 => k.pong_timeout_ms = r.u64()?,
@@ -406,7 +403,7 @@ impl<'a> Reader<'a> {
 
     fn heartbeat(&mut self) -> R<HeartbeatOptions> {
         let mut h = HeartbeatOptions::default();
-        self.object(HEARTBEAT, |r, key| {
+        self.object(HEARTBEAT, &mut |r, key| {
             match key {
                 0 => h.interval_ms = r.u64()?,
                 1 => h.timeout_ms = r.u64()?,
@@ -431,11 +428,7 @@ impl<'a> Reader<'a> {
             .string()
             .ok_or_else(|| self.expected("a pattern name (a string)"))?;
         let Some(i) = PATTERN.iter().position(|k| *k == key) else {
-            let mut why = String::from("unknown variant `");
-            why.push_str(&key);
-            why.push_str("`, expected ");
-            why.push_str(&one_of(PATTERN));
-            return Err(self.err(&why));
+            return Err(self.unknown("unknown variant `", &key, PATTERN));
         };
         self.expect(b':', "`:`")?;
         self.path.push(PATTERN[i]);
@@ -444,7 +437,7 @@ impl<'a> Reader<'a> {
             1 => MessagePattern::Prefix(self.string()?),
             2 => {
                 let mut fields = BTreeMap::new();
-                self.map(|r, name| {
+                self.map(&mut |r, name| {
                     let v = scalar(&mut r.s)
                         .flatten()
                         .ok_or_else(|| r.err("expected a string, number, true, false or null"))?;
@@ -455,7 +448,7 @@ impl<'a> Reader<'a> {
             }
             _ => {
                 let mut any = Vec::new();
-                self.array(|r| {
+                self.array(&mut |r| {
                     any.push(r.pattern()?);
                     Ok(())
                 })?;
