@@ -7,9 +7,92 @@
 
 use std::borrow::Cow;
 
-/// The value of a JSON number (already checked by [`Scan::number`]).
+/// Powers of ten that an `f64` holds exactly (10^0 ..= 10^22).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+/// The value of a JSON number (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, already
+/// checked by [`Scan::number`]).
+///
+/// Exact (the nearest `f64`, as `str::parse` gives) on Clinger's fast path: at most 19
+/// significant digits whose integer (the mantissa) is at most 2^53, and a decimal
+/// exponent of at most 22 in size, so one correctly rounded multiplication or division by
+/// an exactly representable power of ten gives the result. That covers every option and
+/// every number a pattern is likely to name (`7`, `1.3`, `4004`, `-2.5e3`). Otherwise
+/// (more digits: the 20th and later are dropped; a larger mantissa or exponent) it is
+/// mantissa × 10^exponent in `f64` arithmetic, which may be one or a few ulps away from
+/// the nearest value. Both sides of a pattern comparison go through this function, so
+/// equal texts always compare equal.
 pub(crate) fn parse_number(text: &str) -> f64 {
-    text.parse().unwrap_or(f64::NAN)
+    let b = text.as_bytes();
+    let mut i = 0;
+    let negative = b.first() == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let (mut mantissa, mut digits, mut exp) = (0u64, 0u32, 0i64);
+    let mut fraction = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'0'..=b'9' => {
+                if digits < 19 {
+                    mantissa = mantissa * 10 + u64::from(c - b'0');
+                    if mantissa > 0 {
+                        digits += 1;
+                    }
+                    exp -= i64::from(fraction);
+                } else if !fraction {
+                    exp += 1;
+                }
+            }
+            b'.' => fraction = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        let sign = match b.get(i) {
+            Some(b'-') => {
+                i += 1;
+                -1
+            }
+            Some(b'+') => {
+                i += 1;
+                1
+            }
+            _ => 1,
+        };
+        let mut e = 0i64;
+        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            // Saturates far beyond any f64 (see the clamp below).
+            e = (e * 10 + i64::from(c - b'0')).min(1 << 20);
+            i += 1;
+        }
+        exp += sign * e;
+    }
+    // Beyond ±400 the result is 0 or infinite for every 19-digit mantissa.
+    let mut e = exp.clamp(-400, 400) as i32;
+    let mut v = mantissa as f64;
+    if mantissa != 0 {
+        while e > 22 {
+            v *= 1e22;
+            e -= 22;
+        }
+        while e < -22 {
+            v /= 1e22;
+            e += 22;
+        }
+        let p = POW10[e.unsigned_abs() as usize];
+        v = if e < 0 { v / p } else { v * p };
+    }
+    if negative {
+        -v
+    } else {
+        v
+    }
 }
 
 /// A cursor over JSON text.
@@ -230,6 +313,59 @@ impl<'a> Scan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn num(text: &str) -> f64 {
+        let mut s = Scan::new(text);
+        let t = s.number().unwrap();
+        assert_eq!(t.len(), text.len(), "{text}");
+        parse_number(t)
+    }
+
+    #[test]
+    fn fast_path_numbers_are_exact() {
+        for text in [
+            "0",
+            "-0",
+            "7",
+            "7.0",
+            "7e0",
+            "1.3",
+            "0.1",
+            "-2.5e3",
+            "4004",
+            "1e22",
+            "1e-22",
+            "123456789.125",
+            "0.000001",
+            "9007199254740992",
+            "3.14159",
+            "1E5",
+            "1e+5",
+            "1.5e-7",
+        ] {
+            assert_eq!(num(text), text.parse::<f64>().unwrap(), "{text}");
+        }
+    }
+
+    #[test]
+    fn other_numbers_are_close() {
+        for text in [
+            "12345678901234567890123",
+            "1.7976931348623157e308",
+            "0.0000000000000000000000000001",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "123456789012345678.9e-30",
+            "0.1234567890123456789012345",
+            "1e99999999999999999999",
+            "0.30000000000000004",
+        ] {
+            let (got, want) = (num(text), text.parse::<f64>().unwrap());
+            let close = got == want || ((got - want) / want).abs() < 1e-15;
+            assert!(close, "{text}: {got} vs {want}");
+        }
+    }
 
     #[test]
     fn number_grammar() {
