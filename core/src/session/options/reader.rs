@@ -17,7 +17,11 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-type R<T> = Result<T, OptionsError>;
+/// A failure; its text is in [`Reader::error`] (a zero-sized error keeps every `?` of
+/// the reader cheap).
+struct Fail;
+
+type R<T> = Result<T, Fail>;
 
 /// Patterns nest (`any`); deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 32;
@@ -69,12 +73,20 @@ const PLACEMENT: [RecoveryPlacement; 3] = [
 const JITTER: [Jitter; 3] = [Jitter::None, Jitter::Full, Jitter::Decorrelated];
 
 /// Reads options from JSON text.
-pub(super) fn read(text: &str) -> R<SessionOptions> {
+pub(super) fn read(text: &str) -> Result<SessionOptions, OptionsError> {
     let mut r = Reader {
         s: Scan::new(text),
         path: Vec::new(),
+        error: String::new(),
     };
     let mut o = SessionOptions::default();
+    match read_into(&mut r, &mut o) {
+        Ok(()) => Ok(o),
+        Err(Fail) => Err(OptionsError(r.error)),
+    }
+}
+
+fn read_into(r: &mut Reader<'_>, o: &mut SessionOptions) -> R<()> {
     r.object(TOP, &mut |r, key| {
         match key {
             0 => o.transport = TRANSPORT[r.variant(&TRANSPORT.map(TransportType::as_str))?],
@@ -123,13 +135,15 @@ pub(super) fn read(text: &str) -> R<SessionOptions> {
     if r.s.peek().is_some() {
         return Err(r.expected("the end of the text after the options object"));
     }
-    Ok(o)
+    Ok(())
 }
 
 /// The JSON cursor and the key path being read (for error texts).
 struct Reader<'a> {
     s: Scan<'a>,
     path: Vec<&'static str>,
+    /// The text of the first failure.
+    error: String,
 }
 
 /// "one of `a`, `b`, `c`".
@@ -148,8 +162,8 @@ fn one_of(names: &[&str]) -> String {
 
 impl<'a> Reader<'a> {
     /// An error at the current key: `backoff.factor: why`.
-    fn err(&self, why: &str) -> OptionsError {
-        let mut out = String::new();
+    fn err(&mut self, why: &str) -> Fail {
+        let out = &mut self.error;
         for (i, key) in self.path.iter().enumerate() {
             if i > 0 {
                 out.push('.');
@@ -160,11 +174,11 @@ impl<'a> Reader<'a> {
             out.push_str(": ");
         }
         out.push_str(why);
-        OptionsError(out)
+        Fail
     }
 
     /// "expected `what` at byte N".
-    fn expected(&self, what: &str) -> OptionsError {
+    fn expected(&mut self, what: &str) -> Fail {
         let mut why = String::from("expected ");
         why.push_str(what);
         let _ = write!(why, " at byte {}", self.s.i);
@@ -320,7 +334,7 @@ impl<'a> Reader<'a> {
     }
 
     /// "unknown field `got`, expected one of `a`, `b`".
-    fn unknown(&self, what: &str, got: &str, names: &[&str]) -> OptionsError {
+    fn unknown(&mut self, what: &str, got: &str, names: &[&str]) -> Fail {
         let mut why = String::from(what);
         why.push_str(got);
         why.push_str("`, expected ");
