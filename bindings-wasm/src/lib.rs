@@ -121,12 +121,8 @@ impl RawSession {
     /// browser `WebSocket`). Throws on unusable settings, naming the key.
     #[wasm_bindgen(constructor)]
     pub fn new(url: String, options_json: String, now: f64) -> Result<RawSession, JsError> {
-        // The JSON text is parsed by the browser (JSON.parse) and read through
-        // serde-wasm-bindgen: no JSON parser in the module (serde_json was a third of it).
-        let value =
-            js_sys::JSON::parse(&options_json).map_err(|_| JsError::new("invalid session options: not JSON text"))?;
-        let options: SessionOptions = serde_wasm_bindgen::from_value(value)
-            .map_err(|e| JsError::new(&format!("invalid session options: {e}")))?;
+        // The core's own small JSON reader (no serde in the module); errors name the key.
+        let options = SessionOptions::from_json(&options_json).map_err(|e| JsError::new(&e.to_string()))?;
         let config = options.into_config(url).map_err(|e| JsError::new(&e.to_string()))?;
         let rng =
             OsRandom::new().map_err(|e| JsError::new(&format!("no random source (crypto.getRandomValues): {e}")))?;
