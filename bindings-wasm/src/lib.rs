@@ -485,3 +485,10 @@ fn take_event(out: &Array, event: SessionEvent) -> bool {
     }
     false
 }
+
+/// The module's allocator: talc instead of the default dlmalloc, measured 1.6 KB smaller
+/// gzipped (82 434 -> 80 841 bytes for the whole module) and faster for small blocks.
+/// Memory grows as needed and is never returned (as with dlmalloc).
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
