@@ -154,7 +154,7 @@ fn decode(message: Message) -> Result<Inbound, String> {
         None => return Err("ss2 header line too long".into()),
     };
     let header = std::str::from_utf8(header).map_err(|_| "ss2 header is not ASCII".to_string())?;
-    let mut fields = header[PREFIX.len()..].split(' ');
+    let mut fields = crate::ascii::split(&header[PREFIX.len()..], b' ');
     match fields.next() {
         Some("welcome") => {
             let sid = fields.next().unwrap_or_default();

@@ -617,7 +617,7 @@ impl<'de> Deserialize<'de> for Headers {
 /// A `"Name: value"` line of `headers`: the name and the value, trimmed of spaces and
 /// tabs (HTTP's optional whitespace).
 fn header_line(line: &str) -> Result<(String, String), String> {
-    match line.split_once(':') {
+    match crate::ascii::cut(line, b':') {
         Some((k, v)) => Ok((k.trim_ascii().to_string(), v.trim_ascii().to_string())),
         None => {
             let mut why = String::from("header \"");
