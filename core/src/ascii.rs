@@ -12,6 +12,18 @@ pub(crate) fn cut(s: &str, sep: u8) -> Option<(&str, &str)> {
     Some((&s[..i], &s[i + 1..]))
 }
 
+/// The value of `s` if it is only ASCII digits (at least one) and fits in a `u64`: what
+/// `str::parse::<u64>` gives for such a text, without its sign handling.
+pub(crate) fn digits_u64(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, c| {
+        n.checked_mul(10)?
+            .checked_add(u64::from(c.checked_sub(b'0').filter(|&d| d < 10)?))
+    })
+}
+
 /// The pieces of `s` between `sep`s (an ASCII byte), empty ones included: the same
 /// pieces as `str::split(sep as char)`.
 pub(crate) fn split(s: &str, sep: u8) -> Split<'_> {
@@ -45,6 +57,30 @@ impl<'a> Iterator for Split<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_as_str_parse() {
+        for s in [
+            "0",
+            "7",
+            "0042",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            "+1",
+            "-1",
+            "1 ",
+            "1a",
+            "٣",
+        ] {
+            let want = if s.bytes().all(|b| b.is_ascii_digit()) {
+                s.parse::<u64>().ok()
+            } else {
+                None
+            };
+            assert_eq!(digits_u64(s), want, "{s:?}");
+        }
+    }
 
     #[test]
     fn same_pieces_as_str_split() {

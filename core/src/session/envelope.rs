@@ -197,10 +197,10 @@ fn decode(message: Message) -> Result<Inbound, String> {
 }
 
 fn parse_offset(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.len() > 20 {
         return None;
     }
-    s.parse().ok().filter(|&o| (1..=MAX_OFFSET).contains(&o))
+    crate::ascii::digits_u64(s).filter(|&o| (1..=MAX_OFFSET).contains(&o))
 }
 
 /// Encoders for the server side of the `ss2` envelope.

@@ -264,12 +264,7 @@ impl<'a> Reader<'a> {
     /// A non-negative integer (no fraction, no exponent) up to `max`.
     fn uint(&mut self, max: u64) -> R<u64> {
         self.s.ws();
-        let n = self.s.number().and_then(|t| {
-            t.bytes().try_fold(0u64, |n, c| {
-                n.checked_mul(10)?
-                    .checked_add(u64::from(c.checked_sub(b'0').filter(|&d| d < 10)?))
-            })
-        });
+        let n = self.s.number().and_then(crate::ascii::digits_u64);
         match n.filter(|&n| n <= max) {
             Some(n) => Ok(n),
             None => {
