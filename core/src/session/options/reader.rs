@@ -4,7 +4,8 @@
 //! the serde derives give for the same text (a test compares the two on every example):
 //! every key optional, a missing key its default (a nested object's missing keys their
 //! defaults), unknown and repeated keys refused (but a `json` pattern's fields, a map,
-//! keep the last value of a repeated name), `null` only where the module docs allow it. An error names the key: `backoff.jitter: unknown variant `lots`, expected one of …`.
+//! keep the last value of a repeated name), `null` only where the module docs allow it.
+//! An error names the key: `backoff.jitter: unknown variant `lots`, expected one of …`.
 
 use super::{
     header_line, BackoffOptions, Headers, HeartbeatOptions, KeepaliveOptions, OptionsError, QueueOptions,
