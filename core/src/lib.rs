@@ -25,6 +25,7 @@
 //! | `json` | on | the same as `serde` (kept so existing feature lists build) |
 //! | `browser` | off | [`rng::OsRandom`] on `wasm32-unknown-unknown`, over Web Crypto (`getrandom`'s `wasm_js` backend); other targets have it without the feature |
 
+mod ascii;
 pub mod close;
 #[cfg(feature = "bytes-transport")]
 pub mod connection;

@@ -154,7 +154,7 @@ fn decode(message: Message) -> Result<Inbound, String> {
         None => return Err("ss2 header line too long".into()),
     };
     let header = std::str::from_utf8(header).map_err(|_| "ss2 header is not ASCII".to_string())?;
-    let mut fields = header[PREFIX.len()..].split(' ');
+    let mut fields = crate::ascii::split(&header[PREFIX.len()..], b' ');
     match fields.next() {
         Some("welcome") => {
             let sid = fields.next().unwrap_or_default();
@@ -197,10 +197,10 @@ fn decode(message: Message) -> Result<Inbound, String> {
 }
 
 fn parse_offset(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.len() > 20 {
         return None;
     }
-    s.parse().ok().filter(|&o| (1..=MAX_OFFSET).contains(&o))
+    crate::ascii::digits_u64(s).filter(|&o| (1..=MAX_OFFSET).contains(&o))
 }
 
 /// Encoders for the server side of the `ss2` envelope.

@@ -1026,15 +1026,19 @@ impl Session {
 
     /// Sends queued messages, in order, while the transport takes them.
     fn flush(&mut self, _now: u64) {
-        while let Some(m) = self.queue.pop() {
+        if self.queue.is_empty() {
+            return;
+        }
+        let mut pending = self.queue.take_all().into_iter();
+        while let Some(m) = pending.next() {
             let Some(t) = self.phase.get_mut(Slot::Primary) else {
-                self.queue.unpop(m);
+                self.queue.requeue(m, pending);
                 return;
             };
             match t.send(m, &mut self.out) {
                 Sent::Yes => {}
                 Sent::NotNow(m) => {
-                    self.queue.unpop(m);
+                    self.queue.requeue(m, pending);
                     return;
                 }
                 Sent::Refused(why) => self.emit(SessionEvent::Error(SessionError::Unsendable(why))),

@@ -195,8 +195,8 @@ impl Default for SessionOptions {
             connect_timeout_ms: retry.connect_timeout_ms,
             handshake_timeout_ms: retry.handshake_timeout_ms,
             close_timeout_ms: retry.close_timeout_ms,
-            fatal_close_codes: retry.fatal_close_codes.iter().copied().collect(),
-            fatal_http_statuses: retry.fatal_http_statuses.iter().copied().collect(),
+            fatal_close_codes: retry.fatal_close_codes,
+            fatal_http_statuses: retry.fatal_http_statuses,
             queue: QueueOptions::default(),
             keepalive: Some(KeepaliveOptions::default()),
             heartbeat: None,
@@ -531,15 +531,8 @@ impl SessionOptions {
         config.retry.connect_timeout_ms = self.connect_timeout_ms;
         config.retry.handshake_timeout_ms = self.handshake_timeout_ms;
         config.retry.close_timeout_ms = self.close_timeout_ms;
-        for (set, codes) in [
-            (&mut config.retry.fatal_close_codes, self.fatal_close_codes),
-            (&mut config.retry.fatal_http_statuses, self.fatal_http_statuses),
-        ] {
-            set.clear();
-            for code in codes {
-                set.insert(code);
-            }
-        }
+        config.retry.fatal_close_codes = self.fatal_close_codes;
+        config.retry.fatal_http_statuses = self.fatal_http_statuses;
         config.queue = QueueLimits {
             max_messages: self.queue.max_messages,
             max_bytes: self.queue.max_bytes,
@@ -624,7 +617,7 @@ impl<'de> Deserialize<'de> for Headers {
 /// A `"Name: value"` line of `headers`: the name and the value, trimmed of spaces and
 /// tabs (HTTP's optional whitespace).
 fn header_line(line: &str) -> Result<(String, String), String> {
-    match line.split_once(':') {
+    match crate::ascii::cut(line, b':') {
         Some((k, v)) => Ok((k.trim_ascii().to_string(), v.trim_ascii().to_string())),
         None => {
             let mut why = String::from("header \"");

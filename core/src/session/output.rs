@@ -8,13 +8,14 @@
 
 use super::msg::Message;
 use super::policy::Cause;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::collections::VecDeque;
 use std::fmt;
 
 /// Consecutive transmits for one transport are merged up to this many bytes per
 /// [`Output::Transmit`]; a chunk that would take the merged write past it starts the next
 /// one (so a large message is handed on as it is, without a copy).
+#[cfg_attr(not(feature = "bytes-transport"), allow(dead_code))]
 pub(crate) const TRANSMIT_MERGE_LIMIT: usize = 256 << 10;
 
 /// Names one transport (one socket) the session asked the host to open.
@@ -412,15 +413,31 @@ impl std::error::Error for SendError {}
 
 /// The session's ordered output queue. Consecutive transmits for one transport are
 /// merged as they are queued, so a drain hands the host one write per run of bytes
-/// instead of one per frame (one crossing per write in a binding).
+/// instead of one per frame (one crossing per write in a binding). Without the byte
+/// transport nothing produces a transmit, and the queue is a plain FIFO.
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
     queue: VecDeque<Output>,
     /// The transmit at the logical back of the queue, still open for merging: its
     /// transport, its chunks and their total length.
+    #[cfg(feature = "bytes-transport")]
     open: Option<(TransportId, Vec<Bytes>, usize)>,
 }
 
+#[cfg(not(feature = "bytes-transport"))]
+impl Outbox {
+    /// Queues `output` after everything queued so far.
+    pub(crate) fn push_back(&mut self, output: Output) {
+        self.queue.push_back(output);
+    }
+
+    /// The oldest queued output.
+    pub(crate) fn pop_front(&mut self) -> Option<Output> {
+        self.queue.pop_front()
+    }
+}
+
+#[cfg(feature = "bytes-transport")]
 impl Outbox {
     /// Queues `output` after everything queued so far.
     pub(crate) fn push_back(&mut self, output: Output) {
@@ -462,7 +479,7 @@ impl Outbox {
         let bytes = if chunks.len() == 1 {
             chunks.pop().unwrap_or_default()
         } else {
-            let mut merged = BytesMut::with_capacity(len);
+            let mut merged = bytes::BytesMut::with_capacity(len);
             for c in &chunks {
                 merged.extend_from_slice(c);
             }
@@ -472,7 +489,8 @@ impl Outbox {
     }
 }
 
-#[cfg(test)]
+/// Merging (the byte transport's; without it nothing produces a transmit).
+#[cfg(all(test, feature = "bytes-transport"))]
 mod tests {
     use super::*;
 

@@ -14,10 +14,14 @@
 //! decides, and scanning stops once every field was seen, so a large message with the
 //! fields up front costs little and a non-JSON message costs one byte comparison.
 //! Numbers compare by value (`7` equals `7.0`).
+//!
+//! The fields of a `json` pattern are a list of `(name, value)` pairs in the order given
+//! (the JSON form is an object). A name listed twice must equal both values (so with two
+//! different values the pattern never matches); the options reader, like a JSON map, keeps
+//! the last value of a key given twice in the JSON form.
 
 use super::msg::Message;
 use crate::json::{parse_number, Scan};
-use std::collections::BTreeMap;
 
 /// A test on an inbound message (see the [module docs](self)).
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +36,10 @@ pub enum MessagePattern {
     Exact(String),
     /// The text starts with this.
     Prefix(String),
-    /// The text is a JSON object with all of these top-level fields equal to these values.
-    Json(BTreeMap<String, JsonScalar>),
+    /// The text is a JSON object with all of these top-level fields equal to these values
+    /// (`(name, value)` pairs; the JSON form is an object: `{"json": {"op": 7}}`).
+    #[cfg_attr(feature = "serde", serde(with = "fields_as_map"))]
+    Json(Vec<(String, JsonScalar)>),
     /// Any of these patterns matches.
     Any(Vec<MessagePattern>),
 }
@@ -73,7 +79,7 @@ impl From<bool> for JsonScalar {
 impl MessagePattern {
     /// `{"json": {field: value}}`: a JSON object whose `field` equals `value`.
     pub fn json_field(field: impl Into<String>, value: impl Into<JsonScalar>) -> Self {
-        Self::Json(BTreeMap::from([(field.into(), value.into())]))
+        Self::Json(vec![(field.into(), value.into())])
     }
 
     /// Whether `message` matches (binary messages never do).
@@ -96,16 +102,17 @@ impl MessagePattern {
 }
 
 /// Whether `text` is a JSON object holding every one of `fields` (first occurrence wins).
-fn json_fields_match(text: &str, fields: &BTreeMap<String, JsonScalar>) -> bool {
+fn json_fields_match(text: &str, fields: &[(String, JsonScalar)]) -> bool {
     let mut s = Scan::new(text);
     if s.eat(b'{').is_none() {
         return false;
     }
-    let mut seen = 0usize;
-    let mut decided: Vec<&str> = Vec::new();
     if fields.is_empty() {
         return true;
     }
+    let mut seen = 0usize;
+    // Indexes (into `fields`) of the first entry of each name already decided.
+    let mut decided: Vec<usize> = Vec::new();
     s.ws();
     if s.peek() == Some(b'}') {
         return false;
@@ -116,14 +123,18 @@ fn json_fields_match(text: &str, fields: &BTreeMap<String, JsonScalar>) -> bool 
         if s.eat(b':').is_none() {
             return false;
         }
-        match fields.get_key_value(key.as_ref()) {
-            Some((name, want)) if !decided.contains(&name.as_str()) => {
-                match scalar(&mut s) {
-                    Some(Some(got)) if got == *want => {}
-                    _ => return false,
+        match fields.iter().position(|(name, _)| *name == *key) {
+            Some(first) if !decided.contains(&first) => {
+                let Some(Some(got)) = scalar(&mut s) else { return false };
+                for (name, want) in &fields[first..] {
+                    if *name == *key {
+                        if *want != got {
+                            return false;
+                        }
+                        seen += 1;
+                    }
                 }
-                decided.push(name);
-                seen += 1;
+                decided.push(first);
                 if seen == fields.len() {
                     return true;
                 }
@@ -154,6 +165,52 @@ pub(crate) fn scalar(s: &mut Scan<'_>) -> Option<Option<JsonScalar>> {
         _ => JsonScalar::Number(parse_number(s.number()?)),
     };
     Some(Some(v))
+}
+
+/// The JSON form of [`MessagePattern::Json`]'s fields: an object (a key given twice keeps
+/// its last value, in the place of its first).
+#[cfg(feature = "serde")]
+mod fields_as_map {
+    use super::JsonScalar;
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+
+    pub(super) fn serialize<S: Serializer>(fields: &[(String, JsonScalar)], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(fields.len()))?;
+        for (k, v) in fields {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, JsonScalar)>, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Vec<(String, JsonScalar)>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields: Vec<(String, JsonScalar)> = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, JsonScalar>()? {
+                    super::set_field(&mut fields, k, v);
+                }
+                Ok(fields)
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+/// Sets `name` to `value` in a JSON pattern's fields being read: a name given twice keeps
+/// its last value (in the place of its first), as a JSON map would.
+pub(crate) fn set_field(fields: &mut Vec<(String, JsonScalar)>, name: String, value: JsonScalar) {
+    match fields.iter_mut().find(|(n, _)| *n == name) {
+        Some(field) => field.1 = value,
+        None => fields.push((name, value)),
+    }
 }
 
 #[cfg(test)]
@@ -218,20 +275,40 @@ mod tests {
         assert!(!op7.matches_text(r#"{"op":"7"}"#));
         assert!(!op7.matches_text(r#"{"op":07}"#));
         assert!(!op7.matches_text(r#"{"op":-}"#));
-        let both = MessagePattern::Json(BTreeMap::from([
+        let both = MessagePattern::Json(vec![
             ("ok".to_string(), JsonScalar::Bool(true)),
             ("err".to_string(), JsonScalar::Null),
-        ]));
+        ]);
         assert!(both.matches_text(r#"{"err":null,"x":[],"ok":true}"#));
         assert!(!both.matches_text(r#"{"err":null}"#));
         assert!(!both.matches_text(r#"{"err":null,"ok":false}"#));
         assert!(!both.matches_text(r#"{"err":nul,"ok":true}"#));
-        let empty = MessagePattern::Json(BTreeMap::new());
+        let empty = MessagePattern::Json(Vec::new());
         assert!(empty.matches_text("{}") && !empty.matches_text("[]"));
         let astral = MessagePattern::json_field("e", "😀");
         assert!(astral.matches_text(r#"{"e":"\ud83d\ude00"}"#));
         assert!(astral.matches_text(r#"{"e":"😀"}"#));
         assert!(!astral.matches_text(r#"{"e":"\ud83d"}"#));
+    }
+
+    #[test]
+    fn a_name_listed_twice_must_equal_both_values() {
+        let same = MessagePattern::Json(vec![
+            ("op".to_string(), JsonScalar::Number(7.0)),
+            ("t".to_string(), JsonScalar::Null),
+            ("op".to_string(), JsonScalar::Number(7.0)),
+        ]);
+        assert!(same.matches_text(r#"{"op":7,"t":null}"#));
+        assert!(same.matches_text(r#"{"t":null,"op":7.0}"#));
+        assert!(!same.matches_text(r#"{"op":7}"#));
+        assert!(!same.matches_text(r#"{"op":8,"t":null}"#));
+        let differ = MessagePattern::Json(vec![
+            ("op".to_string(), JsonScalar::Number(7.0)),
+            ("op".to_string(), JsonScalar::Number(8.0)),
+        ]);
+        assert!(!differ.matches_text(r#"{"op":7}"#));
+        assert!(!differ.matches_text(r#"{"op":8}"#));
+        assert!(!differ.matches_text(r#"{"op":7,"op":8}"#));
     }
 
     #[test]
@@ -264,6 +341,15 @@ mod tests {
         .unwrap();
         assert!(p.matches_text(r#"{"x":null,"n":1,"type":"disconnect"}"#));
         assert!(p.matches_text("bye now"));
+        let last = serde_json::from_str::<MessagePattern>(r#"{"json": {"op": 7, "t": 1, "op": 8}}"#).unwrap();
+        assert_eq!(
+            last,
+            MessagePattern::Json(vec![
+                ("op".into(), JsonScalar::Number(8.0)),
+                ("t".into(), JsonScalar::Number(1.0))
+            ])
+        );
+        assert_eq!(serde_json::to_string(&last).unwrap(), r#"{"json":{"op":8.0,"t":1.0}}"#);
         let err = serde_json::from_str::<MessagePattern>(r#"{"regex": "x"}"#).unwrap_err();
         assert!(err.to_string().contains("regex"), "{err}");
     }

@@ -17,7 +17,6 @@
 //! are not subject to it.
 
 use super::backoff::BackoffPolicy;
-use std::collections::BTreeSet;
 use std::fmt;
 
 /// Transport-level failure categories the host can report.
@@ -207,9 +206,12 @@ pub struct RetryPolicy {
     /// transport. Default 5 000 ms.
     pub close_timeout_ms: u64,
     /// Close codes from the server that end the session instead of a retry. Default empty.
-    pub fatal_close_codes: BTreeSet<u16>,
-    /// HTTP statuses answering the upgrade that end the session. Default `{401, 403}`.
-    pub fatal_http_statuses: BTreeSet<u16>,
+    /// A list, not a set: order and duplicates do not matter (`should_retry` scans it; it
+    /// holds a handful of codes), and the browser build carries no ordered-set code.
+    pub fatal_close_codes: Vec<u16>,
+    /// HTTP statuses answering the upgrade that end the session. Default `[401, 403]`.
+    /// A list like `fatal_close_codes`.
+    pub fatal_http_statuses: Vec<u16>,
 }
 
 impl Default for RetryPolicy {
@@ -221,15 +223,8 @@ impl Default for RetryPolicy {
             connect_timeout_ms: Some(10_000),
             handshake_timeout_ms: Some(10_000),
             close_timeout_ms: 5_000,
-            fatal_close_codes: BTreeSet::new(),
-            fatal_http_statuses: {
-                // Built by insertion: the same set, and the browser build carries no
-                // sort + bulk-build code for it.
-                let mut s = BTreeSet::new();
-                s.insert(401);
-                s.insert(403);
-                s
-            },
+            fatal_close_codes: Vec::new(),
+            fatal_http_statuses: vec![401, 403],
         }
     }
 }
@@ -249,6 +244,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn closed(code: u16) -> Cause {
         Cause::Closed {
@@ -289,8 +285,8 @@ mod tests {
     #[test]
     fn fatal_sets_decide() {
         let p = RetryPolicy {
-            fatal_close_codes: BTreeSet::from([1008, 4004]),
-            fatal_http_statuses: BTreeSet::from([403]),
+            fatal_close_codes: vec![1008, 4004, 1008],
+            fatal_http_statuses: vec![403],
             ..RetryPolicy::default()
         };
         assert!(!p.should_retry(&closed(1008)));

@@ -9,7 +9,6 @@
 
 use super::msg::Message;
 use super::output::SendError;
-use std::collections::VecDeque;
 
 /// Queue limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,10 +28,12 @@ impl Default for QueueLimits {
     }
 }
 
-/// FIFO of messages awaiting a transport.
+/// FIFO of messages awaiting a transport. A `Vec`, oldest first: messages are only ever
+/// added at the back and taken all at once ([`take_all`](Self::take_all), then
+/// [`requeue`](Self::requeue) for what could not be sent), so no ring buffer is needed.
 #[derive(Debug, Default)]
 pub(crate) struct OutboundQueue {
-    items: VecDeque<Message>,
+    items: Vec<Message>,
     bytes: usize,
 }
 
@@ -47,21 +48,19 @@ impl OutboundQueue {
             });
         }
         self.bytes = bytes;
-        self.items.push_back(msg);
+        self.items.push(msg);
         Ok(())
     }
 
-    /// The oldest message.
-    pub(crate) fn pop(&mut self) -> Option<Message> {
-        let msg = self.items.pop_front()?;
-        self.bytes = self.bytes.saturating_sub(msg.len());
-        Some(msg)
-    }
-
-    /// Puts a message back at the front (it could not be sent after all).
-    pub(crate) fn unpop(&mut self, msg: Message) {
-        self.bytes = self.bytes.saturating_add(msg.len());
-        self.items.push_front(msg);
+    /// Puts `first` and then `rest` back at the front, before anything queued since (they
+    /// were taken with [`take_all`](Self::take_all) and could not be sent after all).
+    pub(crate) fn requeue(&mut self, first: Message, rest: std::vec::IntoIter<Message>) {
+        let later = std::mem::take(&mut self.items);
+        self.items.reserve(1 + rest.len() + later.len());
+        self.items.push(first);
+        self.items.extend(rest);
+        self.items.extend(later);
+        self.bytes = self.items.iter().fold(0, |n, m| n.saturating_add(m.len()));
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -76,9 +75,10 @@ impl OutboundQueue {
         self.items.is_empty()
     }
 
+    /// Every queued message, oldest first; the queue is empty afterwards.
     pub(crate) fn take_all(&mut self) -> Vec<Message> {
         self.bytes = 0;
-        self.items.drain(..).collect()
+        std::mem::take(&mut self.items)
     }
 }
 
@@ -106,10 +106,18 @@ mod tests {
             Err(SendError::QueueFull { messages: 3, bytes: 10 })
         );
         assert_eq!((q.len(), q.bytes()), (3, 10));
-        assert_eq!(q.pop(), Some(Message::text("aaaa")));
-        assert_eq!(q.pop(), Some(Message::text("bbbb")));
-        q.unpop(Message::text("bbbb"));
-        assert_eq!(q.take_all(), vec![Message::text("bbbb"), Message::text("cc")]);
+        let mut taken = q.take_all().into_iter();
+        assert!(q.is_empty());
+        assert_eq!(q.bytes(), 0);
+        assert_eq!(taken.next(), Some(Message::text("aaaa")));
+        let bbbb = taken.next().unwrap();
+        q.push(Message::text("d"), &limits).unwrap();
+        q.requeue(bbbb, taken);
+        assert_eq!((q.len(), q.bytes()), (3, 7));
+        assert_eq!(
+            q.take_all(),
+            vec![Message::text("bbbb"), Message::text("cc"), Message::text("d")]
+        );
         assert!(q.is_empty());
         assert_eq!(q.bytes(), 0);
     }

@@ -7,6 +7,7 @@
 use super::envelope::encode;
 use super::msg::Message;
 use super::output::TransportRequest;
+use crate::ascii::{cut, split};
 use std::fmt;
 
 /// Where the client presents its session id, resume token and offset on each attempt.
@@ -211,14 +212,11 @@ impl RecoveryState {
 /// replaced (a provider may hand back a URL from a previous attempt), others kept, and any
 /// fragment preserved. Names and values are percent-encoded.
 pub(crate) fn with_query(url: &str, params: &[(&str, &str)]) -> String {
-    let (base, fragment) = match url.find('#') {
+    let (base, fragment) = match url.bytes().position(|b| b == b'#') {
         Some(i) => (&url[..i], &url[i..]),
         None => (url, ""),
     };
-    let (path, query) = match base.find('?') {
-        Some(i) => (&base[..i], &base[i + 1..]),
-        None => (base, ""),
-    };
+    let (path, query) = cut(base, b'?').unwrap_or((base, ""));
     let encoded: Vec<(String, String)> = params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
     let mut out = String::with_capacity(url.len() + 64);
     out.push_str(path);
@@ -230,8 +228,8 @@ pub(crate) fn with_query(url: &str, params: &[(&str, &str)]) -> String {
         }
         pieces.iter().for_each(|p| out.push_str(p));
     };
-    for p in query.split('&').filter(|p| !p.is_empty()) {
-        let name = p.split('=').next().unwrap_or_default();
+    for p in split(query, b'&').filter(|p| !p.is_empty()) {
+        let name = cut(p, b'=').map_or(p, |(name, _)| name);
         if !encoded.iter().any(|(k, _)| k == name) {
             part(&mut out, &[p]);
         }

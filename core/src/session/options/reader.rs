@@ -3,18 +3,18 @@
 //! the browser build, which carries no serde) reads options the same way. It gives what
 //! the serde derives give for the same text (a test compares the two on every example):
 //! every key optional, a missing key its default (a nested object's missing keys their
-//! defaults), unknown and repeated keys refused, `null` only where the module docs allow
-//! it. An error names the key: `backoff.jitter: unknown variant `lots`, expected one of …`.
+//! defaults), unknown and repeated keys refused (but a `json` pattern's fields, a map,
+//! keep the last value of a repeated name), `null` only where the module docs allow it.
+//! An error names the key: `backoff.jitter: unknown variant `lots`, expected one of …`.
 
 use super::{
     header_line, BackoffOptions, Headers, HeartbeatOptions, KeepaliveOptions, OptionsError, QueueOptions,
     RecoveryPlacement, SessionOptions, Subprotocols, TransportType,
 };
 use crate::json::{parse_number, Scan};
-use crate::session::pattern::{scalar, MessagePattern};
+use crate::session::pattern::{scalar, set_field, MessagePattern};
 use crate::session::{EnvelopeKind, Jitter, RequestSource};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// A failure; its text is in [`Reader::error`] (a zero-sized error keeps every `?` of
@@ -265,12 +265,7 @@ impl<'a> Reader<'a> {
     /// A non-negative integer (no fraction, no exponent) up to `max`.
     fn uint(&mut self, max: u64) -> R<u64> {
         self.s.ws();
-        let n = self.s.number().and_then(|t| {
-            t.bytes().try_fold(0u64, |n, c| {
-                n.checked_mul(10)?
-                    .checked_add(u64::from(c.checked_sub(b'0').filter(|&d| d < 10)?))
-            })
-        });
+        let n = self.s.number().and_then(crate::ascii::digits_u64);
         match n.filter(|&n| n <= max) {
             Some(n) => Ok(n),
             None => {
@@ -450,12 +445,12 @@ impl<'a> Reader<'a> {
             0 => MessagePattern::Exact(self.string()?),
             1 => MessagePattern::Prefix(self.string()?),
             2 => {
-                let mut fields = BTreeMap::new();
+                let mut fields = Vec::new();
                 self.map(&mut |r, name| {
                     let v = scalar(&mut r.s)
                         .flatten()
                         .ok_or_else(|| r.err("expected a string, number, true, false or null"))?;
-                    fields.insert(name.into_owned(), v);
+                    set_field(&mut fields, name.into_owned(), v);
                     Ok(())
                 })?;
                 MessagePattern::Json(fields)
@@ -480,6 +475,7 @@ impl<'a> Reader<'a> {
 #[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
+    use crate::session::JsonScalar;
 
     const GOOD: &[&str] = &[
         "{}",
@@ -594,6 +590,18 @@ mod tests {
         // serde also reads a struct from an array of its fields in order; the options are
         // only ever an object.
         assert!(SessionOptions::from_json("[]").is_err());
+    }
+
+    #[test]
+    fn a_json_pattern_keeps_the_last_value_of_a_repeated_name() {
+        let o = SessionOptions::from_json(r#"{"disconnect_warning": {"json": {"op": 7, "t": "x", "op": 9}}}"#).unwrap();
+        assert_eq!(
+            o.disconnect_warning,
+            Some(MessagePattern::Json(vec![
+                ("op".into(), JsonScalar::Number(9.0)),
+                ("t".into(), JsonScalar::String("x".into())),
+            ]))
+        );
     }
 
     #[test]

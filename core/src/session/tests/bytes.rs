@@ -148,7 +148,7 @@ fn http_401_stops_unless_removed_from_the_fatal_statuses() {
     ] {
         let mut c = byte_config();
         if retry_401 {
-            c.retry.fatal_http_statuses.remove(&401);
+            c.retry.fatal_http_statuses.retain(|&s| s != 401);
         }
         let mut h = H::new(c);
         h.s.connect(0);

@@ -408,7 +408,7 @@ fn server_close_codes_reconnect_by_default_even_1000() {
 #[test]
 fn fatal_close_codes_stop_the_session() {
     let mut c = msg_config();
-    c.retry.fatal_close_codes.insert(4001);
+    c.retry.fatal_close_codes.push(4001);
     let (mut h, id) = open_session(c);
     let evs = plain_events(&h.closed(id, Some(4001)));
     assert!(
