@@ -12,10 +12,12 @@
 //
 // Nothing else runs at load: no Math.random, randomness is crypto.getRandomValues, called
 // by the core.
-import init, { RawSession } from "../wasm/steadysock_wasm.js";
+import init, { RawSession as Core } from "../wasm/steadysock_wasm.js";
+import { wasmSession } from "./wasm-session.mjs";
 
-await init();
+const { memory } = await init();
 
-// Same methods and batches as the napi core; no byte transport (no `net`): every socket
-// is a WebSocket, the global one unless the `WebSocket` option names another.
-export const platform = { RawSession };
+// Same methods and batches as the napi core (lib/wasm-session.mjs decodes the module's);
+// no byte transport (no `net`): every socket is a WebSocket, the global one unless the
+// `WebSocket` option names another.
+export const platform = { RawSession: wasmSession(Core, memory) };
