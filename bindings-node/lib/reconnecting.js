@@ -881,7 +881,7 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   #emit(event, handler) {
-    this.#debug(event.type, ...(event.type === "close" ? [event.code, event.reason] : event.type === "error" ? [event.message] : []));
+    if (this.#options.debug) this.#debug(event.type, ...(event.type === "close" ? [event.code, event.reason] : event.type === "error" ? [event.message] : []));
     const fn = this[handler];
     if (typeof fn === "function") {
       try {
