@@ -64,3 +64,13 @@ globalThis.runBench = async (url, { burstN = 20000, seqN = 2000, rounds = 7 } = 
   );
 };
 globalThis.benchReady = true;
+
+/** One client, one measure (bench/profile.mjs): `{ ms }` of a burst or of round trips. */
+globalThis.runOne = async (name, url, kind = "burst", n = 20000) => {
+  const ws = CLIENTS[name](url);
+  await opened(ws);
+  await burst(ws, 1000, "0123456789abcdef");
+  const ms = kind === "burst" ? await burst(ws, n, "0123456789abcdef") : await sequential(ws, n, "0123456789abcdef");
+  ws.close();
+  return { ms };
+};
