@@ -37,7 +37,7 @@ check chromium bash install-chromium.sh
 check npm-ci npm ci --no-audit --no-fund --loglevel=error
 check wasm-build bash build.sh
 mkdir -p node_modules && ln -sfn ../../bindings-node node_modules/steadysock
-check bundle node test/build-pages.mjs agent behaviours inline demo bench
+check bundle node test/build-pages.mjs agent behaviours inline demo bench entries
 # index.d.ts in a browser-only TypeScript project: DOM lib, no @types/node, --strict.
 check tsc-dom npx --no-install tsc -p test/types
 

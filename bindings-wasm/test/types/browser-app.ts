@@ -19,3 +19,12 @@ ws.send(new Blob(["x"]));
 ws.reconnect(4000, "again");
 ws.close(1000, `bye after ${queued}`);
 new Inline("wss://example.com/other").close();
+
+// The partysocket and reconnecting-websocket entries, as browser code imports them.
+import PartySocket, { WebSocket as PartyWebSocket } from "steadysock/partysocket";
+import RWS from "steadysock/reconnecting-websocket";
+
+const party: PartySocket = new PartyWebSocket("wss://example.com/socket");
+party.onmessage = (e: MessageEvent) => console.log(e.data);
+const rws = new RWS("wss://example.com/socket", [], { maxRetries: 3 });
+rws.close(1000, "bye");
