@@ -1,7 +1,8 @@
 // The wasm core's RawSession with the napi addon's JavaScript shape (one decoder for both
-// browser entries, lib/platform-wasm.mjs and lib/platform-wasm-inline.mjs).
+// browser entries, lib/platform-wasm.mjs and lib/platform-wasm-inline.mjs): its methods
+// are the module's inputs by number (bindings-wasm/src/lib.rs, `mod op`).
 //
-// Each call of the module (bindings-wasm/src/lib.rs) writes all of the session's pending
+// Each input of the module writes all of the session's pending
 // outputs into a buffer in its memory and returns its address: f64 words
 // `[n, arena, word…]`, a word ≥ 0 a number, a negative one a code (`mod code` there);
 // strings and binary payloads are the byte arena's, in order. This turns them into the
@@ -19,6 +20,28 @@ const INPUT = -6;
 const LIST = -7;
 const END = -8;
 
+// Inputs (`op` in src/lib.rs): call(op, id, n, a, b, now), bytes(op, id, data, now).
+const CONNECT = 0;
+const DISCONNECT_WARNING = 1;
+const RECONNECT = 2;
+const CLOSE = 3;
+const SEND_TEXT = 4;
+const HANDLE_CONNECTED = 5;
+const HANDLE_CLOSED = 6;
+const HANDLE_OPEN = 7;
+const HANDLE_TEXT = 8;
+const HANDLE_ERROR = 9;
+const STAGE = 10;
+const PROVIDE_REQUEST = 11;
+const PROVIDE_REQUEST_ERROR = 12;
+const HANDLE_TIMEOUT = 13;
+const TAKE_UNSENT = 15;
+const SEND_BINARY = 0;
+const HANDLE_BYTES = 1;
+const HANDLE_BINARY = 2;
+/** `get(what)`: 0 is the state, an index of these. */
+const STATES = ["idle", "connecting", "open", "closing", "backoff", "closed"];
+
 /** `Core`: the wasm-bindgen class; `memory`: the module's memory. */
 export function wasmSession(Core, memory) {
   let f64 = new Float64Array(0);
@@ -33,8 +56,10 @@ export function wasmSession(Core, memory) {
     /** The last held batch may take more outputs (no message ended it). */
     #open = false;
     #deadline = null;
-    /** The message of the current handleText/handleBinary/sendText/sendBinary call
-     * (`INPUT`: only those calls' answers have it, so one left by a refused send is never read). */
+    /**
+     * The message of the current handleText/handleBinary/sendText/sendBinary call (`INPUT`:
+     * only those calls' answers have it, so one left by a refused send is never read).
+     */
     #input = null;
 
     constructor(url, optionsJson, now) {
@@ -42,91 +67,96 @@ export function wasmSession(Core, memory) {
     }
 
     get state() {
-      return this.#core.state;
+      return STATES[this.#core.get(0)];
     }
     get attempt() {
-      return this.#core.attempt;
+      return this.#core.get(1);
     }
     get timerArmed() {
-      return this.#core.timerArmed;
+      return this.#core.get(2) === 1;
     }
     get transports() {
-      return this.#core.transports;
+      return this.#core.get(3);
     }
     get queuedMessages() {
-      return this.#core.queuedMessages;
+      return this.#core.get(4);
     }
     get queuedBytes() {
-      return this.#core.queuedBytes;
+      return this.#core.get(5);
     }
 
+    #call(op, now, id = 0, n = 0, a = "", b = "") {
+      return this.#take(this.#core.call(op, id, n, a, b, now));
+    }
     connect(now) {
-      return this.#take(this.#core.connect(now));
+      return this.#call(CONNECT, now);
     }
     disconnectWarning(now) {
-      return this.#take(this.#core.disconnectWarning(now));
+      return this.#call(DISCONNECT_WARNING, now);
     }
     reconnect(now) {
-      return this.#take(this.#core.reconnect(now));
+      return this.#call(RECONNECT, now);
     }
     close(code, reason, now) {
-      return this.#take(this.#core.close(code, reason, now));
+      return this.#call(CLOSE, now, 0, code, reason);
     }
     sendText(data, now) {
       this.#input = data;
-      return this.#take(this.#core.sendText(data, now));
+      return this.#call(SEND_TEXT, now, 0, 0, data);
     }
     /** `data`: a Uint8Array; sent as it is when it goes out at once (WebSocket.send copies). */
     sendBinary(data, now) {
       this.#input = data;
-      return this.#take(this.#core.sendBinary(data, now));
+      return this.#take(this.#core.bytes(SEND_BINARY, 0, data, now));
     }
     handleConnected(id, now) {
-      return this.#take(this.#core.handleConnected(id, now));
+      return this.#call(HANDLE_CONNECTED, now, id);
     }
     handleBytes(id, data, now) {
-      return this.#take(this.#core.handleBytes(id, data, now));
+      return this.#take(this.#core.bytes(HANDLE_BYTES, id, data, now));
     }
+    /** `code` and `reason` null: a byte transport's end of stream. */
     handleClosed(id, code, reason, now) {
-      return this.#take(this.#core.handleClosed(id, code, reason, now));
+      return this.#call(HANDLE_CLOSED, now, id, code == null ? -1 : code, reason == null ? "" : reason);
     }
     handleOpen(id, protocol, extensions, now) {
-      return this.#take(this.#core.handleOpen(id, protocol, extensions, now));
+      return this.#call(HANDLE_OPEN, now, id, 0, protocol, extensions);
     }
     handleText(id, data, now) {
       this.#input = data;
-      return this.#take(this.#core.handleText(id, data, now));
+      return this.#call(HANDLE_TEXT, now, id, 0, data);
     }
     /** `data`: a Uint8Array; delivered back as an ArrayBuffer (its own when it spans it all). */
     handleBinary(id, data, now) {
       this.#input = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? data.buffer : data.slice().buffer;
-      return this.#take(this.#core.handleBinary(id, data, now));
+      return this.#take(this.#core.bytes(HANDLE_BINARY, id, data, now));
     }
     handleError(id, kind, detail, now) {
-      return this.#take(this.#core.handleError(id, kind, detail, now));
+      return this.#call(HANDLE_ERROR, now, id, 0, kind, detail);
     }
     provideRequest(id, url, protocols, headers, now) {
-      for (const p of protocols) this.#core.stage(p);
+      for (const p of protocols) this.#core.call(STAGE, 0, 0, p, "", now);
       for (const pair of headers) {
         if (!Array.isArray(pair) || pair.length !== 2) throw new Error("a header must be a [name, value] pair");
-        this.#core.stage(pair[0]);
-        this.#core.stage(pair[1]);
+        this.#core.call(STAGE, 0, 0, pair[0], "", now);
+        this.#core.call(STAGE, 0, 0, pair[1], "", now);
       }
-      return this.#take(this.#core.provideRequest(id, url, protocols.length, now));
+      return this.#call(PROVIDE_REQUEST, now, id, protocols.length, url);
     }
     provideRequestError(id, reason, now) {
-      return this.#take(this.#core.provideRequestError(id, reason, now));
+      return this.#call(PROVIDE_REQUEST_ERROR, now, id, 0, reason);
     }
     handleTimeout(now) {
-      return this.#take(this.#core.handleTimeout(now));
+      return this.#call(HANDLE_TIMEOUT, now);
     }
+    /** The rest of the last answer (no crossing: the module's queue is empty). */
     drain() {
       return this.#take(-1);
     }
     /** The queued messages, oldest first (strings and ArrayBuffers). */
     takeUnsent() {
       const out = [];
-      decode(this.#core.takeUnsent(), (v) => out.push(v), null);
+      decode(this.#core.call(TAKE_UNSENT, 0, 0, "", "", 0), (v) => out.push(v), null);
       return out;
     }
 

@@ -2,17 +2,20 @@
 //! queue, recovery) for JavaScript through wasm-bindgen, over a **message transport** — the
 //! browser's `WebSocket`, which frames by itself.
 //!
-//! [`RawSession`] has the method names and getters of the Node addon's `RawSession`
-//! (`bindings-node/src/session.rs`), but answers through linear memory instead of building
-//! a JavaScript `Array` value by value: every call writes **all** of the session's pending
-//! outputs into one buffer of `f64` words plus a UTF-8 byte arena and returns the buffer's
-//! address (layout in [`code`]). `bindings-node/lib/wasm-session.mjs` decodes it into the
-//! napi addon's flat batches `[TAG, values…, …, deadline, more]` (same tags, same values),
-//! so one JavaScript `ReconnectingWebSocket` (`bindings-node/lib/reconnecting.js`) runs over
-//! either core; it also keeps the addon's rule that a batch ends after a message (the
-//! buffer marks those places, and the decoder hands out the rest on the next call). One
-//! crossing per input, and only numbers, `&str` and `&[u8]` cross: the generated glue
-//! stays small and no JavaScript value is made from inside the module.
+//! [`RawSession`] is the napi addon's `RawSession` (`bindings-node/src/session.rs`) behind
+//! three entry points — [`call`](RawSession::call) and [`bytes`](RawSession::bytes) take
+//! an input by number ([`op`]: the addon's methods), [`get`](RawSession::get) reads the
+//! addon's getters — so that the generated glue stays small and only numbers and strings
+//! or bytes cross. Answers go through linear memory instead of a JavaScript `Array` built
+//! value by value: every call writes **all** of the session's pending outputs into one
+//! buffer of `f64` words plus a byte arena and returns its address (layout in [`code`]).
+//! `bindings-node/lib/wasm-session.mjs` gives it the addon's JavaScript shape and decodes
+//! the buffer into the addon's flat batches `[TAG, values…, …, deadline, more]` (same
+//! tags, same values), so one JavaScript `ReconnectingWebSocket`
+//! (`bindings-node/lib/reconnecting.js`) runs over either core. It also keeps the addon's
+//! rule that a batch ends after a message, so that the application acts on it before the
+//! next output is applied: the buffer marks those places ([`code::END`]) and the decoder
+//! hands out what follows on the next call, first. One crossing per input.
 //!
 //! Only the message transport is built here (the core without its `bytes-transport`
 //! feature: no framing, handshake or deflate in the module; `"transport": "bytes"` is
@@ -26,7 +29,8 @@
 
 use steadysock::rng::OsRandom;
 use steadysock::session::{
-    Cause, Output, SendError, Session, SessionEvent, SessionOptions, TransportErrorKind, TransportId, TransportRequest,
+    Cause, Output, SendError, Session, SessionEvent, SessionOptions, State, TransportErrorKind, TransportId,
+    TransportRequest,
 };
 use steadysock::{Message, RandomSource};
 use wasm_bindgen::prelude::*;
@@ -94,6 +98,69 @@ pub mod code {
     pub const LIST: f64 = -7.0;
     /// A batch ends here (after a message): the application acts before the rest.
     pub const END: f64 = -8.0;
+}
+
+/// What [`RawSession::call`], [`RawSession::bytes`] and [`RawSession::get`] do (the
+/// napi addon's method names; `bindings-node/lib/wasm-session.mjs` has the same numbers).
+/// One entry point for all inputs keeps the generated glue small. Arguments: `id` the
+/// transport, `n` a number, `a`/`b` strings.
+pub mod op {
+    /// `connect()`.
+    pub const CONNECT: u32 = 0;
+    /// `disconnectWarning()`: the server announced that it will disconnect.
+    pub const DISCONNECT_WARNING: u32 = 1;
+    /// `reconnect()`.
+    pub const RECONNECT: u32 = 2;
+    /// `close(code = n, reason = a)`.
+    pub const CLOSE: u32 = 3;
+    /// `sendText(a)`: sends (or queues, while not open).
+    pub const SEND_TEXT: u32 = 4;
+    /// Byte transport: socket `id` connected.
+    pub const HANDLE_CONNECTED: u32 = 5;
+    /// Socket `id` closed: a byte transport's end of stream (`n` < 0), or a WebSocket's
+    /// `close` event with its code `n` and reason `a`, exactly as the browser gave them.
+    pub const HANDLE_CLOSED: u32 = 6;
+    /// Message transport: `WebSocket` `id` opened with subprotocol `a` and extensions `b`.
+    pub const HANDLE_OPEN: u32 = 7;
+    /// Message transport: text message `a` arrived on `WebSocket` `id`.
+    pub const HANDLE_TEXT: u32 = 8;
+    /// Socket `id` failed; kind `a` (refused, unreachable, dns, tls, reset, timeout or
+    /// other), detail `b`.
+    pub const HANDLE_ERROR: u32 = 9;
+    /// One string `a` for the next [`PROVIDE_REQUEST`] (answers 0, no buffer).
+    pub const STAGE: u32 = 10;
+    /// The answer to `NEED_REQUEST` for attempt `id`: URL `a`; the first `n` staged
+    /// strings are subprotocols, the rest header names and values in pairs.
+    pub const PROVIDE_REQUEST: u32 = 11;
+    /// The URL provider of attempt `id` failed with reason `a`.
+    pub const PROVIDE_REQUEST_ERROR: u32 = 12;
+    /// The timer armed at the last deadline fired.
+    pub const HANDLE_TIMEOUT: u32 = 13;
+    /// Nothing new: the pending outputs.
+    pub const DRAIN: u32 = 14;
+    /// Empties the outbound queue: its messages, oldest first, then `null`.
+    pub const TAKE_UNSENT: u32 = 15;
+
+    /// `bytes`: `sendBinary(data)`.
+    pub const SEND_BINARY: u32 = 0;
+    /// `bytes`: byte transport: `data` arrived on socket `id`.
+    pub const HANDLE_BYTES: u32 = 1;
+    /// `bytes`: message transport: binary message `data` arrived on `WebSocket` `id`.
+    pub const HANDLE_BINARY: u32 = 2;
+
+    /// `get`: the state, an index of `State::ALL` (idle, connecting, open, closing,
+    /// backoff, closed).
+    pub const STATE: u32 = 0;
+    /// `get`: the attempt number within the current run (0 before the first).
+    pub const ATTEMPT: u32 = 1;
+    /// `get`: 1 when the session wants a timer, else 0.
+    pub const TIMER_ARMED: u32 = 2;
+    /// `get`: transports the session tracks (two only during make-before-break).
+    pub const TRANSPORTS: u32 = 3;
+    /// `get`: messages waiting in the queue while not open.
+    pub const QUEUED_MESSAGES: u32 = 4;
+    /// `get`: payload bytes waiting in the queue while not open.
+    pub const QUEUED_BYTES: u32 = 5;
 }
 
 /// Milliseconds from a JavaScript number (`performance.now()`): non-finite or negative
@@ -213,157 +280,100 @@ impl RawSession {
         })
     }
 
-    /// The state's name.
-    #[wasm_bindgen(getter)]
-    pub fn state(&self) -> String {
-        self.session.state().as_str().to_string()
-    }
-
-    /// The attempt number within the current run (0 before the first).
-    #[wasm_bindgen(getter)]
-    pub fn attempt(&self) -> u32 {
-        self.session.attempt()
-    }
-
-    /// Whether the session wants a timer (`poll_timeout()` is set).
-    #[wasm_bindgen(getter, js_name = timerArmed)]
-    pub fn timer_armed(&self) -> bool {
-        self.session.poll_timeout().is_some()
-    }
-
-    /// How many transports the session tracks (two only during make-before-break).
-    #[wasm_bindgen(getter)]
-    pub fn transports(&self) -> u32 {
-        self.session.transports().len() as u32
-    }
-
-    /// Messages waiting in the queue while not open.
-    #[wasm_bindgen(getter, js_name = queuedMessages)]
-    pub fn queued_messages(&self) -> u32 {
-        self.session.queued_messages() as u32
-    }
-
-    /// Payload bytes waiting in the queue while not open.
-    #[wasm_bindgen(getter, js_name = queuedBytes)]
-    pub fn queued_bytes(&self) -> f64 {
-        self.session.queued_bytes() as f64
-    }
-
-    pub fn connect(&mut self, now: f64) -> u32 {
+    /// One input (`op`, see [`op`]) with its arguments: a transport `id`, a number `n`,
+    /// strings `a` and `b` (each op's use in [`op`]); the address of the batch buffer with
+    /// every pending output (see [`code`]). Throws for a refused send (`queue_full`,
+    /// `closed`, `rejected: …`: nothing is dropped silently), an unusable close code or
+    /// header list, or an unknown op.
+    pub fn call(&mut self, op: u32, id_: f64, n: f64, a: String, b: &str, now: f64) -> Result<u32, JsError> {
         self.now = ms(now);
-        self.session.connect(self.now);
-        self.drain()
+        let (id_, now) = (id(id_), self.now);
+        let s = &mut self.session;
+        match op {
+            op::CONNECT => s.connect(now),
+            op::DISCONNECT_WARNING => s.disconnect_warning(now),
+            op::RECONNECT => s.reconnect(now),
+            op::CLOSE => {
+                let code = u16::try_from(n as i64)
+                    .map_err(|_| JsError::new(&format!("close code {} out of range", n as i64)))?;
+                s.close(code, &a, now);
+            }
+            op::SEND_TEXT => return self.send(Message::text(a)),
+            op::HANDLE_CONNECTED => s.handle_transport_connected(id_, now),
+            op::HANDLE_CLOSED => {
+                let code = if n < 0.0 { None } else { u16::try_from(n as i64).ok() };
+                s.handle_transport_closed(id_, code, &a, now);
+            }
+            op::HANDLE_OPEN => {
+                let protocol = (!a.is_empty()).then_some(a);
+                s.handle_transport_open_with_extensions(id_, protocol, b.to_string(), now);
+            }
+            op::HANDLE_TEXT => return Ok(self.handle_message(id_, Message::text(a))),
+            op::HANDLE_ERROR => {
+                let kind = TransportErrorKind::from_name(&a).unwrap_or(TransportErrorKind::Other);
+                s.handle_transport_error(id_, kind, b, now);
+            }
+            op::STAGE => {
+                self.staged.push(a);
+                return Ok(0);
+            }
+            op::PROVIDE_REQUEST => self.provide_request(id_, a, n as usize)?,
+            op::PROVIDE_REQUEST_ERROR => s.provide_request_error(id_, &a, now),
+            op::HANDLE_TIMEOUT => s.handle_timeout(now),
+            op::DRAIN => {}
+            op::TAKE_UNSENT => return Ok(self.take_unsent()),
+            _ => return Err(JsError::new("unknown op")),
+        }
+        Ok(self.encode(None))
     }
 
-    /// The server announced that it will disconnect: make-before-break.
-    #[wasm_bindgen(js_name = disconnectWarning)]
-    pub fn disconnect_warning(&mut self, now: f64) -> u32 {
+    /// One input with binary data (`op`: [`op::SEND_BINARY`], [`op::HANDLE_BYTES`],
+    /// [`op::HANDLE_BINARY`]); answers and throws as [`call`](Self::call).
+    pub fn bytes(&mut self, op: u32, id_: f64, data: Vec<u8>, now: f64) -> Result<u32, JsError> {
         self.now = ms(now);
-        self.session.disconnect_warning(self.now);
-        self.drain()
+        match op {
+            op::SEND_BINARY => self.send(Message::binary(data)),
+            op::HANDLE_BYTES => {
+                self.session.handle_transport_bytes(id(id_), &data, self.now);
+                Ok(self.encode(None))
+            }
+            op::HANDLE_BINARY => Ok(self.handle_message(id(id_), Message::binary(data))),
+            _ => Err(JsError::new("unknown op")),
+        }
     }
 
-    pub fn reconnect(&mut self, now: f64) -> u32 {
-        self.now = ms(now);
-        self.session.reconnect(self.now);
-        self.drain()
+    /// The session's inner state, one number (`what`: [`op::STATE`] — an index of
+    /// `State::ALL` — … [`op::QUEUED_BYTES`]).
+    pub fn get(&self, what: u32) -> f64 {
+        let s = &self.session;
+        match what {
+            op::STATE => State::ALL.iter().position(|x| *x == s.state()).unwrap_or(0) as f64,
+            op::ATTEMPT => s.attempt().into(),
+            op::TIMER_ARMED => u8::from(s.poll_timeout().is_some()).into(),
+            op::TRANSPORTS => s.transports().len() as f64,
+            op::QUEUED_MESSAGES => s.queued_messages() as f64,
+            op::QUEUED_BYTES => s.queued_bytes() as f64,
+            _ => -1.0,
+        }
     }
+}
 
-    pub fn close(&mut self, code: u32, reason: &str, now: f64) -> Result<u32, JsError> {
-        self.now = ms(now);
-        let code = u16::try_from(code).map_err(|_| JsError::new(&format!("close code {code} out of range")))?;
-        self.session.close(code, reason, self.now);
-        Ok(self.drain())
-    }
-
-    /// Sends (or queues, while not open) a text message. Throws with the reason when the
-    /// session refuses it (`queue_full`, `closed`, `rejected: …`): nothing is dropped
-    /// silently. When it goes out at once, its `SEND_MESSAGE` says [`code::INPUT`].
-    #[wasm_bindgen(js_name = sendText)]
-    pub fn send_text(&mut self, text: String, now: f64) -> Result<u32, JsError> {
-        self.send(Message::text(text), now)
-    }
-
-    /// Sends (or queues) a binary message; throws like `sendText`.
-    #[wasm_bindgen(js_name = sendBinary)]
-    pub fn send_binary(&mut self, data: Vec<u8>, now: f64) -> Result<u32, JsError> {
-        self.send(Message::binary(data), now)
-    }
-
-    /// Byte transport: socket `id` connected.
-    #[wasm_bindgen(js_name = handleConnected)]
-    pub fn handle_connected(&mut self, id_: f64, now: f64) -> u32 {
-        self.now = ms(now);
-        self.session.handle_transport_connected(id(id_), self.now);
-        self.drain()
-    }
-
-    /// Byte transport: bytes arrived on socket `id`.
-    #[wasm_bindgen(js_name = handleBytes)]
-    pub fn handle_bytes(&mut self, id_: f64, data: &[u8], now: f64) -> u32 {
-        self.now = ms(now);
-        self.session.handle_transport_bytes(id(id_), data, self.now);
-        self.drain()
-    }
-
-    /// Socket `id` closed: a byte transport's end of stream (`code` and `reason` null), or a
-    /// WebSocket's `close` event with its code and reason, exactly as the browser gave them.
-    #[wasm_bindgen(js_name = handleClosed)]
-    pub fn handle_closed(&mut self, id_: f64, code: Option<u32>, reason: Option<String>, now: f64) -> u32 {
-        self.now = ms(now);
-        let code = code.and_then(|c| u16::try_from(c).ok());
-        self.session
-            .handle_transport_closed(id(id_), code, reason.as_deref().unwrap_or(""), self.now);
-        self.drain()
-    }
-
-    /// Message transport: `WebSocket` `id` opened with subprotocol `protocol` and
-    /// extensions `extensions` (`""`: none).
-    #[wasm_bindgen(js_name = handleOpen)]
-    pub fn handle_open(&mut self, id_: f64, protocol: String, extensions: String, now: f64) -> u32 {
-        self.now = ms(now);
-        let protocol = (!protocol.is_empty()).then_some(protocol);
-        self.session
-            .handle_transport_open_with_extensions(id(id_), protocol, extensions, self.now);
-        self.drain()
-    }
-
-    /// Message transport: a text message arrived on `WebSocket` `id`. When the session
-    /// delivers it unchanged, the batch says [`code::INPUT`] instead of copying it back.
-    #[wasm_bindgen(js_name = handleText)]
-    pub fn handle_text(&mut self, id_: f64, text: String, now: f64) -> u32 {
-        self.handle_message(id_, Message::text(text), now)
-    }
-
-    /// Message transport: a binary message arrived on `WebSocket` `id` (as `handleText`).
-    #[wasm_bindgen(js_name = handleBinary)]
-    pub fn handle_binary(&mut self, id_: f64, data: Vec<u8>, now: f64) -> u32 {
-        self.handle_message(id_, Message::binary(data), now)
-    }
-
-    /// Socket `id` failed; `kind`: refused, unreachable, dns, tls, reset, timeout or other.
-    #[wasm_bindgen(js_name = handleError)]
-    pub fn handle_error(&mut self, id_: f64, kind: &str, detail: &str, now: f64) -> u32 {
-        self.now = ms(now);
-        let kind = TransportErrorKind::from_name(kind).unwrap_or(TransportErrorKind::Other);
-        self.session.handle_transport_error(id(id_), kind, detail, self.now);
-        self.drain()
-    }
-
-    /// One string for the next [`provide_request`](RawSession::provide_request) (strings
-    /// cross one at a time: no JavaScript array is read from here).
-    pub fn stage(&mut self, s: String) {
-        self.staged.push(s);
+impl RawSession {
+    /// A message arrived: when the session delivers it unchanged, the batch says
+    /// [`code::INPUT`] instead of copying it back.
+    fn handle_message(&mut self, id: TransportId, message: Message) -> u32 {
+        // A clone is a reference count (the payload is `Bytes`), kept to recognise it.
+        let input = Some(message.clone());
+        self.session.handle_transport_message(id, message, self.now);
+        self.encode(input)
     }
 
     /// The answer to `NEED_REQUEST` for attempt `id`: the URL a URL provider gave; the
     /// strings staged since the last call are its `protocols` subprotocols, then header
     /// names and values in pairs (a browser `WebSocket` sends none).
-    #[wasm_bindgen(js_name = provideRequest)]
-    pub fn provide_request(&mut self, id_: f64, url: String, protocols: u32, now: f64) -> Result<u32, JsError> {
-        self.now = ms(now);
+    fn provide_request(&mut self, id: TransportId, url: String, protocols: usize) -> Result<(), JsError> {
         let mut staged = std::mem::take(&mut self.staged);
-        let headers = staged.split_off((protocols as usize).min(staged.len()));
+        let headers = staged.split_off(protocols.min(staged.len()));
         if headers.len() % 2 != 0 {
             return Err(JsError::new("a header must be a [name, value] pair"));
         }
@@ -377,30 +387,13 @@ impl RawSession {
             headers: pairs,
             subprotocols: staged,
         };
-        self.session.provide_request(id(id_), request, self.now);
-        Ok(self.drain())
-    }
-
-    /// The URL provider of attempt `id` failed (threw or rejected) with `reason`.
-    #[wasm_bindgen(js_name = provideRequestError)]
-    pub fn provide_request_error(&mut self, id_: f64, reason: &str, now: f64) -> u32 {
-        self.now = ms(now);
-        self.session.provide_request_error(id(id_), reason, self.now);
-        self.drain()
-    }
-
-    /// The timer armed at the last deadline fired.
-    #[wasm_bindgen(js_name = handleTimeout)]
-    pub fn handle_timeout(&mut self, now: f64) -> u32 {
-        self.now = ms(now);
-        self.session.handle_timeout(self.now);
-        self.drain()
+        self.session.provide_request(id, request, self.now);
+        Ok(())
     }
 
     /// Empties the outbound queue: a buffer (see [`code`]) of its messages, oldest first,
     /// then [`code::NULL`] in the deadline's place.
-    #[wasm_bindgen(js_name = takeUnsent)]
-    pub fn take_unsent(&mut self) -> u32 {
+    fn take_unsent(&mut self) -> u32 {
         self.batch.start();
         for message in self.session.take_unsent() {
             self.batch.message(&message, &mut None);
@@ -409,25 +402,8 @@ impl RawSession {
         self.batch.finish()
     }
 
-    /// Every pending output (see [`code`]), a batch end after each message, then the
-    /// deadline.
-    pub fn drain(&mut self) -> u32 {
-        self.encode(None)
-    }
-}
-
-impl RawSession {
-    fn handle_message(&mut self, id_: f64, message: Message, now: f64) -> u32 {
-        self.now = ms(now);
-        // A clone is a reference count (the payload is `Bytes`), kept to recognise it.
-        let input = Some(message.clone());
-        self.session.handle_transport_message(id(id_), message, self.now);
-        self.encode(input)
-    }
-
     /// Sends `message`; when it goes out at once, its `SEND_MESSAGE` says [`code::INPUT`].
-    fn send(&mut self, message: Message, now: f64) -> Result<u32, JsError> {
-        self.now = ms(now);
+    fn send(&mut self, message: Message) -> Result<u32, JsError> {
         let input = Some(message.clone());
         match self.session.send(message, self.now) {
             Ok(()) => Ok(self.encode(input)),
