@@ -20,13 +20,13 @@ const INPUT = -6;
 const LIST = -7;
 const END = -8;
 
-// Inputs (`op` in src/lib.rs): call(op, id, n, a, b, now), bytes(op, id, data, now).
+// Inputs (`op` in src/lib.rs): call(op, id, n, a, b, now), bytes(op, id, data, now); the
+// byte transport's (5, and bytes 1) are not used: the module has none.
 const CONNECT = 0;
 const DISCONNECT_WARNING = 1;
 const RECONNECT = 2;
 const CLOSE = 3;
 const SEND_TEXT = 4;
-const HANDLE_CONNECTED = 5;
 const HANDLE_CLOSED = 6;
 const HANDLE_OPEN = 7;
 const HANDLE_TEXT = 8;
@@ -37,7 +37,6 @@ const PROVIDE_REQUEST_ERROR = 12;
 const HANDLE_TIMEOUT = 13;
 const TAKE_UNSENT = 15;
 const SEND_BINARY = 0;
-const HANDLE_BYTES = 1;
 const HANDLE_BINARY = 2;
 /** `get(what)`: 0 is the state, an index of these. */
 const STATES = ["idle", "connecting", "open", "closing", "backoff", "closed"];
@@ -109,13 +108,7 @@ export function wasmSession(Core, memory) {
       this.#input = data;
       return this.#take(this.#core.bytes(SEND_BINARY, 0, data, now));
     }
-    handleConnected(id, now) {
-      return this.#call(HANDLE_CONNECTED, now, id);
-    }
-    handleBytes(id, data, now) {
-      return this.#take(this.#core.bytes(HANDLE_BYTES, id, data, now));
-    }
-    /** `code` and `reason` null: a byte transport's end of stream. */
+    // (no handleConnected/handleBytes: the module has no byte transport)
     handleClosed(id, code, reason, now) {
       return this.#call(HANDLE_CLOSED, now, id, code == null ? -1 : code, reason == null ? "" : reason);
     }
@@ -136,10 +129,9 @@ export function wasmSession(Core, memory) {
     }
     provideRequest(id, url, protocols, headers, now) {
       for (const p of protocols) this.#core.call(STAGE, 0, 0, p, "", now);
-      for (const pair of headers) {
-        if (!Array.isArray(pair) || pair.length !== 2) throw new Error("a header must be a [name, value] pair");
-        this.#core.call(STAGE, 0, 0, pair[0], "", now);
-        this.#core.call(STAGE, 0, 0, pair[1], "", now);
+      for (const [name, value] of headers) {
+        this.#core.call(STAGE, 0, 0, name, "", now);
+        this.#core.call(STAGE, 0, 0, value, "", now);
       }
       return this.#call(PROVIDE_REQUEST, now, id, protocols.length, url);
     }
