@@ -84,7 +84,8 @@ export function wasmSession(Core, memory) {
       return this.#core.get(5);
     }
 
-    #call(op, now, id = 0, n = 0, a = "", b = "") {
+    /** (`a`, `b` left undefined: no string crosses) */
+    #call(op, now, id = 0, n = 0, a, b) {
       return this.#take(this.#core.call(op, id, n, a, b, now));
     }
     connect(now) {
@@ -110,7 +111,7 @@ export function wasmSession(Core, memory) {
     }
     // (no handleConnected/handleBytes: the module has no byte transport)
     handleClosed(id, code, reason, now) {
-      return this.#call(HANDLE_CLOSED, now, id, code == null ? -1 : code, reason == null ? "" : reason);
+      return this.#call(HANDLE_CLOSED, now, id, code == null ? -1 : code, reason);
     }
     handleOpen(id, protocol, extensions, now) {
       return this.#call(HANDLE_OPEN, now, id, 0, protocol, extensions);
@@ -128,10 +129,10 @@ export function wasmSession(Core, memory) {
       return this.#call(HANDLE_ERROR, now, id, 0, kind, detail);
     }
     provideRequest(id, url, protocols, headers, now) {
-      for (const p of protocols) this.#core.call(STAGE, 0, 0, p, "", now);
+      for (const p of protocols) this.#core.call(STAGE, 0, 0, p, undefined, now);
       for (const [name, value] of headers) {
-        this.#core.call(STAGE, 0, 0, name, "", now);
-        this.#core.call(STAGE, 0, 0, value, "", now);
+        this.#core.call(STAGE, 0, 0, name, undefined, now);
+        this.#core.call(STAGE, 0, 0, value, undefined, now);
       }
       return this.#call(PROVIDE_REQUEST, now, id, protocols.length, url);
     }
@@ -147,47 +148,56 @@ export function wasmSession(Core, memory) {
     }
     /** The queued messages, oldest first (strings and ArrayBuffers). */
     takeUnsent() {
-      const out = [];
-      decode(this.#core.call(TAKE_UNSENT, 0, 0, "", "", 0), (v) => out.push(v), null);
+      const out = decode(this.#core.call(TAKE_UNSENT, 0, 0, undefined, undefined, 0), null);
+      out.pop(); // (the deadline's place)
       return out;
     }
 
     /** The next batch: the first held one, after the outputs at `ptr` (none: -1) joined them. */
     #take(ptr) {
+      const held = this.#held;
       if (ptr >= 0) {
-        const held = this.#held;
-        this.#deadline = decode(
-          ptr,
-          (v) => {
-            if (!this.#open) {
-              held.push([]);
-              this.#open = true;
-            }
-            if (v === END) this.#open = false;
-            else held[held.length - 1].push(v);
-          },
-          this.#input,
-        );
+        const values = decode(ptr, this.#input);
         this.#input = null;
+        this.#deadline = values.pop();
+        const end = values.indexOf(END);
+        if (held.length === 0 && (end < 0 || end === values.length - 1)) {
+          // (the usual answer: at most one message, last)
+          if (end >= 0) values.pop();
+          values.push(this.#deadline, false);
+          return values;
+        }
+        // Batches: each part up to a message, then the rest (which more outputs may join).
+        let from = 0;
+        for (let i = 0; i <= values.length; i++) {
+          if (i < values.length && values[i] !== END) continue;
+          const part = values.slice(from, i);
+          const ended = i < values.length;
+          from = i + 1;
+          if (this.#open) held[held.length - 1].push(...part);
+          else if (part.length > 0) held.push(part);
+          if (ended) this.#open = false;
+          else if (part.length > 0) this.#open = true;
+        }
       }
-      const out = this.#held.length > 0 ? this.#held.shift() : [];
-      if (this.#held.length === 0) this.#open = false;
-      out.push(this.#deadline, this.#held.length > 0);
+      const out = held.length > 0 ? held.shift() : [];
+      if (held.length === 0) this.#open = false;
+      out.push(this.#deadline, held.length > 0);
       return out;
     }
   };
 
-  /** Calls `put` with each value at `ptr` (`END` as itself); returns the last (the deadline). */
-  function decode(ptr, put, input) {
+  /** The values at `ptr`, `END` as itself; the last is the deadline. */
+  function decode(ptr, input) {
     if (f64.length === 0) {
       // (a view of memory that has grown since is detached: length 0)
       f64 = new Float64Array(memory.buffer);
       u8 = new Uint8Array(memory.buffer);
     }
+    const out = [];
     let i = ptr / 8;
     const end = i + 2 + f64[i];
     let at = f64[i + 1];
-    let last = null;
     for (i += 2; i < end; i++) {
       let v = f64[i];
       if (v < 0) {
@@ -221,13 +231,11 @@ export function wasmSession(Core, memory) {
             v = list;
             break;
           }
-          case END:
-            break;
+          // END: itself
         }
       }
-      if (i < end - 1) put(v);
-      else last = v;
+      out.push(v);
     }
-    return last;
+    return out;
   }
 }

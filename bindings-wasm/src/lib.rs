@@ -281,12 +281,22 @@ impl RawSession {
     }
 
     /// One input (`op`, see [`op`]) with its arguments: a transport `id`, a number `n`,
-    /// strings `a` and `b` (each op's use in [`op`]); the address of the batch buffer with
+    /// strings `a` and `b` (each op's use in [`op`]; `undefined` is `""` and costs no
+    /// allocation in the glue); the address of the batch buffer with
     /// every pending output (see [`code`]). Throws for a refused send (`queue_full`,
     /// `closed`, `rejected: …`: nothing is dropped silently), an unusable close code or
     /// header list, or an unknown op.
-    pub fn call(&mut self, op: u32, id_: f64, n: f64, a: String, b: &str, now: f64) -> Result<u32, JsError> {
+    pub fn call(
+        &mut self,
+        op: u32,
+        id_: f64,
+        n: f64,
+        a: Option<String>,
+        b: Option<String>,
+        now: f64,
+    ) -> Result<u32, JsError> {
         self.now = ms(now);
+        let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
         let (id_, now) = (id(id_), self.now);
         let s = &mut self.session;
         match op {
@@ -306,12 +316,12 @@ impl RawSession {
             }
             op::HANDLE_OPEN => {
                 let protocol = (!a.is_empty()).then_some(a);
-                s.handle_transport_open_with_extensions(id_, protocol, b.to_string(), now);
+                s.handle_transport_open_with_extensions(id_, protocol, b, now);
             }
             op::HANDLE_TEXT => return Ok(self.handle_message(id_, Message::text(a))),
             op::HANDLE_ERROR => {
                 let kind = TransportErrorKind::from_name(&a).unwrap_or(TransportErrorKind::Other);
-                s.handle_transport_error(id_, kind, b, now);
+                s.handle_transport_error(id_, kind, &b, now);
             }
             op::STAGE => {
                 self.staged.push(a);
