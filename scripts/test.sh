@@ -89,10 +89,10 @@ step python bash bindings-python/test.sh
 step autobahn-python bash bindings-python/autobahn.sh quick
 step scenarios-python bash bindings-python/scenarios.sh
 step wasm bash scripts/wasm-check.sh
-# The core as the browser binding builds it (message transport only, no serde_json).
+# The core as the browser binding builds it (message transport only, no serde).
 messages_only() {
-  cargo clippy -q -p steadysock --no-default-features --features serde --all-targets -- -D warnings &&
-    cargo test -q -p steadysock --no-default-features --features serde
+  cargo clippy -q -p steadysock --no-default-features --all-targets -- -D warnings &&
+    cargo test -q -p steadysock --no-default-features
 }
 step core-messages-only messages_only
 step node bash bindings-node/test.sh

@@ -8,19 +8,89 @@ use crate::message::Message;
 /// reason's limit).
 pub(crate) const MAX_QUOTE: usize = 123;
 
-/// `"<prefix>"… (<len> bytes)`: the escaped prefix of `data` (lossy UTF-8), cut to
-/// [`MAX_QUOTE`] bytes before and after escaping.
+/// `"<prefix>"… (<len> bytes)`: the escaped prefix of `data`, cut to [`MAX_QUOTE`] bytes
+/// before and after escaping. Escaped as Rust's `Debug` of a string would (`\"`, `\\`,
+/// `\n`, `\r`, `\t`, `\0`, `\u{1}`) for quotes, backslashes and the characters that
+/// could disturb a log line: C0 and C1 controls, DEL, line and paragraph separators,
+/// bidirectional and other invisible format characters; bytes that are not UTF-8 become
+/// U+FFFD. Other characters are kept as they are (no Unicode tables needed).
 pub(crate) fn quote(data: &[u8]) -> String {
     let head = &data[..data.len().min(MAX_QUOTE)];
-    let lossy = String::from_utf8_lossy(head);
-    let escaped: String = lossy.escape_debug().collect();
-    let cut = crate::utf8::truncate(&escaped, MAX_QUOTE);
-    let more = if cut.len() < escaped.len() || head.len() < data.len() {
-        "…"
-    } else {
-        ""
-    };
-    format!("\"{cut}\"{more} ({} bytes)", data.len())
+    let mut out = String::from("\"");
+    let mut cut = head.len() < data.len();
+    let mut rest = head;
+    'all: while !rest.is_empty() {
+        let (valid, used) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, rest.len()),
+            Err(e) => {
+                let n = e.valid_up_to();
+                let valid = std::str::from_utf8(&rest[..n]).unwrap_or_default();
+                (valid, n + e.error_len().unwrap_or(rest.len() - n))
+            }
+        };
+        let replacement = (used > valid.len()).then_some('\u{FFFD}');
+        for c in valid.chars().chain(replacement) {
+            let mut buf = [0u8; 10];
+            let piece: &str = match c {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                '\0' => "\\0",
+                '\u{1}'..='\u{1f}'
+                | '\u{7f}'..='\u{9f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}' => escape_unicode(c, &mut buf),
+                c => c.encode_utf8(&mut buf),
+            };
+            // The quote's content (after the opening `"`) stays within MAX_QUOTE bytes.
+            if out.len() - 1 + piece.len() > MAX_QUOTE {
+                cut = true;
+                break 'all;
+            }
+            out.push_str(piece);
+        }
+        rest = &rest[used..];
+    }
+    out.push('"');
+    if cut {
+        out.push('…');
+    }
+    out.push_str(" (");
+    push_decimal(&mut out, data.len());
+    out.push_str(" bytes)");
+    out
+}
+
+/// `\u{hex}` (lowercase, no leading zeros) in `buf`.
+fn escape_unicode(c: char, buf: &mut [u8; 10]) -> &str {
+    let code = u32::from(c);
+    let digits = (32 - code.leading_zeros()).div_ceil(4).max(1) as usize;
+    buf[..3].copy_from_slice(b"\\u{");
+    for i in 0..digits {
+        let nibble = (code >> (4 * (digits - 1 - i))) & 0xf;
+        buf[3 + i] = b"0123456789abcdef"[nibble as usize];
+    }
+    buf[3 + digits] = b'}';
+    std::str::from_utf8(&buf[..4 + digits]).unwrap_or_default()
+}
+
+/// `n` in decimal.
+pub(crate) fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// `text message "<prefix>"… (<len> bytes)` or the same for binary.
@@ -29,7 +99,10 @@ pub(crate) fn message(m: &Message) -> String {
         Message::Text(_) => "text",
         Message::Binary(_) => "binary",
     };
-    format!("{kind} message {}", quote(m.as_bytes()))
+    let mut out = String::from(kind);
+    out.push_str(" message ");
+    out.push_str(&quote(m.as_bytes()));
+    out
 }
 
 #[cfg(test)]
@@ -47,5 +120,35 @@ mod tests {
         assert!(q.len() < 200 && q.ends_with("(1000 bytes)"));
         let q = message(&Message::text("é".repeat(100)));
         assert!(q.len() < 200 && q.contains("(200 bytes)"));
+        assert_eq!(quote(b""), "\"\" (0 bytes)");
+    }
+
+    #[test]
+    fn escapes_as_debug_does_for_what_could_disturb_a_log() {
+        for text in [
+            "plain text",
+            "quote \" backslash \\ nl \n cr \r tab \t nul \0",
+            "\u{1}\u{1f}\u{7f}\u{85}\u{9f}",
+            "line\u{2028}para\u{2029}rtl\u{202e}bom\u{feff}zw\u{200b}",
+            "é ü 😀 中文",
+        ] {
+            assert_eq!(
+                quote(text.as_bytes()),
+                format!("{text:?} ({} bytes)", text.len()),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            quote(b"a\xffb\xe2\x82"),
+            "\"a\u{fffd}b\u{fffd}\" (5 bytes)".replace("\\u{fffd}", "\u{FFFD}")
+        );
+        let long = "x".repeat(200);
+        assert_eq!(
+            quote(long.as_bytes()),
+            format!("\"{}\"… (200 bytes)", &long[..MAX_QUOTE])
+        );
+        let escapes = "\n".repeat(100);
+        let q = quote(escapes.as_bytes());
+        assert_eq!(q, format!("\"{}\"… (100 bytes)", "\\n".repeat(MAX_QUOTE / 2)));
     }
 }

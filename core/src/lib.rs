@@ -21,8 +21,8 @@
 //! |---------|---------|------|
 //! | `bytes-transport` | on | the byte transport: `Connection` (handshake, framing, masking) and the modules behind it (`connection`, `handshake`, `frame`, `mask`, `deflate`, `origin`), and `session::TransportKind::Bytes`. Off: a Session over message transports only (a browser's `WebSocket`) |
 //! | `deflate` | on | permessage-deflate (RFC 7692); implies `bytes-transport` |
-//! | `serde` | on | [`session::SessionOptions`] (all session settings as one serde object, through any `Deserializer`) and serde for the vocabulary enums |
-//! | `json` | on | `SessionOptions::from_json` (serde_json); implies `serde` |
+//! | `serde` | on | serde for [`session::SessionOptions`] (all session settings as one object, through any `Deserializer`) and for the vocabulary enums. `SessionOptions::from_json` needs no feature (the core's own JSON reader) |
+//! | `json` | on | the same as `serde` (kept so existing feature lists build) |
 //! | `browser` | off | [`rng::OsRandom`] on `wasm32-unknown-unknown`, over Web Crypto (`getrandom`'s `wasm_js` backend); other targets have it without the feature |
 
 pub mod close;
@@ -35,6 +35,7 @@ mod excerpt;
 pub mod frame;
 #[cfg(feature = "bytes-transport")]
 pub mod handshake;
+mod json;
 #[cfg(feature = "bytes-transport")]
 pub mod mask;
 pub mod message;

@@ -41,8 +41,9 @@
 //! for with [`Output::NeedRequest`] when [`SessionConfig::request_source`] is
 //! [`RequestSource::Provided`]. A Python callback may raise or call `send()`, a JS
 //! provider may return a promise: the session only ever sees the answer, as an input.
-//! All settings also come as one serde object, [`SessionOptions`] (with the default
-//! `serde` feature), and every state, event and cause has one canonical name
+//! All settings also come as one JSON object, [`SessionOptions`] (read by the core's own
+//! reader, no feature needed; also a serde object with the default `serde` feature), and
+//! every state, event and cause has one canonical name
 //! ([`vocabulary`](crate::vocabulary)).
 //!
 //! # Numbers across a language boundary
@@ -132,7 +133,6 @@ pub mod envelope;
 mod heartbeat;
 mod machine;
 mod msg;
-#[cfg(feature = "serde")]
 pub mod options;
 mod output;
 pub mod pattern;
@@ -155,7 +155,6 @@ pub use config::{RequestSource, SessionConfig, TransportKind};
 pub use envelope::{encode, EnvelopeKind, Inbound};
 pub use heartbeat::Heartbeat;
 pub use machine::Session;
-#[cfg(feature = "serde")]
 pub use options::{
     BackoffOptions, Headers, HeartbeatOptions, KeepaliveOptions, OptionsError, QueueOptions, RecoveryPlacement,
     SessionOptions, Subprotocols, TransportType,

@@ -1,9 +1,12 @@
-//! Every session setting as one serde-deserializable object, so the Python, Node and
-//! browser bindings (and the scenario table) turn one dict / object / JSON text into a
-//! [`SessionConfig`] the same way, instead of each mapping twenty options by hand.
+//! Every session setting as one JSON object, so the Python, Node and browser bindings (and
+//! the scenario table) turn one dict / object / JSON text into a [`SessionConfig`] the
+//! same way, instead of each mapping twenty options by hand. [`SessionOptions::from_json`]
+//! reads the text with the core's own small JSON reader (no feature, no serde: the browser
+//! build carries no serde); with the `serde` feature the same object also deserialises
+//! through any serde `Deserializer`, with the same result (a test compares the two).
 //!
 //! ```
-//! # #[cfg(all(feature = "json", feature = "bytes-transport"))] {
+//! # #[cfg(feature = "bytes-transport")] {
 //! use steadysock::session::SessionOptions;
 //! let options = SessionOptions::from_json(r#"{
 //!     "backoff": {"min_ms": 1000, "max_ms": 10000, "factor": 1.3, "jitter": "none"},
@@ -102,13 +105,22 @@ use super::queue::QueueLimits;
 use super::recovery::{ParamPlacement, RecoveryConfig};
 #[cfg(feature = "bytes-transport")]
 use crate::connection::{Config as ConnectionConfig, Keepalive, PingPayload};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+#[cfg(feature = "serde")]
+use serde::{
+    de::{self, Deserializer, MapAccess, SeqAccess, Visitor},
+    Deserialize, Serialize, Serializer,
+};
 use std::fmt;
 
+mod reader;
+
 /// All session settings; see the [module docs](self) for every key and its default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(deny_unknown_fields, default)
+)]
 pub struct SessionOptions {
     /// `transport`.
     pub transport: TransportType,
@@ -183,8 +195,8 @@ impl Default for SessionOptions {
             connect_timeout_ms: retry.connect_timeout_ms,
             handshake_timeout_ms: retry.handshake_timeout_ms,
             close_timeout_ms: retry.close_timeout_ms,
-            fatal_close_codes: retry.fatal_close_codes.into_iter().collect(),
-            fatal_http_statuses: retry.fatal_http_statuses.into_iter().collect(),
+            fatal_close_codes: retry.fatal_close_codes.iter().copied().collect(),
+            fatal_http_statuses: retry.fatal_http_statuses.iter().copied().collect(),
             queue: QueueOptions::default(),
             keepalive: Some(KeepaliveOptions::default()),
             heartbeat: None,
@@ -242,8 +254,8 @@ impl ConnectionDefaults {
 }
 
 /// `transport`: which kind of transport the host provides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum TransportType {
     /// The host moves bytes ([`TransportKind::Bytes`]).
@@ -264,8 +276,8 @@ impl TransportType {
 }
 
 /// `recovery_placement`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum RecoveryPlacement {
     /// The client's first message on each transport (`ss2 resume …`). Works in browsers.
@@ -290,8 +302,12 @@ impl RecoveryPlacement {
 }
 
 /// `backoff`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(deny_unknown_fields, default)
+)]
 pub struct BackoffOptions {
     /// `backoff.min_ms`.
     pub min_ms: u64,
@@ -316,8 +332,12 @@ impl Default for BackoffOptions {
 }
 
 /// `queue`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(deny_unknown_fields, default)
+)]
 pub struct QueueOptions {
     /// `queue.max_messages`.
     pub max_messages: usize,
@@ -336,8 +356,12 @@ impl Default for QueueOptions {
 }
 
 /// `keepalive`: protocol ping/pong of a byte transport.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(deny_unknown_fields, default)
+)]
 pub struct KeepaliveOptions {
     /// `keepalive.interval_ms`.
     pub interval_ms: u64,
@@ -374,8 +398,12 @@ impl Default for KeepaliveOptions {
 }
 
 /// `heartbeat`: an application-level ping message and its reply.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(deny_unknown_fields, default)
+)]
 pub struct HeartbeatOptions {
     /// `heartbeat.interval_ms`.
     pub interval_ms: u64,
@@ -414,11 +442,12 @@ impl fmt::Display for OptionsError {
 impl std::error::Error for OptionsError {}
 
 impl SessionOptions {
-    /// Options from JSON text (an object; `{}` gives every default). With the `json`
-    /// feature (default); without it, deserialise through any other serde `Deserializer`.
-    #[cfg(feature = "json")]
+    /// Options from JSON text (an object; `{}` gives every default), read by the core's own
+    /// small JSON reader: no feature needed, and the same result as the serde derives
+    /// (feature `serde`) give through serde_json for the same text. An error names the key
+    /// (`backoff.jitter: unknown variant `lots`, expected one of …`).
     pub fn from_json(text: &str) -> Result<Self, OptionsError> {
-        serde_json::from_str(text).map_err(|e| OptionsError(e.to_string()))
+        reader::read(text)
     }
 
     /// The configuration these options describe, for `url` (with `request_source:
@@ -502,8 +531,15 @@ impl SessionOptions {
         config.retry.connect_timeout_ms = self.connect_timeout_ms;
         config.retry.handshake_timeout_ms = self.handshake_timeout_ms;
         config.retry.close_timeout_ms = self.close_timeout_ms;
-        config.retry.fatal_close_codes = self.fatal_close_codes.into_iter().collect();
-        config.retry.fatal_http_statuses = self.fatal_http_statuses.into_iter().collect();
+        for (set, codes) in [
+            (&mut config.retry.fatal_close_codes, self.fatal_close_codes),
+            (&mut config.retry.fatal_http_statuses, self.fatal_http_statuses),
+        ] {
+            set.clear();
+            for code in codes {
+                set.insert(code);
+            }
+        }
         config.queue = QueueLimits {
             max_messages: self.queue.max_messages,
             max_bytes: self.queue.max_bytes,
@@ -541,12 +577,14 @@ impl SessionOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers(pub Vec<(String, String)>);
 
+#[cfg(feature = "serde")]
 impl Serialize for Headers {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(s)
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> Deserialize<'de> for Headers {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -573,12 +611,7 @@ impl<'de> Deserialize<'de> for Headers {
                 while let Some(item) = seq.next_element::<Item>()? {
                     out.push(match item {
                         Item::Pair(k, v) => (k, v),
-                        Item::Line(line) => {
-                            let (k, v) = line.split_once(':').ok_or_else(|| {
-                                de::Error::custom(format!("header {line:?}: expected \"Name: value\""))
-                            })?;
-                            (k.trim().to_string(), v.trim().to_string())
-                        }
+                        Item::Line(line) => header_line(&line).map_err(de::Error::custom)?,
                     });
                 }
                 Ok(Headers(out))
@@ -588,16 +621,32 @@ impl<'de> Deserialize<'de> for Headers {
     }
 }
 
+/// A `"Name: value"` line of `headers`: the name and the value, trimmed of spaces and
+/// tabs (HTTP's optional whitespace).
+fn header_line(line: &str) -> Result<(String, String), String> {
+    match line.split_once(':') {
+        Some((k, v)) => Ok((k.trim_ascii().to_string(), v.trim_ascii().to_string())),
+        None => {
+            let mut why = String::from("header \"");
+            why.push_str(line);
+            why.push_str("\": expected \"Name: value\"");
+            Err(why)
+        }
+    }
+}
+
 /// `subprotocols`: one string or a list, in order of preference.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Subprotocols(pub Vec<String>);
 
+#[cfg(feature = "serde")]
 impl Serialize for Subprotocols {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(s)
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> Deserialize<'de> for Subprotocols {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -613,15 +662,15 @@ impl<'de> Deserialize<'de> for Subprotocols {
     }
 }
 
-/// Without a byte transport: options still deserialise (here through serde_json, a
-/// dev-dependency; any `Deserializer` does), a message transport configures, bytes do not.
+/// Without a byte transport: options still read, a message transport configures, bytes do
+/// not.
 #[cfg(all(test, not(feature = "bytes-transport")))]
 mod tests_without_bytes {
     use super::*;
 
     #[test]
     fn messages_configure_and_bytes_are_refused() {
-        let o: SessionOptions = serde_json::from_str(r#"{"transport": "messages", "max_retries": 3}"#).unwrap();
+        let o = SessionOptions::from_json(r#"{"transport": "messages", "max_retries": 3}"#).unwrap();
         let c = o.into_config("ws://h/").unwrap();
         assert_eq!(c.transport, TransportKind::Messages);
         assert_eq!(c.retry.max_retries, Some(3));
@@ -630,7 +679,7 @@ mod tests_without_bytes {
     }
 }
 
-#[cfg(all(test, feature = "bytes-transport", feature = "json"))]
+#[cfg(all(test, feature = "bytes-transport"))]
 mod tests {
     use super::*;
     use crate::session::{Cause, RetryPolicy};
@@ -802,6 +851,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn round_trips_through_json() {
         let o = SessionOptions {
@@ -816,6 +866,7 @@ mod tests {
         assert_eq!(SessionOptions::from_json(&text).unwrap(), o);
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn vocabulary_serializes_as_its_canonical_name() {
         use crate::session::{State, TransportErrorKind};

@@ -16,7 +16,7 @@
 //! Numbers compare by value (`7` equals `7.0`).
 
 use super::msg::Message;
-use std::borrow::Cow;
+use crate::json::{parse_number, Scan};
 use std::collections::BTreeMap;
 
 /// A test on an inbound message (see the [module docs](self)).
@@ -97,11 +97,7 @@ impl MessagePattern {
 
 /// Whether `text` is a JSON object holding every one of `fields` (first occurrence wins).
 fn json_fields_match(text: &str, fields: &BTreeMap<String, JsonScalar>) -> bool {
-    let mut s = Scan {
-        b: text.as_bytes(),
-        text,
-        i: 0,
-    };
+    let mut s = Scan::new(text);
     if s.eat(b'{').is_none() {
         return false;
     }
@@ -122,7 +118,7 @@ fn json_fields_match(text: &str, fields: &BTreeMap<String, JsonScalar>) -> bool 
         }
         match fields.get_key_value(key.as_ref()) {
             Some((name, want)) if !decided.contains(&name.as_str()) => {
-                match s.scalar() {
+                match scalar(&mut s) {
                     Some(Some(got)) if got == *want => {}
                     _ => return false,
                 }
@@ -146,220 +142,18 @@ fn json_fields_match(text: &str, fields: &BTreeMap<String, JsonScalar>) -> bool 
     }
 }
 
-/// A cursor over JSON text.
-struct Scan<'a> {
-    b: &'a [u8],
-    text: &'a str,
-    i: usize,
-}
-
-impl<'a> Scan<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.i += 1;
-        }
-    }
-
-    fn eat(&mut self, c: u8) -> Option<()> {
-        self.ws();
-        (self.peek() == Some(c)).then(|| self.i += 1)
-    }
-
-    /// A string at the cursor, unescaped (borrowed when it has no escapes).
-    fn string(&mut self) -> Option<Cow<'a, str>> {
-        if self.peek() != Some(b'"') {
-            return None;
-        }
-        self.i += 1;
-        let start = self.i;
-        loop {
-            match self.peek()? {
-                b'"' => {
-                    self.i += 1;
-                    return Some(Cow::Borrowed(&self.text[start..self.i - 1]));
-                }
-                b'\\' => break,
-                c if c < 0x20 => return None,
-                _ => self.i += 1,
-            }
-        }
-        let mut out = String::from(&self.text[start..self.i]);
-        loop {
-            match self.peek()? {
-                b'"' => {
-                    self.i += 1;
-                    return Some(Cow::Owned(out));
-                }
-                b'\\' => {
-                    self.i += 1;
-                    let c = match self.peek()? {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            self.i += 1;
-                            let hi = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&hi) {
-                                if self.b.get(self.i..self.i + 2)? != b"\\u" {
-                                    return None;
-                                }
-                                self.i += 2;
-                                let lo = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&lo) {
-                                    return None;
-                                }
-                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                            } else {
-                                hi
-                            };
-                            out.push(char::from_u32(code)?);
-                            continue;
-                        }
-                        _ => return None,
-                    };
-                    self.i += 1;
-                    out.push(c);
-                }
-                c if c < 0x20 => return None,
-                _ => {
-                    // Copy one whole UTF-8 character.
-                    let ch = self.text[self.i..].chars().next()?;
-                    out.push(ch);
-                    self.i += ch.len_utf8();
-                }
-            }
-        }
-    }
-
-    fn hex4(&mut self) -> Option<u32> {
-        let digits = self.text.get(self.i..self.i + 4)?;
-        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        self.i += 4;
-        u32::from_str_radix(digits, 16).ok()
-    }
-
-    fn skip_string(&mut self) -> Option<()> {
-        self.i += 1;
-        loop {
-            match self.peek()? {
-                b'"' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                b'\\' => self.i += 2,
-                _ => self.i += 1,
-            }
-        }
-    }
-
-    /// Skips one value without validating its inside.
-    fn skip_value(&mut self) -> Option<()> {
-        self.ws();
-        match self.peek()? {
-            b'"' => self.skip_string(),
-            b'{' | b'[' => {
-                let mut depth = 0usize;
-                loop {
-                    match self.peek()? {
-                        b'"' => {
-                            self.skip_string()?;
-                            continue;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.i += 1;
-                                return Some(());
-                            }
-                        }
-                        _ => {}
-                    }
-                    self.i += 1;
-                }
-            }
-            _ => {
-                let start = self.i;
-                while let Some(c) = self.peek() {
-                    if matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace() {
-                        break;
-                    }
-                    self.i += 1;
-                }
-                (self.i > start).then_some(())
-            }
-        }
-    }
-
-    /// A scalar at the cursor (`Some(None)` for an object or array, skipped).
-    fn scalar(&mut self) -> Option<Option<JsonScalar>> {
-        self.ws();
-        let lit = |s: &mut Self, word: &[u8], v: JsonScalar| {
-            if s.b.get(s.i..s.i + word.len())? == word {
-                s.i += word.len();
-                Some(Some(v))
-            } else {
-                None
-            }
-        };
-        match self.peek()? {
-            b'"' => Some(Some(JsonScalar::String(self.string()?.into_owned()))),
-            b't' => lit(self, b"true", JsonScalar::Bool(true)),
-            b'f' => lit(self, b"false", JsonScalar::Bool(false)),
-            b'n' => lit(self, b"null", JsonScalar::Null),
-            b'{' | b'[' => self.skip_value().map(|()| None),
-            _ => self.number().map(|n| Some(JsonScalar::Number(n))),
-        }
-    }
-
-    /// A number in JSON's grammar.
-    fn number(&mut self) -> Option<f64> {
-        let start = self.i;
-        let digits = |s: &mut Self| {
-            let from = s.i;
-            while s.peek().is_some_and(|c| c.is_ascii_digit()) {
-                s.i += 1;
-            }
-            s.i > from
-        };
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        match self.peek()? {
-            b'0' => self.i += 1,
-            b'1'..=b'9' => {
-                digits(self);
-            }
-            _ => return None,
-        }
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            if !digits(self) {
-                return None;
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.i += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            if !digits(self) {
-                return None;
-            }
-        }
-        self.text[start..self.i].parse().ok()
-    }
+/// A scalar at the cursor (`Some(None)` for an object or array, skipped).
+pub(crate) fn scalar(s: &mut Scan<'_>) -> Option<Option<JsonScalar>> {
+    s.ws();
+    let v = match s.peek()? {
+        b'"' => JsonScalar::String(s.string()?.into_owned()),
+        b'{' | b'[' => return s.skip_value().map(|()| None),
+        _ if s.word(b"true") => JsonScalar::Bool(true),
+        _ if s.word(b"false") => JsonScalar::Bool(false),
+        _ if s.word(b"null") => JsonScalar::Null,
+        _ => JsonScalar::Number(parse_number(s.number()?)),
+    };
+    Some(Some(v))
 }
 
 #[cfg(test)]

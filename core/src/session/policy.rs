@@ -222,7 +222,14 @@ impl Default for RetryPolicy {
             handshake_timeout_ms: Some(10_000),
             close_timeout_ms: 5_000,
             fatal_close_codes: BTreeSet::new(),
-            fatal_http_statuses: BTreeSet::from([401, 403]),
+            fatal_http_statuses: {
+                // Built by insertion: the same set, and the browser build carries no
+                // sort + bulk-build code for it.
+                let mut s = BTreeSet::new();
+                s.insert(401);
+                s.insert(403);
+                s
+            },
         }
     }
 }

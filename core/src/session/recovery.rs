@@ -220,26 +220,39 @@ pub(crate) fn with_query(url: &str, params: &[(&str, &str)]) -> String {
         None => (base, ""),
     };
     let encoded: Vec<(String, String)> = params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
-    let mut parts: Vec<String> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter(|p| {
-            let name = p.split('=').next().unwrap_or_default();
-            !encoded.iter().any(|(k, _)| k == name)
-        })
-        .map(str::to_string)
-        .collect();
-    parts.extend(encoded.into_iter().map(|(k, v)| format!("{k}={v}")));
-    format!("{path}?{}{fragment}", parts.join("&"))
+    let mut out = String::with_capacity(url.len() + 64);
+    out.push_str(path);
+    out.push('?');
+    let mut first = true;
+    let mut part = |out: &mut String, pieces: &[&str]| {
+        if !std::mem::take(&mut first) {
+            out.push('&');
+        }
+        pieces.iter().for_each(|p| out.push_str(p));
+    };
+    for p in query.split('&').filter(|p| !p.is_empty()) {
+        let name = p.split('=').next().unwrap_or_default();
+        if !encoded.iter().any(|(k, _)| k == name) {
+            part(&mut out, &[p]);
+        }
+    }
+    for (k, v) in &encoded {
+        part(&mut out, &[k, "=", v]);
+    }
+    out.push_str(fragment);
+    out
 }
 
 fn encode(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
     out
