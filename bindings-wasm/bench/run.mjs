@@ -16,6 +16,8 @@
 // main thread's busy time (CDP Performance.getMetrics `TaskDuration`: script, event
 // dispatch, the WebSocket's own work) and its script part (`ScriptDuration`) over each
 // measure, per message — what the client costs, apart from the server and the network.
+// Last, each client's own cost with no network at all: a stand-in WebSocket delivers
+// messages in a loop (test/bench-page.mjs, bench.synthetic).
 import { build } from "esbuild";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
@@ -95,6 +97,10 @@ for (let r = 0; r < ROUNDS; r++) {
   }
   process.stderr.write(`round ${r + 1}/${ROUNDS}\r`);
 }
+// The clients' own cost, without network or server: messages delivered by a stand-in
+// WebSocket in a loop (bench.synthetic), 3 times each, interleaved.
+const synthetic = Object.fromEntries(names.map((n) => [n, []]));
+for (let r = 0; r < 3; r++) for (const name of names) synthetic[name].push(await page.evaluate((name) => globalThis.bench.synthetic(name), name));
 await browser.close();
 await http.close();
 await server.close();
@@ -119,3 +125,9 @@ for (const name of names) {
 const over = (kind, key) => `${((1 - med("steadysock", kind, key) / med("websocket", kind, key)) * 100).toFixed(1)} %`;
 const cpuOver = (kind) => `+${(med("steadysock", kind, "task") - med("websocket", kind, "task")).toFixed(1)} µs`;
 console.log(`steadysock overhead vs WebSocket (ratio of medians): burst ${over("burst", "rate")}, round trips ${over("seq", "rate")}; CPU per message ${cpuOver("burst")} (burst), ${cpuOver("seq")} (round trip)`);
+const syn = (name, key) => median(synthetic[name].map((x) => x[key]));
+console.log(
+  `client's own cost over a stand-in WebSocket (no network; µs per message, median): ${names
+    .map((n) => `${n} receive ${syn(n, "recv").toFixed(2)} send ${syn(n, "send").toFixed(2)}`)
+    .join("; ")} (websocket: the stand-in alone, making and dispatching the MessageEvent)`,
+);

@@ -79,6 +79,10 @@ class FakeWebSocket extends EventTarget {
   static OPEN = 1;
   static CLOSING = 2;
   static CLOSED = 3;
+  CONNECTING = 0;
+  OPEN = 1;
+  CLOSING = 2;
+  CLOSED = 3;
   readyState = 0;
   protocol = "";
   extensions = "";
