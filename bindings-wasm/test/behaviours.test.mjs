@@ -388,6 +388,43 @@ describe("ReconnectingWebSocket in Chromium (wasm core)", () => {
     assert.deepEqual(wasmFetched, [], "the inline entry fetches no .wasm");
   });
 
+  test("the default entry loads a .wasm served with another content type (read whole), and names a missing one", async () => {
+    const p2 = await browser.context.newPage();
+    await p2.route("**/*.wasm", async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), "content-type": "application/octet-stream" } });
+    });
+    await p2.goto(http.url("/behaviours.html"));
+    await p2.waitForFunction(() => globalThis.steadysock !== undefined);
+    const r = await p2.evaluate(
+      (url) =>
+        new Promise((resolve) => {
+          const ws = new globalThis.steadysock.ReconnectingWebSocket(url);
+          ws.onopen = () => ws.send("octet-stream");
+          ws.onmessage = (e) => {
+            ws.close();
+            resolve(e.data);
+          };
+        }),
+      server.url("/echo"),
+    );
+    await p2.close();
+    assert.equal(r, "octet-stream");
+
+    const p3 = await browser.context.newPage();
+    const errors = [];
+    p3.on("pageerror", (e) => errors.push(e.message));
+    await p3.route("**/*.wasm", (route) => route.fulfill({ status: 404, contentType: "text/plain", body: "not found" }));
+    await p3.goto(http.url("/behaviours.html"));
+    // (the module's import fails when the fetch does: an uncaught error of the page)
+    const deadline = Date.now() + 5000;
+    while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const loaded = await p3.evaluate(() => globalThis.steadysock !== undefined);
+    await p3.close();
+    assert.equal(loaded, false);
+    assert.match(errors.join("\n"), /steadysock: could not fetch .*steadysock_wasm_bg\.wasm: HTTP 404/);
+  });
+
   test("in a Web Worker: open, text and binary echo, close code and reason", async () => {
     const r = await page.evaluate(
       (url) =>
