@@ -78,7 +78,7 @@ pub mod tag {
 /// the address of the UTF-8/byte arena that strings and binary payloads are read from, in
 /// order. A word ≥ 0 is a number (a tag, an id, a code, a time: every number an output
 /// carries is ≥ 0); a negative word is one of the codes below. The last word is the
-/// deadline (a number, or [`NULL`] for no timer).
+/// deadline (a number, or [`code::NULL`] for no timer).
 pub mod code {
     /// `null`.
     pub const NULL: f64 = -1.0;
@@ -191,7 +191,8 @@ impl Batch {
         self.words.extend([0.0, 0.0]);
     }
 
-    /// The buffer's address, its header filled in.
+    /// The buffer's address, its header filled in (wasm32: addresses are 32 bits, exact in
+    /// an `f64`; the host build exists only for clippy and tests).
     fn finish(&mut self) -> u32 {
         self.words[0] = (self.words.len() - 2) as f64;
         self.words[1] = self.arena.as_ptr() as usize as f64;
