@@ -3,8 +3,9 @@
 // synchronously (no fetch, no asset for a bundler to copy, no top-level await) at the
 // cost of about a third more bytes than the separate .wasm file of platform-wasm.mjs.
 // Nothing else runs at load: no Math.random, randomness is crypto.getRandomValues.
-import { initSync, RawSession } from "../wasm/steadysock_wasm.js";
+import { initSync, RawSession as Core } from "../wasm/steadysock_wasm.js";
 import base64 from "../wasm/steadysock_wasm_bytes.js";
+import { wasmSession } from "./wasm-session.mjs";
 
 function decode(text) {
   const bin = atob(text);
@@ -13,6 +14,6 @@ function decode(text) {
   return bytes;
 }
 
-initSync({ module: decode(base64) });
+const { memory } = initSync({ module: decode(base64) });
 
-export const platform = { RawSession };
+export const platform = { RawSession: wasmSession(Core, memory) };

@@ -9,16 +9,17 @@
 // answer the Session's request for each attempt.
 //
 // The core and the byte transport are injected (`configure(platform)`), so this one class
-// runs in Node and in browsers: lib/platform-node.js (the napi RawSession, `net`/`tls`) or
-// lib/platform-wasm.mjs (bindings-wasm's RawSession: same methods, same batches; no byte
-// transport, so the global `WebSocket` is the transport). No Node-only API is used here
-// without a fallback, and nothing runs at module load (no Math.random).
+// runs in Node and in browsers: lib/platform-node.js (the napi RawSession, the `net`/`tls`
+// byte transport, Node's timer and listener details) or lib/platform-wasm.mjs
+// (bindings-wasm's RawSession: same methods, same batches; no byte transport, so the
+// global `WebSocket` is the transport). No Node-only API is used here without a fallback,
+// and nothing runs at module load (no Math.random).
 
 const { CloseEvent, ErrorEvent } = require("./events.js");
 
 /**
- * `{ RawSession, net?, tls?, setMaxListeners?, bytes? }`: set once by the entry point
- * (lib/platform-node.js in Node, lib/platform-wasm.mjs in browsers).
+ * `{ RawSession, byteTransport?, holdTimer?, setMaxListeners?, bytes? }`: set once by the
+ * entry point (lib/platform-node.js in Node, lib/platform-wasm.mjs in browsers).
  */
 let platform = null;
 
@@ -65,42 +66,27 @@ const T_MIGRATED = 21;
 const T_NEED_REQUEST = 22;
 const T_OPEN_WEBSOCKET = 23;
 const T_SEND_MESSAGE = 24;
-const ARITY = {
-  [T_NEED_REQUEST]: 2,
-  [T_OPEN_WEBSOCKET]: 3,
-  [T_SEND_MESSAGE]: 2,
-  [T_OPEN_TRANSPORT]: 4,
-  [T_TRANSMIT]: 2,
-  [T_CLOSE_TRANSPORT]: 3,
-  [T_STATE]: 2,
-  [T_OPEN]: 4,
-  [T_TEXT]: 1,
-  [T_BINARY]: 1,
-  [T_CLOSED]: 6,
-  [T_RECONNECTING]: 5,
-  [T_GAVE_UP]: 4,
-  [T_ERROR]: 2,
-  [T_MIGRATED]: 1,
-};
+/** Values after each tag (indexed by tag - 10). */
+const ARITY = [4, 2, 3, 2, 4, 1, 1, 6, 5, 4, 2, 1, 2, 3, 2];
 
-/** Names of the tags, for `options.observe`. */
-const TAG_NAMES = {
-  [T_NEED_REQUEST]: "need_request",
-  [T_OPEN_WEBSOCKET]: "open_transport",
-  [T_SEND_MESSAGE]: "send_message",
-  [T_OPEN_TRANSPORT]: "open_transport",
-  [T_TRANSMIT]: "transmit",
-  [T_CLOSE_TRANSPORT]: "close_transport",
-  [T_STATE]: "state_changed",
-  [T_OPEN]: "open",
-  [T_TEXT]: "message",
-  [T_BINARY]: "message",
-  [T_CLOSED]: "closed",
-  [T_RECONNECTING]: "reconnecting",
-  [T_GAVE_UP]: "gave_up",
-  [T_ERROR]: "error",
-  [T_MIGRATED]: "migrated",
-};
+/** Names of the tags (indexed by tag - 10), for `options.observe`. */
+const TAG_NAMES = [
+  "open_transport",
+  "transmit",
+  "close_transport",
+  "state_changed",
+  "open",
+  "message",
+  "message",
+  "closed",
+  "reconnecting",
+  "gave_up",
+  "error",
+  "migrated",
+  "need_request",
+  "open_transport",
+  "send_message",
+];
 
 /** partysocket 1.3 defaults. */
 const DEFAULTS = {
@@ -147,18 +133,6 @@ const DOM_EVENTS = {
 /** A `MessagePattern` of the core (exact string, `{ prefix }`, `{ json }`, …) or null. */
 function pattern(value) {
   return value === undefined || value === null ? value : typeof value === "string" ? { exact: value } : value;
-}
-
-/** The Session's transport-error category for a Node socket error. */
-function errorKind(err) {
-  const code = (err && err.code) || "";
-  if (code === "ECONNREFUSED") return "refused";
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") return "dns";
-  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return "unreachable";
-  if (code === "ECONNRESET" || code === "EPIPE") return "reset";
-  if (code === "ETIMEDOUT") return "timeout";
-  if (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return "tls";
-  return "other";
 }
 
 function protocolList(protocols) {
@@ -214,7 +188,8 @@ class ReconnectingWebSocket extends EventTarget {
   #urlSource;
   #protocolsSource;
   #options;
-  #sockets = new Map();
+  /** The byte transport's sockets (`platform.byteTransport`), made at the first one. */
+  #bytes = null;
   /** Host WebSockets whose close event has not come yet (the ones `released` waits for). */
   #liveHostSockets = new Set();
   /** Host WebSockets the Session asked to close: their close event is still reported. */
@@ -273,7 +248,7 @@ class ReconnectingWebSocket extends EventTarget {
     this.#options = { ...DEFAULTS, ...options };
     const o = this.#options;
     // Without a byte transport (browsers, Workers), the global WebSocket is the transport.
-    if (!o.WebSocket && !platform.net) o.WebSocket = globalThis.WebSocket;
+    if (!o.WebSocket && !platform.byteTransport) o.WebSocket = globalThis.WebSocket;
     this.#observe = typeof o.observe === "function" ? o.observe : null;
     this.#rws44 = o[RWS44] === true;
     if (o[EVENTS]) this.#events = o[EVENTS];
@@ -287,15 +262,14 @@ class ReconnectingWebSocket extends EventTarget {
     this.#protocolsSource = protocols;
     this.#url = isUrl(url) ? String(url) : "";
     const int = (v) => Math.max(0, Math.floor(Number(v)));
+    /** A whole number of milliseconds, or undefined (the core's default) when not given. */
+    const opt = (v) => (v === undefined ? undefined : int(v));
+    /** Finite: a whole number; Infinity (partysocket's "no limit"): `none`. */
+    const limit = (v, none) => (Number.isFinite(v) ? int(v) : none);
+    const ka = o.keepalive;
+    const hb = o.heartbeat;
     const keepalive =
-      o.keepalive === null || o.keepalive === false
-        ? null
-        : o.keepalive
-          ? {
-              interval_ms: o.keepalive.intervalMs === undefined ? undefined : int(o.keepalive.intervalMs),
-              pong_timeout_ms: o.keepalive.pongTimeoutMs === undefined ? undefined : int(o.keepalive.pongTimeoutMs),
-            }
-          : undefined;
+      ka === null || ka === false ? null : ka ? { interval_ms: opt(ka.intervalMs), pong_timeout_ms: opt(ka.pongTimeoutMs) } : undefined;
     // The core's SessionOptions (snake_case); absent keys keep the core's defaults.
     const sessionOptions = {
       // With a WebSocket class (ws, a polyfill, Node's global), the Session runs over it as
@@ -312,24 +286,26 @@ class ReconnectingWebSocket extends EventTarget {
         factor: Number(o.reconnectionDelayGrowFactor),
         jitter: o.jitter === undefined ? "none" : String(o.jitter),
       },
-      max_retries: Number.isFinite(o.maxRetries) ? int(o.maxRetries) : null,
+      max_retries: limit(o.maxRetries, null),
       min_uptime_ms: int(o.minUptime),
-      connect_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
-      handshake_timeout_ms: Number.isFinite(o.connectionTimeout) ? int(o.connectionTimeout) : null,
+      connect_timeout_ms: limit(o.connectionTimeout, null),
+      handshake_timeout_ms: limit(o.connectionTimeout, null),
       // (usize keys: at most 2^32 - 1, the largest a wasm32 core reads)
-      queue: { max_messages: Number.isFinite(o.maxEnqueuedMessages) ? int(o.maxEnqueuedMessages) : 0xffffffff },
+      queue: { max_messages: limit(o.maxEnqueuedMessages, 0xffffffff) },
       keepalive,
       heartbeat:
-        o.heartbeat === undefined || o.heartbeat === null || o.heartbeat === false
-          ? (o.heartbeat === undefined ? undefined : null)
+        hb === undefined || hb === null || hb === false
+          ? hb === undefined
+            ? undefined
+            : null
           : {
-              interval_ms: o.heartbeat.intervalMs === undefined ? undefined : int(o.heartbeat.intervalMs),
-              timeout_ms: o.heartbeat.timeoutMs === undefined ? undefined : int(o.heartbeat.timeoutMs),
+              interval_ms: opt(hb.intervalMs),
+              timeout_ms: opt(hb.timeoutMs),
               // (the application heartbeat: a message transport's only keepalive, as
               // browsers cannot send ping frames)
-              ping: o.heartbeat.ping === undefined ? undefined : String(o.heartbeat.ping),
-              pong: pattern(o.heartbeat.pong),
-              any_message_counts: o.heartbeat.anyMessageCounts,
+              ping: hb.ping === undefined ? undefined : String(hb.ping),
+              pong: pattern(hb.pong),
+              any_message_counts: hb.anyMessageCounts,
             },
       disconnect_warning: pattern(o.disconnectWarning),
       recovery: o.recovery === undefined ? undefined : Boolean(o.recovery),
@@ -398,7 +374,7 @@ class ReconnectingWebSocket extends EventTarget {
   get bufferedAmount() {
     let n = this.#raw.queuedBytes + this.#chainedBytes;
     for (const d of this.#afterClose) n += byteSize(d);
-    for (const s of this.#sockets.values()) if (!s.destroyed) n += s.writableLength;
+    if (this.#bytes !== null) n += this.#bytes.buffered();
     for (const ws of this.#hostSockets.values()) n += Number(ws.bufferedAmount) || 0;
     return n;
   }
@@ -552,7 +528,7 @@ class ReconnectingWebSocket extends EventTarget {
       },
       /** Sockets the host still holds (a WebSocket until its close event). */
       get sockets() {
-        return self.#sockets.size + self.#liveHostSockets.size;
+        return (self.#bytes === null ? 0 : self.#bytes.size()) + self.#liveHostSockets.size;
       },
       connect() {
         self.#started = true;
@@ -577,8 +553,8 @@ class ReconnectingWebSocket extends EventTarget {
   /** Applies one batch in order; returns whether more outputs may be pending. */
   #apply(out) {
     const end = out.length - 2;
-    for (let i = 0; i < end; i += 1 + ARITY[out[i]]) {
-      if (this.#observe !== null) this.#observe({ output: TAG_NAMES[out[i]], tag: out[i], values: out.slice(i + 1, i + 1 + ARITY[out[i]]) });
+    for (let i = 0; i < end; i += 1 + ARITY[out[i] - 10]) {
+      if (this.#observe !== null) this.#observe({ output: TAG_NAMES[out[i] - 10], tag: out[i], values: out.slice(i + 1, i + 1 + ARITY[out[i] - 10]) });
       const a = out[i + 1];
       const b = out[i + 2];
       const c = out[i + 3];
@@ -591,11 +567,9 @@ class ReconnectingWebSocket extends EventTarget {
           this.#debug("connect", this.retryCount);
           this.#openTransport(a, b, c, d);
           break;
-        case T_TRANSMIT: {
-          const s = this.#sockets.get(a);
-          if (s && !s.destroyed) s.write(b);
+        case T_TRANSMIT:
+          this.#bytes.write(a, b);
           break;
-        }
         case T_CLOSE_TRANSPORT:
           this.#closeTransport(a, b, c);
           break;
@@ -717,37 +691,19 @@ class ReconnectingWebSocket extends EventTarget {
     if (!this.#socketMade) queueMicrotask(() => (this.#socketMade = true));
   }
 
+  /** Byte transport: a socket for attempt `id` (platform.byteTransport); its events go to the Session. */
   #openTransport(id, host, port, secure) {
     this.#markSocketMade();
     this.#note("requested", id);
-    const socket = secure
-      ? platform.tls.connect({ ALPNProtocols: ["http/1.1"], ...this.#options.tls, host, port })
-      : platform.net.connect({ host, port });
-    this.#sockets.set(id, socket);
-    socket.setNoDelay(true);
-    const live = () => this.#sockets.get(id) === socket;
-    socket.on(secure ? "secureConnect" : "connect", () => {
-      if (live()) this.#pump(this.#raw.handleConnected(id, now()));
-    });
-    socket.on("data", (chunk) => {
-      if (live()) this.#pump(this.#raw.handleBytes(id, chunk, now()));
-    });
-    const ended = () => {
-      if (live()) {
-        this.#sockets.delete(id);
-        this.#pump(this.#raw.handleClosed(id, null, null, now()));
-      }
-    };
-    socket.on("end", ended);
-    socket.on("close", ended);
-    // Stays for the socket's whole life: a socket error is never unhandled.
-    socket.on("error", (err) => {
-      if (live()) {
-        this.#sockets.delete(id);
-        socket.destroy();
-        this.#pump(this.#raw.handleError(id, errorKind(err), err.message, now()));
-      }
-    });
+    if (this.#bytes === null) {
+      this.#bytes = platform.byteTransport({
+        connected: (id) => this.#pump(this.#raw.handleConnected(id, now())),
+        data: (id, chunk) => this.#pump(this.#raw.handleBytes(id, chunk, now())),
+        ended: (id) => this.#pump(this.#raw.handleClosed(id, null, null, now())),
+        failed: (id, kind, message) => this.#pump(this.#raw.handleError(id, kind, message, now())),
+      });
+    }
+    this.#bytes.open(id, host, port, secure, this.#options.tls);
   }
 
   /** Message transport: a host WebSocket for attempt `id`; its events go to the Session. */
@@ -832,14 +788,7 @@ class ReconnectingWebSocket extends EventTarget {
       }
       return;
     }
-    const socket = this.#sockets.get(id);
-    if (!socket) return;
-    this.#sockets.delete(id);
-    if (socket.connecting || socket.destroyed) socket.destroy();
-    else {
-      socket.destroySoon();
-      socket.unref();
-    }
+    if (this.#bytes !== null) this.#bytes.close(id);
   }
 
   /**
@@ -868,10 +817,8 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   #refTimer() {
-    // Node's timers can stop holding the process; a browser's timer is a number.
-    if (this.#timer === null || typeof this.#timer.ref !== "function") return;
-    if (this.#userClosed || this.#state === "closed") this.#timer.unref();
-    else this.#timer.ref();
+    // Node's timers can stop holding the process (platform.holdTimer); a browser's cannot.
+    if (this.#timer !== null && platform.holdTimer) platform.holdTimer(this.#timer, !this.#userClosed && this.#state !== "closed");
   }
 
   // ---------------------------------------------------------------- events
@@ -881,7 +828,7 @@ class ReconnectingWebSocket extends EventTarget {
   }
 
   #emit(event, handler) {
-    this.#debug(event.type, ...(event.type === "close" ? [event.code, event.reason] : event.type === "error" ? [event.message] : []));
+    if (this.#options.debug) this.#debug(event.type, ...(event.type === "close" ? [event.code, event.reason] : event.type === "error" ? [event.message] : []));
     const fn = this[handler];
     if (typeof fn === "function") {
       try {

@@ -226,6 +226,52 @@ describe("ReconnectingWebSocket in Chromium (wasm core)", () => {
     );
   });
 
+  test("the wasm core's answers: providers with subprotocols, drainQueuedMessages, large and non-ASCII messages both ways", async () => {
+    const r = await inPage(
+      async ([protoUrl, silentUrl, echoUrl]) => {
+        const RWS = steadysock.ReconnectingWebSocket;
+        // URL and protocols providers (provideRequest with subprotocols): the server picks the first.
+        const p = new RWS(async () => protoUrl, () => ["chat.v2", "chat.v1"], FAST);
+        await once(p, "open");
+        const protocol = p.protocol;
+        p.close();
+        // Queued in the core while connecting, then taken back (strings and ArrayBuffers, in order).
+        const q = new RWS(silentUrl, undefined, { ...FAST, connectionTimeout: 60000 });
+        q.send("a");
+        q.send(new Uint8Array([1, 2]));
+        q.send("é");
+        const drained = q.drainQueuedMessages().map((d) => (typeof d === "string" ? d : [Object.prototype.toString.call(d), ...new Uint8Array(d)]));
+        const after = q.bufferedAmount;
+        q.close();
+        // Echoes: a 1 MiB text (the module's memory grows), non-ASCII text, binary; in order.
+        const e = new RWS(echoUrl, undefined, FAST);
+        e.binaryType = "arraybuffer";
+        const got = [];
+        e.addEventListener("message", (m) => got.push(m.data));
+        await once(e, "open");
+        const big = "x".repeat(1 << 20) + "end";
+        e.send(big);
+        e.send("ünïcødé 🎉");
+        e.send(new Uint8Array([0, 255, 7]));
+        await until(() => got.length === 3);
+        e.close();
+        return {
+          protocol,
+          drained,
+          after,
+          echoes: [got[0] === big, got[1], [Object.prototype.toString.call(got[2]), ...new Uint8Array(got[2])]],
+        };
+      },
+      [server.url("/proto"), server.url("/silent"), server.url("/echo")],
+    );
+    assert.deepEqual(r, {
+      protocol: "chat.v2",
+      drained: ["a", ["[object ArrayBuffer]", 1, 2], "é"],
+      after: 0,
+      echoes: [true, "ünïcødé 🎉", ["[object ArrayBuffer]", 0, 255, 7]],
+    });
+  });
+
   test("unreachable host: close 1006 then error per attempt, gives up after maxRetries, reconnect() works after", async () => {
     const dead = `ws://127.0.0.1:${await closedPort()}/`;
     const r = await inPage(
@@ -340,6 +386,43 @@ describe("ReconnectingWebSocket in Chromium (wasm core)", () => {
     await p2.close();
     assert.deepEqual(r, ["inline", "close:4001:inline done"]);
     assert.deepEqual(wasmFetched, [], "the inline entry fetches no .wasm");
+  });
+
+  test("the default entry loads a .wasm served with another content type (read whole), and names a missing one", async () => {
+    const p2 = await browser.context.newPage();
+    await p2.route("**/*.wasm", async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), "content-type": "application/octet-stream" } });
+    });
+    await p2.goto(http.url("/behaviours.html"));
+    await p2.waitForFunction(() => globalThis.steadysock !== undefined);
+    const r = await p2.evaluate(
+      (url) =>
+        new Promise((resolve) => {
+          const ws = new globalThis.steadysock.ReconnectingWebSocket(url);
+          ws.onopen = () => ws.send("octet-stream");
+          ws.onmessage = (e) => {
+            ws.close();
+            resolve(e.data);
+          };
+        }),
+      server.url("/echo"),
+    );
+    await p2.close();
+    assert.equal(r, "octet-stream");
+
+    const p3 = await browser.context.newPage();
+    const errors = [];
+    p3.on("pageerror", (e) => errors.push(e.message));
+    await p3.route("**/*.wasm", (route) => route.fulfill({ status: 404, contentType: "text/plain", body: "not found" }));
+    await p3.goto(http.url("/behaviours.html"));
+    // (the module's import fails when the fetch does: an uncaught error of the page)
+    const deadline = Date.now() + 5000;
+    while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const loaded = await p3.evaluate(() => globalThis.steadysock !== undefined);
+    await p3.close();
+    assert.equal(loaded, false);
+    assert.match(errors.join("\n"), /steadysock: could not fetch .*steadysock_wasm_bg\.wasm: HTTP 404/);
   });
 
   test("in a Web Worker: open, text and binary echo, close code and reason", async () => {

@@ -1,7 +1,9 @@
-// Benchmark page (bench/run.mjs): the same echo server, three clients on one page —
-// steadysock (wasm core), the browser's WebSocket, partysocket — burst throughput (send N
-// small messages, wait for N echoes) and sequential round trips; the clients take turns in
-// each of 7 rounds, and each number is the median of the rounds.
+// Benchmark page (bench/run.mjs, bench/profile.mjs): three clients on one page — steadysock
+// (wasm core), the browser's WebSocket, partysocket — against one echo server. bench/run.mjs
+// drives it step by step (so that it can read the renderer's CPU time around each measure):
+// `bench.open(name, url)` connects and warms up, `bench.burst(n)` sends n small messages
+// and waits for n echoes, `bench.seq(n)` makes n sequential round trips (each returns its
+// milliseconds), `bench.close()`.
 import SteadySocket from "steadysock";
 import PartySocket from "partysocket/ws";
 
@@ -10,6 +12,7 @@ const CLIENTS = {
   websocket: (url) => new WebSocket(url),
   partysocket: (url) => new PartySocket(url, undefined, { maxRetries: 0 }),
 };
+const PAYLOAD = "0123456789abcdef";
 
 function opened(ws) {
   return new Promise((resolve, reject) => {
@@ -18,7 +21,7 @@ function opened(ws) {
   });
 }
 
-async function burst(ws, n, payload) {
+async function burst(ws, n) {
   let got = 0;
   const done = new Promise((resolve) => {
     ws.onmessage = () => {
@@ -26,41 +29,120 @@ async function burst(ws, n, payload) {
     };
   });
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) ws.send(payload);
+  for (let i = 0; i < n; i++) ws.send(PAYLOAD);
   await done;
   return performance.now() - t0;
 }
 
-async function sequential(ws, n, payload) {
+async function sequential(ws, n) {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     await new Promise((resolve) => {
       ws.onmessage = resolve;
-      ws.send(payload);
+      ws.send(PAYLOAD);
     });
   }
   return performance.now() - t0;
 }
 
-globalThis.runBench = async (url, { burstN = 20000, seqN = 2000, rounds = 7 } = {}) => {
-  const payload = "0123456789abcdef";
-  const results = {};
-  for (const name of Object.keys(CLIENTS)) results[name] = { burst: [], seq: [] };
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, make] of Object.entries(CLIENTS)) {
-      const ws = make(url);
-      await opened(ws);
-      await burst(ws, 1000, payload); // warm-up
-      results[name].burst.push(burstN / ((await burst(ws, burstN, payload)) / 1000));
-      results[name].seq.push(seqN / ((await sequential(ws, seqN, payload)) / 1000));
-      ws.close();
-    }
-  }
-  // The median of the rounds (the clients take turns within each round), and the range.
-  const median = (xs) => Math.round([...xs].sort((a, b) => a - b)[xs.length >> 1]);
-  const range = (xs) => [Math.round(Math.min(...xs)), Math.round(Math.max(...xs))];
-  return Object.fromEntries(
-    Object.entries(results).map(([k, v]) => [k, { burst: median(v.burst), seq: median(v.seq), burstRange: range(v.burst), seqRange: range(v.seq) }]),
-  );
+let current = null;
+globalThis.bench = {
+  async open(name, url) {
+    current = CLIENTS[name](url);
+    await opened(current);
+    await burst(current, 1000); // warm-up
+  },
+  burst: (n) => burst(current, n),
+  seq: (n) => sequential(current, n),
+  close() {
+    current.close();
+    current = null;
+  },
+};
+
+/** One client, one measure (bench/profile.mjs): `{ ms }` of a burst or of round trips. */
+globalThis.runOne = async (name, url, kind = "burst", n = 20000) => {
+  await globalThis.bench.open(name, url);
+  const ms = kind === "burst" ? await globalThis.bench.burst(n) : await globalThis.bench.seq(n);
+  globalThis.bench.close();
+  return { ms };
 };
 globalThis.benchReady = true;
+
+/**
+ * A WebSocket stand-in that opens at once and whose messages the page delivers itself:
+ * the client's own cost per message, without the network, the server or the browser's
+ * WebSocket (bench.synthetic).
+ */
+class FakeWebSocket extends EventTarget {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
+  CONNECTING = 0;
+  OPEN = 1;
+  CLOSING = 2;
+  CLOSED = 3;
+  readyState = 0;
+  protocol = "";
+  extensions = "";
+  binaryType = "blob";
+  bufferedAmount = 0;
+  onopen = null;
+  onmessage = null;
+  onclose = null;
+  onerror = null;
+  constructor(url) {
+    super();
+    this.url = url;
+    FakeWebSocket.last = this;
+    setTimeout(() => {
+      this.readyState = 1;
+      const e = new Event("open");
+      if (this.onopen) this.onopen(e);
+      this.dispatchEvent(e);
+    }, 0);
+  }
+  send() {}
+  close() {
+    this.readyState = 3;
+  }
+  /** One incoming message, as a browser's WebSocket dispatches it. */
+  deliver(data) {
+    const e = new MessageEvent("message", { data });
+    if (this.onmessage) this.onmessage(e);
+    this.dispatchEvent(e);
+  }
+}
+
+/**
+ * Client `name` over FakeWebSocket: µs per received message (delivered and dispatched to
+ * one listener) and per send, `n` of each; the median of `runs`. "websocket" is the
+ * stand-in alone (the floor: making and dispatching the MessageEvent).
+ */
+globalThis.bench.synthetic = async (name, n = 50000, runs = 5) => {
+  const make = {
+    steadysock: () => new SteadySocket("ws://fake/", undefined, { maxRetries: 0, WebSocket: FakeWebSocket }),
+    websocket: () => new FakeWebSocket("ws://fake/"),
+    partysocket: () => new PartySocket("ws://fake/", undefined, { maxRetries: 0, WebSocket: FakeWebSocket }),
+  }[name];
+  const ws = make();
+  await opened(ws);
+  const inner = FakeWebSocket.last;
+  let got = 0;
+  ws.onmessage = () => got++;
+  const recv = [];
+  const send = [];
+  for (let r = 0; r < runs; r++) {
+    let t0 = performance.now();
+    for (let i = 0; i < n; i++) inner.deliver(PAYLOAD);
+    recv.push(((performance.now() - t0) * 1000) / n);
+    t0 = performance.now();
+    for (let i = 0; i < n; i++) ws.send(PAYLOAD);
+    send.push(((performance.now() - t0) * 1000) / n);
+  }
+  ws.close();
+  if (got !== n * runs) throw new Error(`${name}: ${got} of ${n * runs} messages delivered`);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  return { recv: median(recv), send: median(send) };
+};
