@@ -223,6 +223,12 @@ class ReconnectingWebSocket extends EventTarget {
   /** Messages sent after close(), delivered by reconnect() (partysocket). */
   #afterClose = [];
   #pumping = false;
+  /**
+   * The time of the latest input (ms, performance.now()'s clock). A send passes it as is:
+   * the core reads no clock for a send (Session::send), and a clock read costs about as
+   * much as the rest of a small send's JavaScript.
+   */
+  #last = 0;
   /** Outputs of calls made while a batch is being applied, applied after it, in order. */
   #nested = [];
   #rws44 = false;
@@ -315,10 +321,10 @@ class ReconnectingWebSocket extends EventTarget {
     // Any of the core's SessionOptions keys, as they are (snake_case), last.
     if (o.sessionOptions) Object.assign(sessionOptions, o.sessionOptions);
     const { RawSession } = platform;
-    this.#raw = new RawSession(provided ? "ws://provided.invalid/" : this.#url, JSON.stringify(sessionOptions), now());
+    this.#raw = new RawSession(provided ? "ws://provided.invalid/" : this.#url, JSON.stringify(sessionOptions), this.#now());
     if (!o.startClosed) {
       this.#started = true;
-      this.#pump(this.#raw.connect(now()));
+      this.#pump(this.#raw.connect(this.#now()));
     }
   }
 
@@ -424,10 +430,10 @@ class ReconnectingWebSocket extends EventTarget {
     const wasOpen = this.#state === "open";
     let out;
     try {
-      if (typeof data === "string") out = this.#raw.sendText(data, now());
-      else if (ArrayBuffer.isView(data)) out = this.#raw.sendBinary(bytesOf(data), now());
-      else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(bytesOf(data), now());
-      else out = this.#raw.sendText(String(data), now());
+      if (typeof data === "string") out = this.#raw.sendText(data, this.#last);
+      else if (ArrayBuffer.isView(data)) out = this.#raw.sendBinary(bytesOf(data), this.#last);
+      else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer)) out = this.#raw.sendBinary(bytesOf(data), this.#last);
+      else out = this.#raw.sendText(String(data), this.#last);
     } catch (err) {
       this.#emitError(`message not sent: ${err.message}`, err);
       return false;
@@ -451,7 +457,7 @@ class ReconnectingWebSocket extends EventTarget {
     this.#warnedAfterClose = false;
     // (A second close() leaves the first one's awaited close event as it is.)
     if (this.#rws44 && !already) this.#awaitingClose = wasActive;
-    this.#pump(this.#raw.close(code, reason === undefined ? "" : String(reason), now()));
+    this.#pump(this.#raw.close(code, reason === undefined ? "" : String(reason), this.#now()));
     if (wasActive && !already && !this.#rws44) this.#emitClose(code, reason === undefined ? "" : String(reason), true);
   }
 
@@ -472,11 +478,22 @@ class ReconnectingWebSocket extends EventTarget {
     this.#started = true;
     const waiting = this.#afterClose;
     this.#afterClose = [];
-    this.#pump(this.#raw.reconnect(now()));
+    this.#pump(this.#raw.reconnect(this.#now()));
     for (const d of waiting) this.send(d);
   }
 
   // ---------------------------------------------------------------- driving the session
+
+  /**
+   * The time for an input: the clock, or `stamp` when the input is an event that carries
+   * one (a WebSocket message event's `timeStamp`: DOM and Node events keep it on
+   * performance.now()'s clock, read once when the event was made; other `WebSocket`
+   * classes' events have none) — never before the latest input's time.
+   */
+  #now(stamp) {
+    const t = typeof stamp === "number" && stamp > 0 ? stamp : now();
+    return (this.#last = t > this.#last ? t : this.#last);
+  }
 
   #pump(out) {
     if (this.#pumping) {
@@ -533,15 +550,15 @@ class ReconnectingWebSocket extends EventTarget {
       connect() {
         self.#started = true;
         self.#userClosed = false;
-        self.#pump(raw.connect(now()));
+        self.#pump(raw.connect(self.#now()));
       },
       disconnectWarning() {
-        self.#pump(raw.disconnectWarning(now()));
+        self.#pump(raw.disconnectWarning(self.#now()));
       },
       /** The Session's own answer: "ok", "queue_full", "closed" or "rejected". */
       send(data) {
         try {
-          self.#pump(typeof data === "string" ? raw.sendText(data, now()) : raw.sendBinary(bytesOf(data), now()));
+          self.#pump(typeof data === "string" ? raw.sendText(data, self.#last) : raw.sendBinary(bytesOf(data), self.#last));
           return "ok";
         } catch (err) {
           return String(err.message).split(":")[0];
@@ -673,12 +690,12 @@ class ReconnectingWebSocket extends EventTarget {
       ([url, protocols]) => {
         this.#url = String(url);
         const headers = this.#options.headers ? Object.entries(this.#options.headers).map(([k, v]) => [String(k), String(v)]) : [];
-        this.#pump(this.#raw.provideRequest(id, this.#url, protocolList(protocols), headers, now()));
+        this.#pump(this.#raw.provideRequest(id, this.#url, protocolList(protocols), headers, this.#now()));
       },
       (err) => {
         const message = err instanceof Error ? err.message : String(err);
         this.#providerError = message;
-        this.#pump(this.#raw.provideRequestError(id, message, now()));
+        this.#pump(this.#raw.provideRequestError(id, message, this.#now()));
       },
     );
   }
@@ -697,10 +714,10 @@ class ReconnectingWebSocket extends EventTarget {
     this.#note("requested", id);
     if (this.#bytes === null) {
       this.#bytes = platform.byteTransport({
-        connected: (id) => this.#pump(this.#raw.handleConnected(id, now())),
-        data: (id, chunk) => this.#pump(this.#raw.handleBytes(id, chunk, now())),
-        ended: (id) => this.#pump(this.#raw.handleClosed(id, null, null, now())),
-        failed: (id, kind, message) => this.#pump(this.#raw.handleError(id, kind, message, now())),
+        connected: (id) => this.#pump(this.#raw.handleConnected(id, this.#now())),
+        data: (id, chunk) => this.#pump(this.#raw.handleBytes(id, chunk, this.#now())),
+        ended: (id) => this.#pump(this.#raw.handleClosed(id, null, null, this.#now())),
+        failed: (id, kind, message) => this.#pump(this.#raw.handleError(id, kind, message, this.#now())),
       });
     }
     this.#bytes.open(id, host, port, secure, this.#options.tls);
@@ -717,7 +734,7 @@ class ReconnectingWebSocket extends EventTarget {
       // Reported from a later task, like any socket failure (never inside the
       // constructor or a call of the application).
       const message = err instanceof Error ? err.message : String(err);
-      later(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+      later(() => this.#pump(this.#raw.handleError(id, "other", message, this.#now())));
       return;
     }
     this.#note("requested", id);
@@ -734,14 +751,14 @@ class ReconnectingWebSocket extends EventTarget {
     ws.onopen = () => {
       opened = true;
       this.#note("connected", id);
-      if (live()) this.#pump(this.#raw.handleOpen(id, String(ws.protocol || ""), String(ws.extensions || ""), now()));
+      if (live()) this.#pump(this.#raw.handleOpen(id, String(ws.protocol || ""), String(ws.extensions || ""), this.#now()));
     };
     ws.onmessage = (event) => {
       if (!live()) return;
       const data = event.data;
-      if (typeof data === "string") this.#pump(this.#raw.handleText(id, data, now()));
-      else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) this.#pump(this.#raw.handleBinary(id, bytesOf(data), now()));
-      else if (Array.isArray(data)) this.#pump(this.#raw.handleBinary(id, bytesOf(Buffer.concat(data)), now()));
+      if (typeof data === "string") this.#pump(this.#raw.handleText(id, data, this.#now(event.timeStamp)));
+      else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) this.#pump(this.#raw.handleBinary(id, bytesOf(data), this.#now(event.timeStamp)));
+      else if (Array.isArray(data)) this.#pump(this.#raw.handleBinary(id, bytesOf(Buffer.concat(data)), this.#now()));
     };
     ws.onclose = (event) => {
       this.#liveHostSockets.delete(ws);
@@ -752,10 +769,10 @@ class ReconnectingWebSocket extends EventTarget {
       this.#hostSockets.delete(id);
       if (!opened && failed) {
         // Failed before it opened: a browser tells no more (refused, DNS, TLS look alike).
-        this.#pump(this.#raw.handleError(id, "other", `the WebSocket failed before it opened (close ${event && event.code})`, now()));
+        this.#pump(this.#raw.handleError(id, "other", `the WebSocket failed before it opened (close ${event && event.code})`, this.#now()));
         return;
       }
-      this.#pump(this.#raw.handleClosed(id, event && event.code ? event.code : null, (event && event.reason) || "", now()));
+      this.#pump(this.#raw.handleClosed(id, event && event.code ? event.code : null, (event && event.reason) || "", this.#now()));
     };
     // Stays for the socket's whole life (the `ws` package throws an 'error' nobody
     // listens to); the close event that follows tells the Session.
@@ -772,7 +789,7 @@ class ReconnectingWebSocket extends EventTarget {
     } catch (err) {
       this.#hostSockets.delete(id);
       const message = err instanceof Error ? err.message : String(err);
-      later(() => this.#pump(this.#raw.handleError(id, "other", message, now())));
+      later(() => this.#pump(this.#raw.handleError(id, "other", message, this.#now())));
     }
   }
 
@@ -809,7 +826,7 @@ class ReconnectingWebSocket extends EventTarget {
       () => {
         this.#timer = null;
         this.#deadline = null;
-        this.#pump(this.#raw.handleTimeout(now()));
+        this.#pump(this.#raw.handleTimeout(this.#now()));
       },
       Math.max(0, Math.ceil(deadline - now())),
     );
@@ -858,7 +875,7 @@ class ReconnectingWebSocket extends EventTarget {
       }
       if (!again) {
         this.#userClosed = true;
-        this.#pump(this.#raw.close(1000, "", now()));
+        this.#pump(this.#raw.close(1000, "", this.#now()));
       }
     }
     this.#emit(event, "onclose");

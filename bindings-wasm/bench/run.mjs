@@ -83,7 +83,7 @@ async function measure(f, arg, n) {
   return { rate: n / (ms / 1000), task: ((after.task - before.task) * 1e6) / n, script: ((after.script - before.script) * 1e6) / n };
 }
 
-const names = ["steadysock", "websocket", "partysocket"];
+const names = ["steadysock", "websocket", "partysocket", "redispatch"];
 const results = Object.fromEntries(names.map((n) => [n, []]));
 const url = server.url("/echo");
 for (let r = 0; r < ROUNDS; r++) {
@@ -100,7 +100,7 @@ for (let r = 0; r < ROUNDS; r++) {
 // The clients' own cost, without network or server: messages delivered by a stand-in
 // WebSocket in a loop (bench.synthetic), 3 times each, interleaved.
 const synthetic = Object.fromEntries(names.map((n) => [n, []]));
-for (let r = 0; r < 3; r++) for (const name of names) synthetic[name].push(await page.evaluate((name) => globalThis.bench.synthetic(name), name));
+for (let r = 0; r < 3; r++) for (const name of names.slice(0, 3)) synthetic[name].push(await page.evaluate((name) => globalThis.bench.synthetic(name), name));
 await browser.close();
 await http.close();
 await server.close();
@@ -125,9 +125,21 @@ for (const name of names) {
 const over = (kind, key) => `${((1 - med("steadysock", kind, key) / med("websocket", kind, key)) * 100).toFixed(1)} %`;
 const cpuOver = (kind) => `+${(med("steadysock", kind, "task") - med("websocket", kind, "task")).toFixed(1)} µs`;
 console.log(`steadysock overhead vs WebSocket (ratio of medians): burst ${over("burst", "rate")}, round trips ${over("seq", "rate")}; CPU per message ${cpuOver("burst")} (burst), ${cpuOver("seq")} (round trip)`);
+// Paired: the ratio of two clients' rates within each round (run minutes apart at most,
+// so a slow phase of the machine weighs on both), then the median of those ratios.
+const paired = (a, b, kind) => {
+  const ratios = results[a].map((x, i) => x[kind].rate / results[b][i][kind].rate);
+  const s = [...ratios].sort((x, y) => x - y);
+  const pct = (r) => `${((1 - r) * 100).toFixed(1)} %`;
+  return `${pct(median(ratios))} (middle half ${pct(s[Math.floor((s.length * 3) / 4)])} to ${pct(s[Math.floor(s.length / 4)])})`;
+};
+for (const other of ["steadysock", "partysocket", "redispatch"]) {
+  console.log(`${other} below WebSocket, paired per round (median of ratios): burst ${paired(other, "websocket", "burst")}, round trips ${paired(other, "websocket", "seq")}`);
+}
 const syn = (name, key) => median(synthetic[name].map((x) => x[key]));
 console.log(
   `client's own cost over a stand-in WebSocket (no network; µs per message, median): ${names
+    .slice(0, 3)
     .map((n) => `${n} receive ${syn(n, "recv").toFixed(2)} send ${syn(n, "send").toFixed(2)}`)
     .join("; ")} (websocket: the stand-in alone, making and dispatching the MessageEvent)`,
 );

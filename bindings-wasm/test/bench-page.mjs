@@ -1,5 +1,6 @@
-// Benchmark page (bench/run.mjs, bench/profile.mjs): three clients on one page — steadysock
-// (wasm core), the browser's WebSocket, partysocket — against one echo server. bench/run.mjs
+// Benchmark page (bench/run.mjs, bench/profile.mjs): four clients on one page — steadysock
+// (wasm core), the browser's WebSocket, partysocket, and the floor of any wrapper
+// (`redispatch`: a new MessageEvent per message, nothing else) — against one echo server. bench/run.mjs
 // drives it step by step (so that it can read the renderer's CPU time around each measure):
 // `bench.open(name, url)` connects and warms up, `bench.burst(n)` sends n small messages
 // and waits for n echoes, `bench.seq(n)` makes n sequential round trips (each returns its
@@ -7,10 +8,38 @@
 import SteadySocket from "steadysock";
 import PartySocket from "partysocket/ws";
 
+/**
+ * The floor of any client that wraps a WebSocket and dispatches its own events (what
+ * partysocket and steadysock both do): forward `send`, and for each message make a new
+ * `MessageEvent` and dispatch it from an `EventTarget`. No reconnect, no decision: what a
+ * wrapper costs before it does anything.
+ */
+class Redispatch extends EventTarget {
+  onmessage = null;
+  constructor(url) {
+    super();
+    this.ws = new WebSocket(url);
+    this.ws.onopen = () => this.dispatchEvent(new Event("open"));
+    this.ws.onerror = () => this.dispatchEvent(new Event("error"));
+    this.ws.onmessage = (e) => {
+      const event = new MessageEvent("message", { data: e.data });
+      if (this.onmessage) this.onmessage(event);
+      this.dispatchEvent(event);
+    };
+  }
+  send(data) {
+    this.ws.send(data);
+  }
+  close() {
+    this.ws.close();
+  }
+}
+
 const CLIENTS = {
   steadysock: (url) => new SteadySocket(url, undefined, { maxRetries: 0 }),
   websocket: (url) => new WebSocket(url),
   partysocket: (url) => new PartySocket(url, undefined, { maxRetries: 0 }),
+  redispatch: (url) => new Redispatch(url),
 };
 const PAYLOAD = "0123456789abcdef";
 
