@@ -12,7 +12,7 @@ use super::{
     RecoveryPlacement, SessionOptions, Subprotocols, TransportType,
 };
 use crate::json::{parse_number, Scan};
-use crate::session::pattern::{scalar, set_field, MessagePattern};
+use crate::session::pattern::{scalar, set_field, JsonScalar, MessagePattern};
 use crate::session::{EnvelopeKind, Jitter, RequestSource};
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -297,7 +297,17 @@ impl<'a> Reader<'a> {
     fn f64(&mut self) -> R<f64> {
         self.s.ws();
         let t = self.s.number().ok_or_else(|| self.err("expected a number"))?;
-        Ok(parse_number(t))
+        self.finite(parse_number(t))
+    }
+
+    /// `n` if it is finite: a number beyond `f64` (`1e400`) is refused, as serde_json
+    /// refuses it, rather than read as infinite.
+    fn finite(&mut self, n: f64) -> R<f64> {
+        if n.is_finite() {
+            Ok(n)
+        } else {
+            Err(self.err("number out of range"))
+        }
     }
 
     fn bool(&mut self) -> R<bool> {
@@ -450,6 +460,9 @@ impl<'a> Reader<'a> {
                     let v = scalar(&mut r.s)
                         .flatten()
                         .ok_or_else(|| r.err("expected a string, number, true, false or null"))?;
+                    if let JsonScalar::Number(n) = v {
+                        r.finite(n)?;
+                    }
                     set_field(&mut fields, name.into_owned(), v);
                     Ok(())
                 })?;
@@ -475,7 +488,6 @@ impl<'a> Reader<'a> {
 #[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::session::JsonScalar;
 
     const GOOD: &[&str] = &[
         "{}",
@@ -519,6 +531,20 @@ mod tests {
             {"prefix": "bye"}, {"any": []}, {"exact": ""}]}}"#,
         r#"{"disconnect_warning": {"json": {"a": 1, "a": 2}}}"#,
         r#"{"disconnect_warning": {"json": {}}}"#,
+        // Numbers at the edges of the grammar and of f64.
+        r#"{"backoff": {"factor": -0}}"#,
+        r#"{"backoff": {"factor": 1E5}}"#,
+        r#"{"backoff": {"factor": 0.1e1}}"#,
+        r#"{"backoff": {"factor": 1e-400}}"#,
+        r#"{"backoff": {"factor": 1e-99999999999999999999}}"#,
+        r#"{"backoff": {"factor": 0e99999999999999999999}}"#,
+        r#"{"backoff": {"factor": 123456789012345678901234567890}}"#,
+        r#"{"backoff": {"factor": 2.2250738585072014e-308}}"#,
+        r#"{"disconnect_warning": {"json": {"a": -0, "b": 1E-2}}}"#,
+        // Strings: an escaped NUL, a raw DEL, a repeated header name.
+        "{\"heartbeat\": {\"ping\": \"\\u0000 a\u{7f}b\"}}",
+        r#"{"headers": {"a": "1", "a": "2"}}"#,
+        "\t{}\r\n",
     ];
 
     const BAD: &[&str] = &[
@@ -570,6 +596,31 @@ mod tests {
         r#"{"heartbeat": {"ping": "\x"}}"#,
         r#"{"heartbeat": {"ping": "\ud83d"}}"#,
         "{\"heartbeat\": {\"ping\": \"a\u{1}b\"}}",
+        "{\"heartbeat\": {\"ping\": \"a\tb\"}}",
+        r#"{"heartbeat": {"ping": "\ude00"}}"#,
+        r#"{"heartbeat": {"ping": "\ud83dx"}}"#,
+        r#"{"heartbeat": {"ping": "\ud83d\u0041"}}"#,
+        r#"{"heartbeat": {"ping": "\u00"}}"#,
+        r#"{"heartbeat": {"ping": "\U0041"}}"#,
+        // Numbers JSON refuses, and numbers beyond f64 (serde_json: "number out of range").
+        r#"{"backoff": {"factor": 01}}"#,
+        r#"{"backoff": {"factor": -}}"#,
+        r#"{"backoff": {"factor": 1.}}"#,
+        r#"{"backoff": {"factor": 1e400}}"#,
+        r#"{"backoff": {"factor": -1e400}}"#,
+        r#"{"backoff": {"factor": 1e99999999999999999999}}"#,
+        r#"{"backoff": {"factor": 1.7976931348623159e308}}"#,
+        r#"{"disconnect_warning": {"json": {"a": 1e400}}}"#,
+        r#"{"disconnect_warning": {"json": {"a": 01}}}"#,
+        r#"{"max_retries": -0}"#,
+        r#"{"max_retries": 01}"#,
+        r#"{"max_retries": 3.0}"#,
+        r#"{"fragment_size": nul}"#,
+        r#"{"fragment_size": nullx}"#,
+        r#"{"recovery": truex}"#,
+        r#"{"headers": ["a:b", ]}"#,
+        "{}\u{a0}",
+        "\u{feff}{}",
     ];
 
     fn serde(text: &str) -> Result<SessionOptions, String> {
@@ -629,6 +680,11 @@ mod tests {
             ),
             (r#"{"headers": ["no colon"]}"#, r#"headers: header "no colon": expected "Name: value""#),
             (r#"{"recovery": true, "recovery": true}"#, "duplicate field `recovery`"),
+            (r#"{"backoff": {"factor": 1e400}}"#, "backoff.factor: number out of range"),
+            (
+                r#"{"disconnect_warning": {"json": {"a": -1e400}}}"#,
+                "disconnect_warning.json: number out of range",
+            ),
             (r#"{"max_retries": 3} x"#, "expected the end of the text after the options object at byte 19"),
         ] {
             let err = SessionOptions::from_json(text).unwrap_err().to_string();
