@@ -4,8 +4,13 @@
 //! the serde derives give for the same text (a test compares the two on every example):
 //! every key optional, a missing key its default (a nested object's missing keys their
 //! defaults), unknown and repeated keys refused (but a `json` pattern's fields, a map,
-//! keep the last value of a repeated name), `null` only where the module docs allow it.
-//! An error names the key: `backoff.jitter: unknown variant `lots`, expected one of …`.
+//! keep the last value of a repeated name), `null` only where the module docs allow it,
+//! a number beyond `f64` (`1e400`) refused. An error names the key: `backoff.jitter:
+//! unknown variant `lots`, expected one of …`. Two known differences: a number with more
+//! than 19 significant digits or a decimal exponent beyond ±22 (`2.5e-93`) may differ
+//! from serde_json's reading in the last bits (neither rounds such numbers exactly; see
+//! [`parse_number`]), and patterns nested more than [`MAX_DEPTH`] deep are refused
+//! (serde_json's own limit is about twice that).
 
 use super::{
     header_line, BackoffOptions, Headers, HeartbeatOptions, KeepaliveOptions, OptionsError, QueueOptions,
