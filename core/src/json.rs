@@ -349,6 +349,25 @@ mod tests {
         }
     }
 
+    /// The fast path's promise on random numbers: a mantissa up to 2^53 and a decimal
+    /// exponent within ±22, written with the point anywhere, read as `str::parse` does.
+    #[test]
+    fn fast_path_is_exact_on_random_numbers() {
+        use crate::rng::{RandomSource, SeededRandom};
+        let mut rng = SeededRandom::new(3);
+        for _ in 0..50_000 {
+            let mantissa = (rng.next_u64() % ((1 << 53) + 1)) >> (rng.next_u32() % 53);
+            let digits = mantissa.to_string();
+            let exp = (rng.next_u32() % 45) as i32 - 22;
+            let point = (rng.next_u32() as usize) % (digits.len() + 1);
+            let (int, frac) = digits.split_at(point);
+            let int = if int.is_empty() { "0" } else { int };
+            let dot = if frac.is_empty() { "" } else { "." };
+            let text = format!("{int}{dot}{frac}e{}", exp + frac.len() as i32);
+            assert_eq!(num(&text), text.parse::<f64>().unwrap(), "{text}");
+        }
+    }
+
     #[test]
     fn other_numbers_are_close() {
         for text in [
