@@ -311,6 +311,23 @@ mod tests {
         assert!(!differ.matches_text(r#"{"op":7,"op":8}"#));
     }
 
+    /// A peer's deeply nested value is skipped by a loop, not by recursion: no stack
+    /// overflow, and the fields after it are still read.
+    #[test]
+    fn deep_nesting_in_a_message_is_skipped_without_recursion() {
+        let p = disconnect();
+        let deep = 100_000;
+        let nested = format!(
+            r#"{{"a":{}{},"type":"disconnect"}}"#,
+            "[{\"x\":".repeat(deep),
+            "1}]".repeat(deep)
+        );
+        assert!(p.matches_text(&nested));
+        let unclosed = format!(r#"{{"a":{}"type":"disconnect"}}"#, "[".repeat(deep));
+        assert!(!p.matches_text(&unclosed));
+        assert!(!p.matches_text(&"{\"a\":[".repeat(deep)));
+    }
+
     #[test]
     fn never_panics_on_arbitrary_text() {
         use crate::rng::{RandomSource, SeededRandom};
