@@ -13,22 +13,28 @@ pub(crate) const MAX_QUOTE: usize = 123;
 /// `\n`, `\r`, `\t`, `\0`, `\u{1}`) for quotes, backslashes and the characters that
 /// could disturb a log line: C0 and C1 controls, DEL, line and paragraph separators,
 /// bidirectional and other invisible format characters; bytes that are not UTF-8 become
-/// U+FFFD. Other characters are kept as they are (no Unicode tables needed).
+/// U+FFFD (a character the prefix cuts in two is left out, not replaced). Other
+/// characters are kept as they are (no Unicode tables needed).
 pub(crate) fn quote(data: &[u8]) -> String {
     let head = &data[..data.len().min(MAX_QUOTE)];
     let mut out = String::from("\"");
     let mut cut = head.len() < data.len();
     let mut rest = head;
     'all: while !rest.is_empty() {
-        let (valid, used) = match std::str::from_utf8(rest) {
-            Ok(s) => (s, rest.len()),
+        let (valid, used, replacement) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, rest.len(), None),
             Err(e) => {
                 let n = e.valid_up_to();
                 let valid = std::str::from_utf8(&rest[..n]).unwrap_or_default();
-                (valid, n + e.error_len().unwrap_or(rest.len() - n))
+                match e.error_len() {
+                    Some(bad) => (valid, n + bad, Some('\u{FFFD}')),
+                    // The prefix ends inside a character the data goes on with: left out.
+                    None if cut => (valid, rest.len(), None),
+                    // The data itself ends inside a character.
+                    None => (valid, rest.len(), Some('\u{FFFD}')),
+                }
             }
         };
-        let replacement = (used > valid.len()).then_some('\u{FFFD}');
         for c in valid.chars().chain(replacement) {
             let mut buf = [0u8; 10];
             let piece: &str = match c {
@@ -147,6 +153,15 @@ mod tests {
             quote(long.as_bytes()),
             format!("\"{}\"… (200 bytes)", &long[..MAX_QUOTE])
         );
+        // A valid character cut by the MAX_QUOTE-byte prefix is left out, not shown as
+        // U+FFFD (the data is valid UTF-8; only the excerpt ends inside a character).
+        let emoji = format!("{}😀tail", "a".repeat(MAX_QUOTE - 3));
+        assert_eq!(
+            quote(emoji.as_bytes()),
+            format!("\"{}\"… ({} bytes)", "a".repeat(MAX_QUOTE - 3), emoji.len())
+        );
+        // Bytes that are not UTF-8 at the very end of the data still show as U+FFFD.
+        assert_eq!(quote(b"ab\xf0\x9f\x98"), "\"ab\u{FFFD}\" (5 bytes)");
         let escapes = "\n".repeat(100);
         let q = quote(escapes.as_bytes());
         assert_eq!(q, format!("\"{}\"… (100 bytes)", "\\n".repeat(MAX_QUOTE / 2)));

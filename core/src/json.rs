@@ -67,11 +67,13 @@ pub(crate) fn parse_number(text: &str) -> f64 {
         };
         let mut e = 0i64;
         while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            // Saturates far beyond any f64 (see the clamp below).
-            e = (e * 10 + i64::from(c - b'0')).min(1 << 20);
+            // Saturates far beyond any f64 (see the clamp below) and beyond the number of
+            // digits any text can have, so the digits' own offset (`0.000…1e…`) still
+            // counts whatever the size of both.
+            e = e.saturating_mul(10).saturating_add(i64::from(c - b'0'));
             i += 1;
         }
-        exp += sign * e;
+        exp = exp.saturating_add(sign * e);
     }
     // Beyond ±400 the result is 0 or infinite for every 19-digit mantissa.
     let mut e = exp.clamp(-400, 400) as i32;
@@ -347,6 +349,25 @@ mod tests {
         }
     }
 
+    /// The fast path's promise on random numbers: a mantissa up to 2^53 and a decimal
+    /// exponent within ±22, written with the point anywhere, read as `str::parse` does.
+    #[test]
+    fn fast_path_is_exact_on_random_numbers() {
+        use crate::rng::{RandomSource, SeededRandom};
+        let mut rng = SeededRandom::new(3);
+        for _ in 0..50_000 {
+            let mantissa = (rng.next_u64() % ((1 << 53) + 1)) >> (rng.next_u32() % 53);
+            let digits = mantissa.to_string();
+            let exp = (rng.next_u32() % 45) as i32 - 22;
+            let point = (rng.next_u32() as usize) % (digits.len() + 1);
+            let (int, frac) = digits.split_at(point);
+            let int = if int.is_empty() { "0" } else { int };
+            let dot = if frac.is_empty() { "" } else { "." };
+            let text = format!("{int}{dot}{frac}e{}", exp + frac.len() as i32);
+            assert_eq!(num(&text), text.parse::<f64>().unwrap(), "{text}");
+        }
+    }
+
     #[test]
     fn other_numbers_are_close() {
         for text in [
@@ -364,6 +385,21 @@ mod tests {
             let (got, want) = (num(text), text.parse::<f64>().unwrap());
             let close = got == want || ((got - want) / want).abs() < 1e-15;
             assert!(close, "{text}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn a_long_fraction_offsets_a_large_exponent() {
+        // 0.000…01e1100001 is 1: the exponent is larger than any f64's, but so is the
+        // number of leading zeros it makes up for.
+        let zeros = "0".repeat(1_100_000);
+        for (text, want) in [
+            (format!("0.{zeros}1e1100001"), 1.0),
+            (format!("0.{zeros}25e1100001"), 2.5),
+            (format!("1{zeros}e-1100000"), 1.0),
+        ] {
+            // (str::parse caps the written exponent at 65 536, and says 0 or inf here.)
+            assert_eq!(num(&text), want, "{}…", &text[..20]);
         }
     }
 

@@ -348,9 +348,30 @@ mod tests {
             "ss2 welcome abc t/u 1\n",
             "ss2 welcome  t 1\n",
             "ss2 welcome abc  1\n",
+            // Offsets: only ASCII digits, no sign or space, within u64 and MAX_OFFSET.
+            "ss2 msg  1\nx",
+            "ss2 msg 1\r\nx",
+            "ss2 msg \u{661}\nx",
+            "ss2 msg 1\u{e9}\nx",
+            "ss2 msg \u{e9}1\nx",
+            "ss2 msg 18446744073709551616\nx",
+            "ss2 msg 184467440737095516150\nx",
+            "ss2 welcome \u{e9} t 1\n",
+            "ss2 welcome abc t\u{e9} 1\n",
+            "ss2 welcome abc t 1\u{e9}\n",
         ] {
             assert!(dec(Message::text(bad)).is_err(), "{bad:?}");
         }
+        // Leading zeros read as str::parse reads them; a separator next to a multi-byte
+        // character cuts the header at the right place.
+        assert_eq!(
+            dec(Message::text("ss2 msg 00000000000000000007\né x")),
+            Ok(Inbound::Data {
+                offset: Some(7),
+                message: Message::text("é x")
+            })
+        );
+        assert_eq!(dec(Message::text("ss2 \u{e9} 1\n")), Ok(Inbound::Ignore));
         let long = format!("ss2 msg {}", "1".repeat(300));
         assert!(dec(Message::text(long)).is_err());
         assert!(dec(Message::binary(b"ss2 msg 1\xff\n".to_vec())).is_err());
@@ -367,7 +388,7 @@ mod tests {
             let mut buf = seeds[i % 4].to_vec();
             let n = (rng.next_u32() % 24) as usize;
             for _ in 0..n {
-                let pool = b"0123456789 \n\xffab-.";
+                let pool = b"0123456789 \n\xffab-.\xc3\xa9+\r";
                 buf.push(pool[(rng.next_u32() as usize) % pool.len()]);
             }
             let _ = dec(Message::binary(buf.clone()));

@@ -444,7 +444,9 @@ impl std::error::Error for OptionsError {}
 impl SessionOptions {
     /// Options from JSON text (an object; `{}` gives every default), read by the core's own
     /// small JSON reader: no feature needed, and the same result as the serde derives
-    /// (feature `serde`) give through serde_json for the same text. An error names the key
+    /// (feature `serde`) give through serde_json for the same text (but for the last bits
+    /// of a number with more than 19 significant digits or an exponent beyond ±22, and
+    /// for patterns nested more than 32 deep, which are refused). An error names the key
     /// (`backoff.jitter: unknown variant `lots`, expected one of …`).
     pub fn from_json(text: &str) -> Result<Self, OptionsError> {
         reader::read(text)

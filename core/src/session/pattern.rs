@@ -311,6 +311,23 @@ mod tests {
         assert!(!differ.matches_text(r#"{"op":7,"op":8}"#));
     }
 
+    /// A peer's deeply nested value is skipped by a loop, not by recursion: no stack
+    /// overflow, and the fields after it are still read.
+    #[test]
+    fn deep_nesting_in_a_message_is_skipped_without_recursion() {
+        let p = disconnect();
+        let deep = 100_000;
+        let nested = format!(
+            r#"{{"a":{}{},"type":"disconnect"}}"#,
+            "[{\"x\":".repeat(deep),
+            "1}]".repeat(deep)
+        );
+        assert!(p.matches_text(&nested));
+        let unclosed = format!(r#"{{"a":{}"type":"disconnect"}}"#, "[".repeat(deep));
+        assert!(!p.matches_text(&unclosed));
+        assert!(!p.matches_text(&"{\"a\":[".repeat(deep)));
+    }
+
     #[test]
     fn never_panics_on_arbitrary_text() {
         use crate::rng::{RandomSource, SeededRandom};
@@ -330,6 +347,106 @@ mod tests {
                 let _ = p.matches_text(&s);
             }
         }
+    }
+
+    /// How many top-level entries the JSON object `text` has, repeated names included.
+    #[cfg(feature = "serde")]
+    fn count_top_level_names(text: &str) -> usize {
+        use serde::de::{IgnoredAny, MapAccess, Visitor};
+        struct Count;
+        impl<'de> Visitor<'de> for Count {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+                let mut n = 0;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(n)
+            }
+        }
+        let mut d = serde_json::Deserializer::from_str(text);
+        serde::Deserializer::deserialize_map(&mut d, Count).unwrap_or(usize::MAX)
+    }
+
+    /// Mutated messages (bytes deleted, inserted, repeated) never panic the matcher, and
+    /// on those that are JSON objects without a repeated top-level name its answer is the
+    /// one read from serde_json's parse of the whole message.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_matching_agrees_with_a_full_parse_on_mutated_messages() {
+        use crate::rng::{RandomSource, SeededRandom};
+        use serde_json::{Map, Value};
+        let messages = [
+            r#"{"op":7,"d":{"heartbeat_interval":41250},"s":null,"t":null}"#,
+            r#"{"type":"disconnect","reason":"warning","debug_info":{"host":"x"}}"#,
+            r#"{"t":"MESSAGE_CREATE","op":0,"d":{"content":"é😀 \" \\ \u00e9\ud83d\ude00","n":[1,2.5,-3e2]}}"#,
+            r#" { "ok" : true , "err" : null , "op" : 7.0 , "type" : "disc\u006fnnect" } "#,
+        ];
+        let patterns = [
+            MessagePattern::json_field("op", 7.0),
+            MessagePattern::json_field("type", "disconnect"),
+            MessagePattern::Json(vec![
+                ("ok".into(), JsonScalar::Bool(true)),
+                ("err".into(), JsonScalar::Null),
+            ]),
+            MessagePattern::json_field("t", "MESSAGE_CREATE"),
+            MessagePattern::json_field("s", JsonScalar::Null),
+        ];
+        const POOL: &[&str] = &[
+            "{", "}", "[", "]", "\"", "\\", ":", ",", " ", "7", "0", ".", "e", "-", "é", "😀", "\\u", "00", "null",
+            "true", "\u{1}", "op", "type",
+        ];
+        let expected = |p: &MessagePattern, object: &Map<String, Value>| {
+            let MessagePattern::Json(fields) = p else {
+                unreachable!()
+            };
+            fields.iter().all(|(name, want)| match (object.get(name), want) {
+                (Some(Value::Null), JsonScalar::Null) => true,
+                (Some(Value::Bool(a)), JsonScalar::Bool(b)) => a == b,
+                (Some(Value::String(a)), JsonScalar::String(b)) => a == b,
+                (Some(Value::Number(a)), JsonScalar::Number(b)) => a.as_f64() == Some(*b),
+                _ => false,
+            })
+        };
+        let mut rng = SeededRandom::new(11);
+        let mut checked = 0;
+        for round in 0..20_000 {
+            let mut text: Vec<char> = messages[round % messages.len()].chars().collect();
+            for _ in 0..1 + rng.next_u32() % 2 {
+                let at = (rng.next_u32() as usize) % (text.len() + 1);
+                match rng.next_u32() % 3 {
+                    0 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    1 => {
+                        let end = (at + 1 + (rng.next_u32() as usize) % 8).min(text.len());
+                        let copy: Vec<char> = text[at.min(end)..end].to_vec();
+                        text.splice(at..at, copy);
+                    }
+                    _ => {
+                        let piece = POOL[(rng.next_u32() as usize) % POOL.len()];
+                        text.splice(at..at, piece.chars());
+                    }
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let matched: Vec<bool> = patterns.iter().map(|p| p.matches_text(&text)).collect();
+            // A full parse that also counts the top-level names (a repeated one: skipped).
+            let Ok(Value::Object(object)) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            if object.len() != count_top_level_names(&text) {
+                continue;
+            }
+            checked += 1;
+            for (p, got) in patterns.iter().zip(matched) {
+                assert_eq!(got, expected(p, &object), "{p:?} on {text}");
+            }
+        }
+        assert!(checked > 2_000, "{checked}");
     }
 
     #[cfg(feature = "serde")]

@@ -4,15 +4,20 @@
 //! the serde derives give for the same text (a test compares the two on every example):
 //! every key optional, a missing key its default (a nested object's missing keys their
 //! defaults), unknown and repeated keys refused (but a `json` pattern's fields, a map,
-//! keep the last value of a repeated name), `null` only where the module docs allow it.
-//! An error names the key: `backoff.jitter: unknown variant `lots`, expected one of …`.
+//! keep the last value of a repeated name), `null` only where the module docs allow it,
+//! a number beyond `f64` (`1e400`) refused. An error names the key: `backoff.jitter:
+//! unknown variant `lots`, expected one of …`. Two known differences: a number with more
+//! than 19 significant digits or a decimal exponent beyond ±22 (`2.5e-93`) may differ
+//! from serde_json's reading in the last bits (neither rounds such numbers exactly; see
+//! [`parse_number`]), and patterns nested more than [`MAX_DEPTH`] deep are refused
+//! (serde_json's own limit is about twice that).
 
 use super::{
     header_line, BackoffOptions, Headers, HeartbeatOptions, KeepaliveOptions, OptionsError, QueueOptions,
     RecoveryPlacement, SessionOptions, Subprotocols, TransportType,
 };
 use crate::json::{parse_number, Scan};
-use crate::session::pattern::{scalar, set_field, MessagePattern};
+use crate::session::pattern::{scalar, set_field, JsonScalar, MessagePattern};
 use crate::session::{EnvelopeKind, Jitter, RequestSource};
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -297,7 +302,17 @@ impl<'a> Reader<'a> {
     fn f64(&mut self) -> R<f64> {
         self.s.ws();
         let t = self.s.number().ok_or_else(|| self.err("expected a number"))?;
-        Ok(parse_number(t))
+        self.finite(parse_number(t))
+    }
+
+    /// `n` if it is finite: a number beyond `f64` (`1e400`) is refused, as serde_json
+    /// refuses it, rather than read as infinite.
+    fn finite(&mut self, n: f64) -> R<f64> {
+        if n.is_finite() {
+            Ok(n)
+        } else {
+            Err(self.err("number out of range"))
+        }
     }
 
     fn bool(&mut self) -> R<bool> {
@@ -450,6 +465,9 @@ impl<'a> Reader<'a> {
                     let v = scalar(&mut r.s)
                         .flatten()
                         .ok_or_else(|| r.err("expected a string, number, true, false or null"))?;
+                    if let JsonScalar::Number(n) = v {
+                        r.finite(n)?;
+                    }
                     set_field(&mut fields, name.into_owned(), v);
                     Ok(())
                 })?;
@@ -475,7 +493,6 @@ impl<'a> Reader<'a> {
 #[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
-    use crate::session::JsonScalar;
 
     const GOOD: &[&str] = &[
         "{}",
@@ -519,6 +536,20 @@ mod tests {
             {"prefix": "bye"}, {"any": []}, {"exact": ""}]}}"#,
         r#"{"disconnect_warning": {"json": {"a": 1, "a": 2}}}"#,
         r#"{"disconnect_warning": {"json": {}}}"#,
+        // Numbers at the edges of the grammar and of f64.
+        r#"{"backoff": {"factor": -0}}"#,
+        r#"{"backoff": {"factor": 1E5}}"#,
+        r#"{"backoff": {"factor": 0.1e1}}"#,
+        r#"{"backoff": {"factor": 1e-400}}"#,
+        r#"{"backoff": {"factor": 1e-99999999999999999999}}"#,
+        r#"{"backoff": {"factor": 0e99999999999999999999}}"#,
+        r#"{"backoff": {"factor": 123456789012345678901234567890}}"#,
+        r#"{"backoff": {"factor": 2.2250738585072014e-308}}"#,
+        r#"{"disconnect_warning": {"json": {"a": -0, "b": 1E-2}}}"#,
+        // Strings: an escaped NUL, a raw DEL, a repeated header name.
+        "{\"heartbeat\": {\"ping\": \"\\u0000 a\u{7f}b\"}}",
+        r#"{"headers": {"a": "1", "a": "2"}}"#,
+        "\t{}\r\n",
     ];
 
     const BAD: &[&str] = &[
@@ -570,6 +601,31 @@ mod tests {
         r#"{"heartbeat": {"ping": "\x"}}"#,
         r#"{"heartbeat": {"ping": "\ud83d"}}"#,
         "{\"heartbeat\": {\"ping\": \"a\u{1}b\"}}",
+        "{\"heartbeat\": {\"ping\": \"a\tb\"}}",
+        r#"{"heartbeat": {"ping": "\ude00"}}"#,
+        r#"{"heartbeat": {"ping": "\ud83dx"}}"#,
+        r#"{"heartbeat": {"ping": "\ud83d\u0041"}}"#,
+        r#"{"heartbeat": {"ping": "\u00"}}"#,
+        r#"{"heartbeat": {"ping": "\U0041"}}"#,
+        // Numbers JSON refuses, and numbers beyond f64 (serde_json: "number out of range").
+        r#"{"backoff": {"factor": 01}}"#,
+        r#"{"backoff": {"factor": -}}"#,
+        r#"{"backoff": {"factor": 1.}}"#,
+        r#"{"backoff": {"factor": 1e400}}"#,
+        r#"{"backoff": {"factor": -1e400}}"#,
+        r#"{"backoff": {"factor": 1e99999999999999999999}}"#,
+        r#"{"backoff": {"factor": 1.7976931348623159e308}}"#,
+        r#"{"disconnect_warning": {"json": {"a": 1e400}}}"#,
+        r#"{"disconnect_warning": {"json": {"a": 01}}}"#,
+        r#"{"max_retries": -0}"#,
+        r#"{"max_retries": 01}"#,
+        r#"{"max_retries": 3.0}"#,
+        r#"{"fragment_size": nul}"#,
+        r#"{"fragment_size": nullx}"#,
+        r#"{"recovery": truex}"#,
+        r#"{"headers": ["a:b", ]}"#,
+        "{}\u{a0}",
+        "\u{feff}{}",
     ];
 
     fn serde(text: &str) -> Result<SessionOptions, String> {
@@ -590,6 +646,96 @@ mod tests {
         // serde also reads a struct from an array of its fields in order; the options are
         // only ever an object.
         assert!(SessionOptions::from_json("[]").is_err());
+    }
+
+    /// Mutated texts of the corpus (bytes deleted, inserted, replaced, repeated): the
+    /// reader never panics, and it accepts exactly what serde_json accepts, with the same
+    /// options.
+    #[test]
+    fn reader_and_serde_agree_on_mutated_texts() {
+        use crate::rng::{RandomSource, SeededRandom};
+        const POOL: &[&str] = &[
+            "{", "}", "[", "]", "\"", "\\", ":", ",", " ", "\n", "\t", "\u{1}", "-", "+", ".", "e", "E", "0", "1", "9",
+            "null", "true", "é", "😀", "\\u", "d83d", "dc00", "\\ud83d", "x", "any", "json", "exact",
+        ];
+        const ROUNDS: usize = 20_000;
+        let mut rng = SeededRandom::new(7);
+        let corpus: Vec<&str> = GOOD.iter().chain(BAD).copied().collect();
+        let (mut accepted, mut refused) = (0, 0);
+        for round in 0..ROUNDS {
+            let mut text: Vec<char> = corpus[round % corpus.len()].chars().collect();
+            for _ in 0..1 + rng.next_u32() % 2 {
+                let at = (rng.next_u32() as usize) % (text.len() + 1);
+                let piece: Vec<char> = POOL[(rng.next_u32() as usize) % POOL.len()].chars().collect();
+                match rng.next_u32() % 4 {
+                    0 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    1 if at < text.len() => {
+                        text.splice(at..at + 1, piece);
+                    }
+                    2 => {
+                        let end = (at + 1 + (rng.next_u32() as usize) % 8).min(text.len());
+                        let copy: Vec<char> = text[at.min(end)..end].to_vec();
+                        text.splice(at..at, copy);
+                    }
+                    _ => {
+                        text.splice(at..at, piece);
+                    }
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let hand = SessionOptions::from_json(&text).map_err(|e| e.to_string());
+            match (hand, serde(&text)) {
+                (Ok(a), Ok(b)) => {
+                    assert!(same_but_last_bits(a.clone(), &b), "{text}\nhand:  {a:?}\nserde: {b:?}");
+                    accepted += 1;
+                }
+                (Err(_), Err(_)) => refused += 1,
+                // serde also reads a struct from an array of its fields (see above).
+                (Err(_), Ok(_)) if text.trim_start().starts_with('[') => {}
+                // Just below f64::MAX serde_json may round past it and refuse the number
+                // (`1.797693134862315623159e308`, which str::parse reads as f64::MAX).
+                (Ok(a), Err(e)) if e.starts_with("number out of range") && a.backoff.factor.abs() > 1.79e308 => {}
+                (a, b) => panic!("{text}\nhand:  {a:?}\nserde: {b:?}"),
+            }
+        }
+        // Both outcomes were exercised.
+        assert!(accepted > ROUNDS / 50 && refused > ROUNDS / 2, "{accepted} {refused}");
+    }
+
+    /// `hand == serde`, but for numbers off the exact fast path of
+    /// [`parse_number`](crate::json::parse_number) (`-2.5e-93`), where neither reader
+    /// rounds exactly and the two may differ in the last bits (at most 8 ulps here).
+    fn same_but_last_bits(mut hand: SessionOptions, serde: &SessionOptions) -> bool {
+        fn near(a: &mut f64, b: f64) {
+            if a.is_sign_negative() == b.is_sign_negative() && a.to_bits().abs_diff(b.to_bits()) <= 8 {
+                *a = b;
+            }
+        }
+        fn pattern(a: &mut MessagePattern, b: &MessagePattern) {
+            match (a, b) {
+                (MessagePattern::Json(a), MessagePattern::Json(b)) if a.len() == b.len() => {
+                    for ((_, a), (_, b)) in a.iter_mut().zip(b) {
+                        if let (JsonScalar::Number(a), JsonScalar::Number(b)) = (a, b) {
+                            near(a, *b);
+                        }
+                    }
+                }
+                (MessagePattern::Any(a), MessagePattern::Any(b)) if a.len() == b.len() => {
+                    a.iter_mut().zip(b).for_each(|(a, b)| pattern(a, b));
+                }
+                _ => {}
+            }
+        }
+        near(&mut hand.backoff.factor, serde.backoff.factor);
+        if let (Some(a), Some(b)) = (&mut hand.disconnect_warning, &serde.disconnect_warning) {
+            pattern(a, b);
+        }
+        if let (Some(a), Some(b)) = (&mut hand.heartbeat, &serde.heartbeat) {
+            pattern(&mut a.pong, &b.pong);
+        }
+        hand == *serde
     }
 
     #[test]
@@ -629,6 +775,11 @@ mod tests {
             ),
             (r#"{"headers": ["no colon"]}"#, r#"headers: header "no colon": expected "Name: value""#),
             (r#"{"recovery": true, "recovery": true}"#, "duplicate field `recovery`"),
+            (r#"{"backoff": {"factor": 1e400}}"#, "backoff.factor: number out of range"),
+            (
+                r#"{"disconnect_warning": {"json": {"a": -1e400}}}"#,
+                "disconnect_warning.json: number out of range",
+            ),
             (r#"{"max_retries": 3} x"#, "expected the end of the text after the options object at byte 19"),
         ] {
             let err = SessionOptions::from_json(text).unwrap_err().to_string();
