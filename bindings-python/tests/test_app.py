@@ -347,7 +347,8 @@ def test_a_slack_disconnect_warning_moves_to_a_new_connection_before_the_old_one
     assert got == ['{"type":"hello"}', '{"type":"hello"}']
     # Make-before-break: the second connection was open before the first closed, and the
     # app saw one open and one close (no reconnect, no error).
-    assert server.events.index("open 2") < server.events.index("closed 1"), server.events
+    events = server.events_once("open 2", "closed 1")
+    assert events.index("open 2") < events.index("closed 1"), events
     assert calls == ["open", "close 1000"]
 
 

@@ -238,7 +238,8 @@ def test_a_disconnect_warning_moves_the_reconnecting_iterator_without_a_gap(serv
             assert ws.opens == 1
 
     run(main())
-    assert server.events.index("open 2") < server.events.index("closed 1"), server.events
+    events = server.events_once("open 2", "closed 1")
+    assert events.index("open 2") < events.index("closed 1"), events
 
 
 def test_proxies_and_sslopt(server: Server, tls_server: Server, test_ca: Any, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from typing import Optional
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -109,6 +110,14 @@ class Server:
     def close(self) -> None:
         self.listener.close()
 
+    def events_once(self, *wanted: str, timeout: float = 5.0) -> list[str]:
+        """`events` once every one of `wanted` is in it (each connection's thread records
+        its own, so a client can be done before the server has noted its close)."""
+        deadline = time.monotonic() + timeout
+        while not all(w in self.events for w in wanted) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return list(self.events)
+
     def _accept_loop(self) -> None:
         while True:
             try:
@@ -153,6 +162,13 @@ class Server:
         extra = ""
         if path == "/subprotocol" and headers.get("sec-websocket-protocol"):
             extra = f"Sec-WebSocket-Protocol: {headers['sec-websocket-protocol'].split(',')[0].strip()}\r\n"
+        slack = 0
+        if path == "/slack":
+            # Recorded before the 101 goes out: once the client has it, it may close the
+            # previous /slack connection (make-before-break), whose thread would otherwise
+            # race this one to the log.
+            slack = self.paths.count("/slack")
+            self.events.append(f"open {slack}")
         c.sock.sendall(
             (
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -176,8 +192,7 @@ class Server:
             self._until_close(c)
             return
         if path == "/slack":
-            n = self.paths.count("/slack")
-            self.events.append(f"open {n}")
+            n = slack
             try:
                 c.sock.sendall(encode_frame(1, b'{"type":"hello"}'))
                 if n == 1:
