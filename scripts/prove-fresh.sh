@@ -27,6 +27,8 @@ ROOT=$PWD
 INSTALLERS=(
   # name      | install command                              | check command
   "wasm       | bash scripts/install-wasm-toolchain.sh       | bash scripts/wasm-check.sh && \"\$RUST_WEB_PREFIX/bin/wasm-bindgen\" --version"
+  # The browser package's build as make test's browser step does it: npm packages (esbuild, binaryen's wasm-opt, …) from a fresh npm cache, crates (wasm-bindgen, talc) from a fresh CARGO_HOME.
+  "browser    | cd bindings-wasm && npm ci --no-audit --no-fund --loglevel=error | bash bindings-wasm/build.sh && node -e 'WebAssembly.compile(require(\"fs\").readFileSync(\"bindings-node/wasm/steadysock_wasm_bg.wasm\")).then(() => console.log(\"the browser module compiles\"))'"
   "chromium   | CHROMIUM_DOWNLOAD_ONLY=1 bash bindings-wasm/install-chromium.sh | eval \"\$(apt-config shell A Dir::Cache::archives/d)\" && ls \"\$A\"chromium_*.deb && chromium --version"
   "autobahn   | bash conformance/autobahn/install.sh         | env -u LD_LIBRARY_PATH \"\$STEADYSOCK_TOOLS/autobahn/venv/bin/wstest\" --help >/dev/null && env -u LD_LIBRARY_PATH \"\$STEADYSOCK_TOOLS/autobahn/venv/bin/wstest\" --autobahnversion"
   "ruff       | bash scripts/install-ruff.sh                 | \"\$STEADYSOCK_TOOLS/ruff-venv/bin/ruff\" --version && \"\$STEADYSOCK_TOOLS/ruff-venv/bin/ruff\" check conformance scripts fuzz"
