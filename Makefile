@@ -45,9 +45,11 @@ autobahn:
 	  CLIENT_CMD="node bindings-node/conformance/autobahn-client.mjs" bash conformance/autobahn/run.sh client full
 
 ## autobahn-summary: the committed Autobahn summary (conformance/autobahn/results, RESULTS.md)
-## from the last runs' results in target/autobahn (runs themselves never touch it)
+## from the last runs' results in target/autobahn and target/autobahn-python (runs themselves
+## never touch it)
 autobahn-summary:
 	bash conformance/autobahn/record.sh
+	if [ -d target/autobahn-python/results ]; then AUTOBAHN_WORK=target/autobahn-python bash conformance/autobahn/record.sh; fi
 
 ## prove-fresh: every installer `make test` uses, run from a never-seen state (fresh HOME,
 ## tool dirs, stale apt lists), and each tool checked (scripts/prove-fresh.sh)
