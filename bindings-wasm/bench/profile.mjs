@@ -5,16 +5,13 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../../bindings-node/test/server.mjs";
-import { launch, serveStatic } from "../test/chromium.mjs";
+import { openPage } from "../test/chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [name = "steadysock", kind = "burst", n = "20000"] = process.argv.slice(2);
 const server = await startServer();
-const http = await serveStatic(join(here, "..", "test", "dist"));
-const browser = await launch();
-const page = await browser.context.newPage();
-await page.goto(http.url("/bench.html"));
-await page.waitForFunction(() => globalThis.benchReady === true);
+const opened = await openPage(join(here, "..", "test", "dist"), "/bench.html", () => globalThis.benchReady === true);
+const { browser, page } = opened;
 const url = server.url("/echo");
 await page.evaluate(([name, url]) => globalThis.runOne(name, url, "burst", 2000), [name, url]); // warm-up
 const cdp = await browser.context.newCDPSession(page);
@@ -23,8 +20,7 @@ await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
 await cdp.send("Profiler.start");
 const r = await page.evaluate(([name, url, kind, n]) => globalThis.runOne(name, url, kind, n), [name, url, kind, Number(n)]);
 const { profile } = await cdp.send("Profiler.stop");
-await browser.close();
-await http.close();
+await opened.close();
 await server.close();
 
 const self = new Map();

@@ -24,7 +24,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../../bindings-node/test/server.mjs";
-import { launch, serveStatic } from "../test/chromium.mjs";
+import { openPage } from "../test/chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -63,11 +63,8 @@ row("partysocket/ws", theirs);
 if (process.argv.includes("--sizes")) process.exit(0);
 
 const server = await startServer();
-const http = await serveStatic(join(here, "..", "test", "dist"));
-const browser = await launch();
-const page = await browser.context.newPage();
-await page.goto(http.url("/bench.html"));
-await page.waitForFunction(() => globalThis.benchReady === true);
+const opened = await openPage(join(here, "..", "test", "dist"), "/bench.html", () => globalThis.benchReady === true);
+const { browser, page } = opened;
 const cdp = await browser.context.newCDPSession(page);
 await cdp.send("Performance.enable");
 const cpu = async () => {
@@ -101,8 +98,7 @@ for (let r = 0; r < ROUNDS; r++) {
 // WebSocket in a loop (bench.synthetic), 3 times each, interleaved.
 const synthetic = Object.fromEntries(names.map((n) => [n, []]));
 for (let r = 0; r < 3; r++) for (const name of names.slice(0, 3)) synthetic[name].push(await page.evaluate((name) => globalThis.bench.synthetic(name), name));
-await browser.close();
-await http.close();
+await opened.close();
 await server.close();
 
 const median = (xs) => {

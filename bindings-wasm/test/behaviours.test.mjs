@@ -9,30 +9,25 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { closedPort, startServer } from "../../bindings-node/test/server.mjs";
-import { launch, serveStatic } from "./chromium.mjs";
+import { openPage } from "./chromium.mjs";
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), "dist");
 let server;
+let opened;
 let http;
 let browser;
 let page;
-const pageErrors = [];
 
 before(async () => {
   server = await startServer();
-  http = await serveStatic(dist);
-  browser = await launch();
-  page = await browser.context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  await page.goto(http.url("/behaviours.html"));
-  await page.waitForFunction(() => globalThis.steadysock !== undefined);
+  opened = await openPage(dist, "/behaviours.html", () => globalThis.steadysock !== undefined);
+  ({ http, browser, page } = opened);
 });
 
 after(async () => {
-  await browser?.close();
-  await http?.close();
+  await opened?.close();
   await server?.close();
-  assert.deepEqual(pageErrors, [], "no uncaught error in the page");
+  assert.deepEqual(opened?.pageErrors ?? [], [], "no uncaught error in the page");
 });
 
 // In the page: a recorder of a socket's events, and a wait for a condition.

@@ -55,3 +55,28 @@ export async function launch() {
     },
   };
 }
+
+/**
+ * `root` served, a fresh Chromium, and one page at `path` once `ready` (a function run in
+ * the page) is true: `{ http, browser, page, pageErrors, close() }`, `pageErrors` the
+ * messages of the page's uncaught errors.
+ */
+export async function openPage(root, path, ready) {
+  const http = await serveStatic(root);
+  const browser = await launch();
+  const page = await browser.context.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.goto(http.url(path));
+  await page.waitForFunction(ready);
+  return {
+    http,
+    browser,
+    page,
+    pageErrors,
+    async close() {
+      await browser.close();
+      await http.close();
+    },
+  };
+}

@@ -9,30 +9,23 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../../bindings-node/test/server.mjs";
-import { launch, serveStatic } from "./chromium.mjs";
+import { openPage } from "./chromium.mjs";
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), "dist");
 let server;
-let http;
-let browser;
+let opened;
 let page;
-const pageErrors = [];
 
 before(async () => {
   server = await startServer();
-  http = await serveStatic(dist);
-  browser = await launch();
-  page = await browser.context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  await page.goto(http.url("/entries.html"));
-  await page.waitForFunction(() => globalThis.entries !== undefined);
+  opened = await openPage(dist, "/entries.html", () => globalThis.entries !== undefined);
+  ({ page } = opened);
 });
 
 after(async () => {
-  await browser?.close();
-  await http?.close();
+  await opened?.close();
   await server?.close();
-  assert.deepEqual(pageErrors, [], "no uncaught error in the page");
+  assert.deepEqual(opened?.pageErrors ?? [], [], "no uncaught error in the page");
 });
 
 describe("browser entries", () => {
