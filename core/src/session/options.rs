@@ -674,6 +674,25 @@ mod tests_without_bytes {
     }
 }
 
+/// Options text with every key set away from its default (tests here and the reader's).
+#[cfg(all(test, any(feature = "bytes-transport", feature = "serde")))]
+pub(crate) const EVERY_KEY_JSON: &str = r#"{
+            "transport": "bytes", "request_source": "provided",
+            "headers": {"Authorization": "Bearer x", "X-A": "1"},
+            "subprotocols": "chat.v1",
+            "backoff": {"min_ms": 3000, "max_ms": 10000, "factor": 1.3, "jitter": "none"},
+            "max_retries": 4, "min_uptime_ms": 100, "connect_timeout_ms": 4000,
+            "handshake_timeout_ms": null, "close_timeout_ms": 250,
+            "fatal_close_codes": [1008, 4004], "fatal_http_statuses": [],
+            "queue": {"max_messages": 5, "max_bytes": 100},
+            "keepalive": {"interval_ms": 30000, "pong_timeout_ms": 5000, "ping_payload": "hb"},
+            "heartbeat": {"interval_ms": 1000, "timeout_ms": 500, "ping": "ping", "pong": {"exact": "pong"}},
+            "disconnect_warning": {"json": {"type": "disconnect"}},
+            "envelope": "steady", "recovery": true, "recovery_placement": "headers",
+            "recovery_session_param": "sid", "recovery_token_param": "tok", "recovery_offset_param": "off",
+            "max_message_size": 1000, "max_frame_size": 500, "fragment_size": 100, "deflate": false
+        }"#;
+
 #[cfg(all(test, feature = "bytes-transport"))]
 mod tests {
     use super::*;
@@ -698,25 +717,7 @@ mod tests {
 
     #[test]
     fn every_key_reaches_the_config() {
-        let o = SessionOptions::from_json(
-            r#"{
-            "transport": "bytes", "request_source": "provided",
-            "headers": {"Authorization": "Bearer x", "X-A": "1"},
-            "subprotocols": "chat.v1",
-            "backoff": {"min_ms": 3000, "max_ms": 10000, "factor": 1.3, "jitter": "none"},
-            "max_retries": 4, "min_uptime_ms": 100, "connect_timeout_ms": 4000,
-            "handshake_timeout_ms": null, "close_timeout_ms": 250,
-            "fatal_close_codes": [1008, 4004], "fatal_http_statuses": [],
-            "queue": {"max_messages": 5, "max_bytes": 100},
-            "keepalive": {"interval_ms": 30000, "pong_timeout_ms": 5000, "ping_payload": "hb"},
-            "heartbeat": {"interval_ms": 1000, "timeout_ms": 500, "ping": "ping", "pong": {"exact": "pong"}},
-            "disconnect_warning": {"json": {"type": "disconnect"}},
-            "envelope": "steady", "recovery": true, "recovery_placement": "headers",
-            "recovery_session_param": "sid", "recovery_token_param": "tok", "recovery_offset_param": "off",
-            "max_message_size": 1000, "max_frame_size": 500, "fragment_size": 100, "deflate": false
-        }"#,
-        )
-        .unwrap();
+        let o = SessionOptions::from_json(EVERY_KEY_JSON).unwrap();
         let c = o.into_config("ws://h/").unwrap();
         assert_eq!(c.request_source, RequestSource::Provided);
         assert_eq!(
