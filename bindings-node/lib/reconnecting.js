@@ -50,7 +50,7 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-// Output tags of RawSession batches (src/session.rs, `mod tag`).
+// Output tags of RawSession batches (the core's table: core/src/session/batch_tag.rs).
 const T_OPEN_TRANSPORT = 10;
 const T_TRANSMIT = 11;
 const T_CLOSE_TRANSPORT = 12;

@@ -16,41 +16,8 @@ use steadysock::session::{
 };
 use steadysock::{Message, WsUrl};
 
-/// Output tags of a session batch (`lib/reconnecting.js` reads the same numbers).
-mod tag {
-    /// `id, host, port, secure` — open a socket and report about it with `id`.
-    pub const OPEN_TRANSPORT: u32 = 10;
-    /// `id, attempt` — attempt `id` needs its request (URL provider).
-    pub const NEED_REQUEST: u32 = 22;
-    /// `id, bytes: Buffer` — write to socket `id`.
-    pub const TRANSMIT: u32 = 11;
-    /// `id, code, reason` — end socket `id` (after what was written; a host WebSocket:
-    /// `close(code, reason)`) and forget it.
-    pub const CLOSE_TRANSPORT: u32 = 12;
-    /// `id, url, protocols: string[]` — message transport: `new WebSocket(url, protocols)`.
-    pub const OPEN_WEBSOCKET: u32 = 23;
-    /// `id, data: string | ArrayBuffer` — message transport: `send(data)` on socket `id`.
-    pub const SEND_MESSAGE: u32 = 24;
-    /// `from, to` — state names (`idle`, `connecting`, `open`, `closing`, `backoff`, `closed`).
-    pub const STATE: u32 = 13;
-    /// `attempt, recovered, protocol, extensions`.
-    pub const OPEN: u32 = 14;
-    /// `data: string`.
-    pub const TEXT: u32 = 15;
-    /// `data: ArrayBuffer`.
-    pub const BINARY: u32 = 16;
-    /// `code, reason, willReconnect, cause, kind, why` — `cause` the canonical name,
-    /// `kind` the transport error's (or `null`), `why` human text.
-    pub const CLOSED: u32 = 17;
-    /// `attempt, delayMs, cause, kind, why`.
-    pub const RECONNECTING: u32 = 18;
-    /// `attempts, cause, kind, why`.
-    pub const GAVE_UP: u32 = 19;
-    /// `error, detail` — a non-fatal anomaly: its canonical name and human text.
-    pub const ERROR: u32 = 20;
-    /// `recovered` — make-before-break finished.
-    pub const MIGRATED: u32 = 21;
-}
+/// Output tags of a session batch: the core's one table, shared with the wasm module.
+use steadysock::session::batch_tag as tag;
 
 /// One reconnecting session driven from JavaScript.
 #[napi]

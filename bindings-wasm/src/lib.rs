@@ -35,42 +35,9 @@ use steadysock::session::{
 use steadysock::{Message, RandomSource};
 use wasm_bindgen::prelude::*;
 
-/// Output tags of a session batch: the Node addon's (`bindings-node/src/session.rs`), same
-/// numbers, same values after each (as the decoder gives them).
-pub mod tag {
-    /// `id, host, port, secure` — byte transport: open a socket (not used in a browser).
-    pub const OPEN_TRANSPORT: u32 = 10;
-    /// `id, bytes: Uint8Array` — byte transport: write to socket `id`.
-    pub const TRANSMIT: u32 = 11;
-    /// `id, code, reason` — end socket `id` (a WebSocket: `close(code, reason)`; the code is
-    /// always one a browser accepts: 1000 or 3000–4999) and forget it.
-    pub const CLOSE_TRANSPORT: u32 = 12;
-    /// `from, to` — state names (`idle`, `connecting`, `open`, `closing`, `backoff`, `closed`).
-    pub const STATE: u32 = 13;
-    /// `attempt, recovered, protocol, extensions`.
-    pub const OPEN: u32 = 14;
-    /// `data: string`.
-    pub const TEXT: u32 = 15;
-    /// `data: ArrayBuffer`.
-    pub const BINARY: u32 = 16;
-    /// `code, reason, willReconnect, cause, kind, why` — `cause` the canonical name, `kind`
-    /// the transport error's (or `null`), `why` human text.
-    pub const CLOSED: u32 = 17;
-    /// `attempt, delayMs, cause, kind, why`.
-    pub const RECONNECTING: u32 = 18;
-    /// `attempts, cause, kind, why`.
-    pub const GAVE_UP: u32 = 19;
-    /// `error, detail` — a non-fatal anomaly: its canonical name and human text.
-    pub const ERROR: u32 = 20;
-    /// `recovered` — make-before-break finished.
-    pub const MIGRATED: u32 = 21;
-    /// `id, attempt` — attempt `id` needs its request (URL provider).
-    pub const NEED_REQUEST: u32 = 22;
-    /// `id, url, protocols: string[]` — message transport: `new WebSocket(url, protocols)`.
-    pub const OPEN_WEBSOCKET: u32 = 23;
-    /// `id, data: string | ArrayBuffer` — message transport: `send(data)` on socket `id`.
-    pub const SEND_MESSAGE: u32 = 24;
-}
+/// Output tags of a session batch: the core's one table, shared with the Node addon (same
+/// values after each, as the decoder gives them).
+pub use steadysock::session::batch_tag as tag;
 
 /// How values are written into a batch buffer.
 ///

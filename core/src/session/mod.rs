@@ -128,6 +128,7 @@
 //! above lives in `tests/sim.rs`.
 
 mod backoff;
+pub mod batch_tag;
 mod config;
 pub mod envelope;
 mod heartbeat;
